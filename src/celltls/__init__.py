@@ -1,0 +1,1 @@
+"""celltls: TLS and HTTPS through a cellular module's AT command port."""

@@ -1,0 +1,452 @@
+"""The AT command protocol, host side, sans-IO: bytes in, events out; commands in, bytes out.
+
+:class:`ATProtocol` never reads a port, never sleeps and never looks at a clock. A runner
+(:mod:`celltls.at.channel` for threads) writes what :meth:`ATProtocol.send_command` returns,
+feeds whatever arrives to :meth:`ATProtocol.receive_data` and acts on the events it gets back.
+
+What it understands (ITU-T V.250 5.7 result code framing, 3GPP TS 27.007 9.2):
+
+- response lines framed by CR LF (a lone CR also ends a line: command echo is terminated by S3);
+- the command echo (``ATE1``): the first line equal to the pending command line;
+- final result codes: ``OK``, ``ERROR``, ``+CME ERROR: <n>``, ``+CMS ERROR: <n>``, ``NO CARRIER``,
+  ``NO ANSWER``, ``BUSY``, ``NO DIALTONE``, plus the command's own (``SEND OK``, ``CLOSE OK``...)
+  and a command answered by a bare value (``AT+QILOCIP`` answers ``10.1.83.188`` and no OK);
+- intermediate results: ``CONNECT`` before a data phase, the ``> `` prompt with no line end;
+- URCs, recognised by their prefixes, delivered as :class:`Urc` even in the middle of another
+  command's response, never taken as that response;
+- length-delimited data blocks: a header line (``+QSSLRECV: 1.2.3.4:443,TCP,7``) followed by
+  exactly that many raw bytes, which may hold CR LF, ``OK`` or anything else;
+- raw (transparent) data mode after ``CONNECT``, left with the escape sequence's ``OK``.
+
+A line that arrives while no command is pending and that is no known URC is delivered as a
+:class:`Urc` as well (an unknown URC is still a URC): nothing the module says is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from celltls.at.codes import cme_meaning, cms_meaning
+from celltls.dialects.spec import DataBlock as DataBlockRule
+
+DataPhase = Literal["prompt", "connect"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A command to send, with what the protocol needs to know to frame its answer.
+
+    Attributes:
+        line: the command line without its terminator, e.g. ``'AT+QSSLSEND=1,12'``.
+        response_prefixes: prefixes of its information responses; a URC-looking line with one
+            of these prefixes is taken as the response, not as a URC.
+        data_phase: ``"prompt"``: the module answers ``>`` and waits for the payload;
+            ``"connect"``: the module answers ``CONNECT`` and waits for the payload.
+        final_results: extra success final result codes (``"SEND OK"``).
+        failure_results: extra failure final result codes (``"SEND FAIL"``).
+        final_pattern: a regex; a line matching it in full is the (successful) final result.
+        connect_is_final: ``CONNECT`` ends the command successfully (``ATO``, ``ATD``).
+        raw_after_connect: after that ``CONNECT`` the line is in transparent data mode.
+    """
+
+    line: str
+    response_prefixes: tuple[str, ...] = ()
+    data_phase: DataPhase | None = None
+    final_results: tuple[str, ...] = ()
+    failure_results: tuple[str, ...] = ()
+    final_pattern: str | None = None
+    connect_is_final: bool = False
+    raw_after_connect: bool = False
+
+
+@dataclass(frozen=True)
+class Echo:
+    """The module echoed the command line."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """An information response line of the pending command."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The ``>`` prompt: the module waits for the data-phase payload."""
+
+    text: str = "> "
+
+
+@dataclass(frozen=True)
+class Intermediate:
+    """An intermediate result such as ``CONNECT`` before a data phase."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """The final result code of the pending command.
+
+    Attributes:
+        text: the line as received.
+        ok: whether it reports success.
+        kind: ``"OK"``, ``"ERROR"``, ``"CME"``, ``"CMS"``, ``"CONNECT"``, ``"NO CARRIER"``...,
+            the text itself for a command's own result codes, ``"VALUE"`` for a bare value.
+        code: the numeric code of ``+CME ERROR``/``+CMS ERROR`` when numeric.
+        meaning: the 27.007/27.005 meaning of ``code``.
+    """
+
+    text: str
+    ok: bool
+    kind: str
+    code: int | None = None
+    meaning: str | None = None
+
+
+@dataclass(frozen=True)
+class Urc:
+    """An unsolicited result code (or any line that arrived outside a command)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class DataBlock:
+    """A length-delimited block: its header line and exactly the announced bytes.
+
+    ``solicited`` tells whether it answered the pending command or arrived unsolicited.
+    """
+
+    header: str
+    data: bytes
+    solicited: bool = True
+
+
+@dataclass(frozen=True)
+class RawData:
+    """Bytes received in transparent (data) mode."""
+
+    data: bytes
+
+
+Event = Echo | Response | Prompt | Intermediate | Final | Urc | DataBlock | RawData
+
+_V250_FAILURES = ("ERROR", "NO CARRIER", "NO ANSWER", "BUSY", "NO DIALTONE")
+_CME = re.compile(r"\+(CME|CMS) ERROR:\s*(.*)")
+
+
+def classify_final(text: str, request: Request | None = None) -> Final | None:
+    """Return the :class:`Final` that ``text`` is, or ``None`` when it is no final result code.
+
+    ``CONNECT`` is a final result only when ``request.connect_is_final``.
+    """
+    if text == "OK":
+        return Final(text, True, "OK")
+    if text in _V250_FAILURES:
+        return Final(text, False, text)
+    match = _CME.fullmatch(text)
+    if match:
+        kind, rest = match.group(1), match.group(2).strip()
+        if rest.isdigit():
+            code = int(rest)
+            meaning = cme_meaning(code) if kind == "CME" else cms_meaning(code)
+            return Final(text, False, kind, code, meaning)
+        return Final(text, False, kind, None, rest or None)
+    if request is not None:
+        if text in request.final_results:
+            return Final(text, True, text)
+        if text in request.failure_results:
+            return Final(text, False, text)
+        if request.connect_is_final and (text == "CONNECT" or text.startswith("CONNECT ")):
+            return Final(text, True, "CONNECT")
+        if request.final_pattern and re.fullmatch(request.final_pattern, text):
+            return Final(text, True, "VALUE")
+    return None
+
+
+@dataclass
+class _State:
+    pending: Request | None = None
+    answered: bool = False
+    prompted: bool = False
+    swallow_space: bool = False
+    block_header: str = ""
+    block_remaining: int = 0
+    block_data: bytearray = field(default_factory=bytearray)
+    block_solicited: bool = True
+    raw: bool = False
+    raw_on_connect: bool = False
+    escape_pending: bool = False
+
+
+class ATProtocol:
+    """Host side of an AT command line, sans-IO.
+
+    Args:
+        urc_prefixes: the prefixes that identify URCs (``'+QSSLURC:'``, ``'+CREG:'``...).
+        data_blocks: the dialect's data block headers.
+        terminator: the command line terminator (S3), ``b"\\r"`` by default (V.250 6.2.1).
+
+    Usage::
+
+        proto = ATProtocol(urc_prefixes=["+QSSLURC:"], data_blocks=catalog.data_blocks)
+        port.write(proto.send_command(Request("AT+QSSLRECV=0,1,1500")))
+        events = proto.receive_data(port.read(256))
+    """
+
+    def __init__(
+        self,
+        *,
+        urc_prefixes: Iterable[str] = (),
+        data_blocks: Iterable[DataBlockRule] = (),
+        terminator: bytes = b"\r",
+    ) -> None:
+        self.urc_prefixes = tuple(urc_prefixes)
+        self.data_blocks = tuple(data_blocks)
+        self.terminator = terminator
+        self._buffer = bytearray()
+        self._state = _State()
+
+    # -- host to module -------------------------------------------------------------------
+
+    @property
+    def pending(self) -> Request | None:
+        """The command awaiting its final result code, if any."""
+        return self._state.pending
+
+    @property
+    def in_raw_mode(self) -> bool:
+        """Whether the line is in transparent data mode."""
+        return self._state.raw
+
+    def send_command(self, request: Request) -> bytes:
+        """Register ``request`` as pending and return the bytes to write.
+
+        Raises:
+            RuntimeError: another command is still pending, or the line is in data mode.
+        """
+        if self._state.pending is not None:
+            raise RuntimeError(f"{self._state.pending.line!r} is still pending")
+        if self._state.raw:
+            raise RuntimeError("the line is in transparent data mode; escape first")
+        self._state.pending = request
+        self._state.answered = False
+        self._state.prompted = False
+        return request.line.encode("ascii") + self.terminator
+
+    def abort_pending(self) -> None:
+        """Forget the pending command (after a timeout); later lines are delivered as URCs."""
+        self._state.pending = None
+        self._state.prompted = False
+
+    def arm_raw_on_connect(self) -> None:
+        """Treat the next ``CONNECT`` (arriving after the command's ``OK``) as the start of
+        transparent mode: ``AT+QSSLOPEN=...,1`` answers ``OK`` and later ``CONNECT``."""
+        self._state.raw_on_connect = True
+
+    def disarm_raw_on_connect(self) -> None:
+        """Undo :meth:`arm_raw_on_connect`."""
+        self._state.raw_on_connect = False
+
+    def begin_escape(self) -> None:
+        """The host has sent the escape sequence (``+++``): the next ``CR LF OK CR LF`` in the
+        raw stream ends data mode (V.250 6.3.7; Quectel GSM SSL-AN 3.4.1 step 3)."""
+        self._state.escape_pending = True
+
+    def enter_raw_mode(self) -> None:
+        """Switch to transparent data mode now (the runner saw it begin)."""
+        self._state.raw = True
+
+    def leave_raw_mode(self) -> None:
+        """Leave transparent data mode (data mode ended, e.g. the connection closed)."""
+        self._state.raw = False
+        self._state.escape_pending = False
+
+    # -- module to host -------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Feed bytes received from the module; return the events they complete, in order."""
+        self._buffer += data
+        events: list[Event] = []
+        while self._step(events):
+            pass
+        return events
+
+    def _step(self, events: list[Event]) -> bool:
+        state = self._state
+        buf = self._buffer
+        if not buf:
+            return False
+        if state.raw:
+            return self._step_raw(events)
+        if state.block_remaining:
+            take = min(state.block_remaining, len(buf))
+            state.block_data += buf[:take]
+            del buf[:take]
+            state.block_remaining -= take
+            if state.block_remaining == 0:
+                events.append(
+                    DataBlock(state.block_header, bytes(state.block_data), state.block_solicited)
+                )
+                state.block_data = bytearray()
+            return True
+        if state.swallow_space:
+            state.swallow_space = False
+            if buf[:1] == b" ":
+                del buf[:1]
+            return True
+        if buf[:1] in (b"\r", b"\n"):
+            del buf[:1]
+            return True
+        pending = state.pending
+        if (
+            pending is not None
+            and pending.data_phase == "prompt"
+            and not state.prompted
+            and buf[:1] == b">"
+        ):
+            del buf[:1]
+            state.prompted = True
+            state.swallow_space = True
+            events.append(Prompt())
+            return True
+        end = _line_end(buf)
+        if end < 0:
+            return False
+        raw_line = bytes(buf[:end])
+        text = raw_line.decode("utf-8", errors="replace")
+        # A line ended by CR: wait for a following LF if what comes next must start exactly
+        # after the line end (a data block, or raw data after CONNECT).
+        consumed = end + 1
+        if buf[end : end + 1] == b"\r":
+            if end + 1 >= len(buf):
+                if self._starts_something(text):
+                    return False
+            elif buf[end + 1 : end + 2] == b"\n":
+                consumed = end + 2
+        del buf[:consumed]
+        self._line(text, events)
+        return True
+
+    def _starts_something(self, text: str) -> bool:
+        if any(rule.match(text) is not None for rule in self.data_blocks):
+            return True
+        return text.startswith("CONNECT") and (
+            self._state.raw_on_connect
+            or (self._state.pending is not None and self._state.pending.raw_after_connect)
+        )
+
+    def _step_raw(self, events: list[Event]) -> bool:
+        state = self._state
+        buf = self._buffer
+        if state.escape_pending:
+            marker = b"\r\nOK\r\n"
+            index = buf.find(marker)
+            if index < 0:
+                # keep a possible partial marker at the end
+                keep = _partial_suffix(buf, marker)
+                if len(buf) > keep:
+                    events.append(RawData(bytes(buf[: len(buf) - keep])))
+                    del buf[: len(buf) - keep]
+                return False
+            if index:
+                events.append(RawData(bytes(buf[:index])))
+            del buf[: index + len(marker)]
+            state.raw = False
+            state.escape_pending = False
+            events.append(Final("OK", True, "OK") if state.pending else Urc("OK"))
+            if state.pending is not None:
+                state.pending = None
+            return True
+        events.append(RawData(bytes(buf)))
+        buf.clear()
+        return False
+
+    def _line(self, text: str, events: list[Event]) -> None:
+        state = self._state
+        pending = state.pending
+        stripped = text.strip()
+        if not stripped:
+            return
+        if pending is None:
+            if state.raw_on_connect and (stripped == "CONNECT" or stripped.startswith("CONNECT ")):
+                state.raw_on_connect = False
+                state.raw = True
+                events.append(Intermediate(stripped))
+                return
+            length = self._block_length(stripped)
+            if length is not None:
+                self._start_block(stripped, length, solicited=False, events=events)
+                return
+            events.append(Urc(stripped))
+            return
+        if not state.answered and stripped.upper() == pending.line.strip().upper():
+            events.append(Echo(stripped))
+            return
+        if self._is_urc(stripped, pending):
+            events.append(Urc(stripped))
+            return
+        state.answered = True
+        if pending.data_phase == "connect" and (
+            stripped == "CONNECT" or stripped.startswith("CONNECT ")
+        ):
+            events.append(Intermediate(stripped))
+            return
+        final = classify_final(stripped, pending)
+        if final is not None:
+            state.pending = None
+            state.prompted = False
+            if final.kind == "CONNECT" and pending.raw_after_connect:
+                state.raw = True
+            events.append(final)
+            return
+        length = self._block_length(stripped)
+        if length is not None:
+            self._start_block(stripped, length, solicited=True, events=events)
+            return
+        events.append(Response(stripped))
+
+    def _is_urc(self, text: str, pending: Request) -> bool:
+        if any(text.startswith(prefix) for prefix in pending.response_prefixes):
+            return False
+        return any(text.startswith(prefix) for prefix in self.urc_prefixes)
+
+    def _block_length(self, text: str) -> int | None:
+        for rule in self.data_blocks:
+            length = rule.match(text)
+            if length is not None:
+                return length
+        return None
+
+    def _start_block(self, header: str, length: int, *, solicited: bool, events: list[Event]) -> None:
+        if length == 0:
+            events.append(DataBlock(header, b"", solicited))
+            return
+        self._state.block_header = header
+        self._state.block_remaining = length
+        self._state.block_solicited = solicited
+
+
+def _line_end(buf: bytearray) -> int:
+    cr = buf.find(b"\r")
+    lf = buf.find(b"\n")
+    if cr < 0:
+        return lf
+    if lf < 0:
+        return cr
+    return min(cr, lf)
+
+
+def _partial_suffix(buf: bytearray, marker: bytes) -> int:
+    """Length of the longest suffix of ``buf`` that is a proper prefix of ``marker``."""
+    for size in range(min(len(marker) - 1, len(buf)), 0, -1):
+        if buf.endswith(marker[:size]):
+            return size
+    return 0

@@ -1,0 +1,1 @@
+"""Vendor dialects: one package each, with catalog, driver, virtual modem and diagnosis rules."""
