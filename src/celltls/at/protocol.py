@@ -257,8 +257,10 @@ class ATProtocol:
 
     def begin_escape(self) -> None:
         """The host has sent the escape sequence (``+++``): the next ``CR LF OK CR LF`` in the
-        raw stream ends data mode (V.250 6.3.7; Quectel GSM SSL-AN 3.4.1 step 3)."""
+        raw stream ends data mode and is delivered as the :class:`Final` of a pending
+        ``+++`` request (V.250 6.3.7; Quectel GSM SSL-AN 3.4.1 step 3)."""
         self._state.escape_pending = True
+        self._state.pending = Request("+++")
 
     def enter_raw_mode(self) -> None:
         """Switch to transparent data mode now (the runner saw it begin)."""

@@ -1,0 +1,461 @@
+"""A synchronous AT runner over a pyserial port, with a reader thread and URC dispatch.
+
+The port is opened by pyserial URL: a device (``/dev/ttyUSB0``), a pty (``/dev/pts/5``) or a
+TCP socket (``socket://127.0.0.1:7000``). A reader thread feeds everything received to the
+sans-IO :class:`~celltls.at.protocol.ATProtocol`; URCs go to subscribers and to waiters, the
+pending command's events to the caller of :meth:`ATChannel.command`, raw (transparent-mode) bytes
+to :meth:`ATChannel.read_raw`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import serial
+
+from celltls.at.protocol import (
+    ATProtocol,
+    DataBlock,
+    Echo,
+    Event,
+    Final,
+    Intermediate,
+    Prompt,
+    RawData,
+    Request,
+    Response,
+    Urc,
+)
+from celltls.dialects.spec import DataBlock as DataBlockRule
+from celltls.errors import ATCommandError, ATProtocolError, ATTimeoutError, PortError
+from celltls.trace import TranscriptWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reply:
+    """Everything a command got back.
+
+    Attributes:
+        command: the command line as sent (secrets masked).
+        lines: information response lines, in order.
+        blocks: data blocks (header and bytes), in order.
+        intermediate: intermediate results (``CONNECT``), in order.
+        final: the final result code.
+    """
+
+    command: str
+    lines: list[str] = field(default_factory=list)
+    blocks: list[DataBlock] = field(default_factory=list)
+    intermediate: list[str] = field(default_factory=list)
+    final: Final | None = None
+
+    def first(self, prefix: str) -> str:
+        """The text after ``prefix`` of the first line starting with it.
+
+        Raises:
+            ATProtocolError: no line starts with ``prefix``.
+        """
+        for line in self.lines:
+            if line.startswith(prefix):
+                return line[len(prefix) :].strip()
+        raise ATProtocolError(f"{self.command!r}: no {prefix!r} line in {self.lines!r}")
+
+
+class UrcWaiter:
+    """Collects the URCs that match a predicate from the moment it is created."""
+
+    def __init__(self, predicate: Callable[[str], bool]) -> None:
+        self.predicate = predicate
+        self._queue: queue.Queue[Urc | DataBlock] = queue.Queue()
+
+    def _offer(self, event: Urc | DataBlock) -> bool:
+        text = event.text if isinstance(event, Urc) else event.header
+        if self.predicate(text):
+            self._queue.put(event)
+            return True
+        return False
+
+    def wait(self, timeout: float, what: str = "URC") -> Urc | DataBlock:
+        """Wait for the next matching URC.
+
+        Raises:
+            ATTimeoutError: none arrived within ``timeout`` seconds.
+        """
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            raise ATTimeoutError(what, timeout) from None
+
+    def poll(self) -> Urc | DataBlock | None:
+        """The next matching URC already received, or ``None``."""
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+
+class ATChannel:
+    """One AT command port.
+
+    Args:
+        port: a pyserial URL or device path, or an already open pyserial-like object (with
+            ``read(n)``, ``write(b)``, ``close()`` and a ``timeout`` attribute).
+        baudrate: bits per second for a real serial port (ignored by ``socket://``).
+        urc_prefixes: the dialect's URC prefixes.
+        data_blocks: the dialect's data-block headers.
+        trace: a transcript writer, or ``None``.
+
+    Raises:
+        PortError: the port cannot be opened.
+    """
+
+    def __init__(
+        self,
+        port: str | serial.SerialBase,
+        *,
+        baudrate: int = 115200,
+        urc_prefixes: Iterable[str] = (),
+        data_blocks: Iterable[DataBlockRule] = (),
+        trace: TranscriptWriter | None = None,
+    ) -> None:
+        if isinstance(port, str):
+            try:
+                self._port = serial.serial_for_url(port, baudrate=baudrate, timeout=0.05)
+            except (serial.SerialException, OSError, ValueError) as exc:
+                raise PortError(f"cannot open {port}: {exc}") from exc
+            self.name = port
+        else:
+            self._port = port
+            self.name = getattr(port, "name", None) or getattr(port, "port", "port")
+        self.protocol = ATProtocol(urc_prefixes=urc_prefixes, data_blocks=data_blocks)
+        self.trace = trace
+        self._lock = threading.Lock()  # subscriptions and waiters
+        self._cmd_lock = threading.RLock()  # one command at a time
+        self._proto_lock = threading.Lock()
+        self._events: queue.Queue[Event | BaseException] = queue.Queue()
+        self._raw: deque[bytes] = deque()
+        self._raw_cond = threading.Condition()
+        self._raw_closed = False
+        self._waiters: list[UrcWaiter] = []
+        self._subscribers: list[tuple[str, Callable[[Urc | DataBlock], None]]] = []
+        self._urc_history: deque[Urc | DataBlock] = deque(maxlen=256)
+        self._stop = threading.Event()
+        self._dead: BaseException | None = None
+        self._reader = threading.Thread(target=self._read_loop, name="celltls-at-reader", daemon=True)
+        self._reader.start()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the reader thread and close the port."""
+        self._stop.set()
+        self._reader.join(timeout=2)
+        with contextlib.suppress(Exception):
+            self._port.close()
+
+    def __enter__(self) -> ATChannel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- URCs --------------------------------------------------------------------------------
+
+    def subscribe(self, prefix: str, handler: Callable[[Urc | DataBlock], None]) -> None:
+        """Call ``handler(event)`` in the reader thread for each URC starting with ``prefix``.
+
+        Handlers must be quick and must not send commands (they run on the reader thread).
+        """
+        with self._lock:
+            self._subscribers.append((prefix, handler))
+
+    def expect_urc(self, predicate: Callable[[str], bool]) -> UrcWaiter:
+        """Start collecting URCs matching ``predicate``; call before sending the command that
+        provokes them, so none is missed. Stop with :meth:`forget`."""
+        waiter = UrcWaiter(predicate)
+        with self._lock:
+            self._waiters.append(waiter)
+        return waiter
+
+    def forget(self, waiter: UrcWaiter) -> None:
+        """Stop feeding ``waiter``."""
+        with self._lock, contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
+
+    def recent_urcs(self) -> list[Urc | DataBlock]:
+        """The last 256 URCs, oldest first (for diagnosis)."""
+        return list(self._urc_history)
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def command(
+        self,
+        line: str,
+        *,
+        timeout: float,
+        response_prefixes: Iterable[str] = (),
+        data_phase: str | None = None,
+        payload: bytes | None = None,
+        secret_payload: bool = False,
+        final_results: Iterable[str] = (),
+        failure_results: Iterable[str] = (),
+        final_pattern: str | None = None,
+        connect_is_final: bool = False,
+        raw_after_connect: bool = False,
+        shown: str | None = None,
+        check: bool = True,
+    ) -> Reply:
+        """Send one command line and collect its answer up to the final result code.
+
+        Args:
+            line: the command line without terminator (already validated by the driver).
+            timeout: seconds to wait for the final result code.
+            response_prefixes: prefixes of its information responses.
+            data_phase: ``"prompt"`` or ``"connect"``: write ``payload`` after ``>`` or
+                ``CONNECT``.
+            payload: the data-phase bytes (terminator such as Ctrl-Z included by the caller).
+            secret_payload: record only the payload's length in the transcript.
+            final_results, failure_results, final_pattern, connect_is_final, raw_after_connect:
+                see :class:`~celltls.at.protocol.Request`.
+            shown: the command as logged and traced (masking a secret argument).
+            check: raise on a failure final result code.
+
+        Returns:
+            Reply: the response lines, data blocks and final result code.
+
+        Raises:
+            ATCommandError: the final result code reports a failure (when ``check``).
+            ATTimeoutError: no final result code within ``timeout`` seconds.
+            PortError: the port failed.
+        """
+        request = Request(
+            line,
+            response_prefixes=tuple(response_prefixes),
+            data_phase=data_phase,  # type: ignore[arg-type]
+            final_results=tuple(final_results),
+            failure_results=tuple(failure_results),
+            final_pattern=final_pattern,
+            connect_is_final=connect_is_final,
+            raw_after_connect=raw_after_connect,
+        )
+        display = shown if shown is not None else line
+        with self._cmd_lock:
+            self._raise_if_dead()
+            self._drain_stale()
+            with self._proto_lock:
+                data = self.protocol.send_command(request)
+            log.debug("> %s", display)
+            if self.trace:
+                self.trace.host_line(display)
+            self._write(data)
+            reply = Reply(display)
+            deadline = time.monotonic() + timeout
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    with self._proto_lock:
+                        self.protocol.abort_pending()
+                    partial = reply.lines + reply.intermediate
+                    raise ATTimeoutError(display, timeout, partial)
+                try:
+                    event = self._events.get(timeout=min(remaining, 0.5))
+                except queue.Empty:
+                    self._raise_if_dead()
+                    continue
+                if isinstance(event, BaseException):
+                    raise PortError(f"port {self.name} failed: {event}") from event
+                if isinstance(event, Echo):
+                    continue
+                if isinstance(event, Response):
+                    reply.lines.append(event.text)
+                elif isinstance(event, DataBlock):
+                    reply.blocks.append(event)
+                elif isinstance(event, Prompt | Intermediate):
+                    if isinstance(event, Intermediate):
+                        reply.intermediate.append(event.text)
+                    if payload is not None:
+                        if self.trace:
+                            self.trace.host_bytes(payload, secret=secret_payload)
+                        self._write(payload)
+                        payload = None
+                elif isinstance(event, Final):
+                    reply.final = event
+                    if check and not event.ok:
+                        raise ATCommandError(
+                            display,
+                            [*reply.lines, event.text],
+                            kind=event.kind,
+                            code=event.code,
+                            meaning=event.meaning,
+                        )
+                    return reply
+
+    def _drain_stale(self) -> None:
+        while True:
+            try:
+                stale = self._events.get_nowait()
+            except queue.Empty:
+                return
+            log.warning("discarding a stale event with no command pending: %r", stale)
+
+    # -- raw (transparent) mode --------------------------------------------------------------
+
+    def arm_raw_on_connect(self) -> None:
+        """See :meth:`ATProtocol.arm_raw_on_connect`."""
+        with self._proto_lock:
+            self.protocol.arm_raw_on_connect()
+        with self._raw_cond:
+            self._raw_closed = False
+
+    def write_raw(self, data: bytes, *, secret: bool = False) -> None:
+        """Write bytes as they are (a data phase, transparent mode, ``+++``)."""
+        if self.trace:
+            self.trace.host_bytes(data, secret=secret)
+        self._write(data)
+
+    def read_raw(self, max_bytes: int, timeout: float | None) -> bytes:
+        """Read up to ``max_bytes`` received in transparent mode.
+
+        Returns ``b""`` when data mode has ended (escape or connection closed) and nothing is
+        left.
+
+        Raises:
+            ATTimeoutError: nothing arrived within ``timeout`` seconds (``None``: wait forever).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._raw_cond:
+            while not self._raw:
+                if self._raw_closed or self._dead is not None:
+                    return b""
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise ATTimeoutError("read in transparent mode", timeout or 0.0)
+                self._raw_cond.wait(timeout=0.2 if remaining is None else min(remaining, 0.2))
+            chunk = self._raw.popleft()
+            if len(chunk) > max_bytes:
+                self._raw.appendleft(chunk[max_bytes:])
+                chunk = chunk[:max_bytes]
+            return chunk
+
+    def escape(self, guard_time: float, timeout: float = 5.0) -> None:
+        """Leave transparent mode with ``+++`` framed by ``guard_time`` seconds of silence.
+
+        Raises:
+            ATTimeoutError: the module did not answer ``OK``.
+        """
+        with self._cmd_lock:
+            time.sleep(guard_time)
+            with self._proto_lock:
+                self.protocol.begin_escape()
+            self.write_raw(b"+++")
+            deadline = time.monotonic() + guard_time + timeout
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ATTimeoutError("+++ (escape sequence)", guard_time + timeout)
+                try:
+                    event = self._events.get(timeout=min(remaining, 0.5))
+                except queue.Empty:
+                    continue
+                if isinstance(event, Final):
+                    return
+
+    def mark_raw_closed(self) -> None:
+        """Data mode ended; wake readers."""
+        with self._raw_cond:
+            self._raw_closed = True
+            self._raw_cond.notify_all()
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self._port.write(data)
+            flush = getattr(self._port, "flush", None)
+            if flush is not None:
+                flush()
+        except (serial.SerialException, OSError) as exc:
+            raise PortError(f"cannot write to {self.name}: {exc}") from exc
+
+    def _raise_if_dead(self) -> None:
+        if self._dead is not None:
+            raise PortError(f"port {self.name} is gone: {self._dead}")
+
+    def _read_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self._port.read(4096)
+            except Exception as exc:  # noqa: BLE001 - any port failure ends the session
+                if self._stop.is_set():
+                    return
+                self._dead = exc
+                self._events.put(exc)
+                self.mark_raw_closed()
+                return
+            if not data:
+                continue
+            with self._proto_lock:
+                was_raw = self.protocol.in_raw_mode
+                events = self.protocol.receive_data(data)
+            self._trace_incoming(events, was_raw)
+            for event in events:
+                self._dispatch(event)
+
+    def _trace_incoming(self, events: list[Event], was_raw: bool) -> None:
+        for event in events:
+            if isinstance(event, RawData):
+                log.debug("<< %d raw bytes", len(event.data))
+                if self.trace:
+                    self.trace.modem_bytes(event.data)
+            elif isinstance(event, Prompt):
+                if self.trace:
+                    self.trace.modem_bytes(b"> ")
+            elif isinstance(event, DataBlock):
+                log.debug("< %s (+%d bytes)", event.header, len(event.data))
+                if self.trace:
+                    self.trace.modem_line(event.header)
+                    self.trace.modem_bytes(event.data)
+            else:
+                text = event.text
+                log.debug("< %s", text)
+                if self.trace:
+                    self.trace.modem_line(text)
+
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, RawData):
+            with self._raw_cond:
+                self._raw.append(event.data)
+                self._raw_cond.notify_all()
+            return
+        if isinstance(event, Intermediate) and self.protocol.pending is None:
+            # CONNECT of a transparent-mode open: data mode begins.
+            with self._raw_cond:
+                self._raw_closed = False
+            event = Urc(event.text)
+        if isinstance(event, Urc) or (isinstance(event, DataBlock) and not event.solicited):
+            self._urc_history.append(event)
+            text = event.text if isinstance(event, Urc) else event.header
+            with self._lock:
+                waiters = list(self._waiters)
+                subscribers = list(self._subscribers)
+            for waiter in waiters:
+                waiter._offer(event)  # noqa: SLF001
+            for prefix, handler in subscribers:
+                if text.startswith(prefix):
+                    try:
+                        handler(event)
+                    except Exception:  # noqa: BLE001 - a handler must not kill the reader
+                        log.exception("URC handler for %r failed", prefix)
+            return
+        if isinstance(event, Final) and event.text == "OK" and not self.protocol.in_raw_mode:
+            self.mark_raw_closed()
+        self._events.put(event)

@@ -1,0 +1,207 @@
+"""What every dialect driver offers: its capabilities and the portable operations.
+
+The facade (:class:`celltls.Modem`) chooses a path from a driver's :class:`Capabilities`, never
+from the vendor's name.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Literal
+
+from celltls.at.channel import ATChannel
+from celltls.tls import TlsProfile, TlsVersion, Verify
+
+CredentialKind = Literal["ca", "client_cert", "client_key"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a module can do, as its documents say.
+
+    Attributes:
+        tls_versions: protocol versions the module speaks.
+        cipher_suites: IANA codes of its cipher suites.
+        cipher_selection: ``"one-or-all"`` (one suite or all of them), ``"list"`` (any subset).
+        key_exchange: a sentence on what key exchanges work (``"RSA only"``), for errors.
+        verify_modes: the :class:`Verify` modes it implements.
+        secure_sockets: how many secure sockets it can open at once.
+        security_contexts: how many TLS configurations (SSL contexts, security profiles).
+        max_send: the largest payload of one send command, bytes.
+        max_recv: the largest payload of one read command, bytes.
+        credential_limits: per storage (``"RAM"``, ``"NVRAM"``), the largest file, bytes.
+        transparent_mode: whether a secure socket can run in transparent (data) mode.
+        native_http: whether the module has its own HTTP(S) client.
+        max_hostname: the longest host name it accepts, bytes.
+        sources: documents the values come from.
+    """
+
+    tls_versions: tuple[TlsVersion, ...]
+    cipher_suites: tuple[int, ...]
+    cipher_selection: Literal["one-or-all", "list"]
+    key_exchange: str
+    verify_modes: tuple[Verify, ...]
+    secure_sockets: int
+    security_contexts: int
+    max_send: int
+    max_recv: int
+    credential_limits: dict[str, int] = field(default_factory=dict)
+    transparent_mode: bool = False
+    native_http: bool = False
+    max_hostname: int = 255
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NetworkStatus:
+    """The state of the network after :meth:`Dialect.attach`.
+
+    Attributes:
+        registered: whether the module is registered (home or roaming).
+        registration: the 27.007 <stat> value and its meaning.
+        ip_address: the PDP context's IP address, or ``None``.
+        apn: the APN used.
+    """
+
+    registered: bool
+    registration: tuple[int, str]
+    ip_address: str | None
+    apn: str
+
+
+@dataclass(frozen=True)
+class Signal:
+    """Signal quality (3GPP TS 27.007 8.5).
+
+    Attributes:
+        rssi: the raw <rssi> (0..31, 99 unknown).
+        dbm: the received signal strength in dBm, ``None`` when unknown.
+        ber: the raw <ber> (0..7, 99 unknown).
+    """
+
+    rssi: int
+    dbm: int | None
+    ber: int
+
+
+@dataclass(frozen=True)
+class StoredCredential:
+    """A credential in the module.
+
+    Attributes:
+        name: the module's name for it (``"RAM:ca.pem"``, ``"NVRAM:CA0"``, a sec_tag...).
+        kind: ``"ca"``, ``"client_cert"`` or ``"client_key"``.
+        size: bytes stored.
+        checksum: as the module reports it, when it does.
+        uploaded: ``False`` when the same content was already there and nothing was sent.
+    """
+
+    name: str
+    kind: CredentialKind
+    size: int
+    checksum: str | None
+    uploaded: bool
+
+
+class SecureSocket(abc.ABC):
+    """A TLS connection held by the module; socket-like for :mod:`celltls.http`."""
+
+    host: str
+    port: int
+
+    @abc.abstractmethod
+    def sendall(self, data: bytes) -> None:
+        """Send all of ``data``.
+
+        Raises:
+            SocketError: the connection is closed or failed.
+        """
+
+    @abc.abstractmethod
+    def recv(self, max_bytes: int) -> bytes:
+        """Receive up to ``max_bytes``; ``b""`` when the server closed the connection.
+
+        Raises:
+            SocketError: the connection failed.
+            ATTimeoutError: nothing arrived within the socket's timeout.
+        """
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+
+    @property
+    @abc.abstractmethod
+    def closed(self) -> bool:
+        """Whether the connection is closed."""
+
+    def __enter__(self) -> SecureSocket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Dialect(abc.ABC):
+    """A dialect driver: vendor knowledge mapped onto the portable operations."""
+
+    name: str
+    capabilities: Capabilities
+
+    def __init__(self, channel: ATChannel) -> None:
+        self.channel = channel
+
+    @abc.abstractmethod
+    def initialise(self) -> dict[str, str]:
+        """Prepare the command line (error reporting, echo) and identify the module.
+
+        Returns:
+            dict: ``manufacturer``, ``model``, ``firmware`` as reported.
+        """
+
+    @abc.abstractmethod
+    def attach(
+        self, apn: str, user: str | None, password: str | None, timeout: float
+    ) -> NetworkStatus:
+        """Wait for registration and bring up a PDP context with ``apn``.
+
+        Raises:
+            NetworkError: not registered within ``timeout`` seconds, or the context failed.
+            UnsafeArgumentError: the APN, user or password cannot be sent.
+        """
+
+    @abc.abstractmethod
+    def signal(self) -> Signal:
+        """Read the signal quality."""
+
+    @abc.abstractmethod
+    def store_credential(self, kind: CredentialKind, data: bytes, name: str | None) -> StoredCredential:
+        """Store a certificate or key, skipping the upload when the same content is there.
+
+        Raises:
+            CredentialError: too large, badly named, or stored corrupted.
+        """
+
+    @abc.abstractmethod
+    def delete_credential(self, name: str) -> None:
+        """Delete a stored credential.
+
+        Raises:
+            ATCommandError: the module refused.
+        """
+
+    @abc.abstractmethod
+    def tls_connect(
+        self, host: str, port: int, profile: TlsProfile, *, timeout: float,
+        transparent: bool = False,
+    ) -> SecureSocket:
+        """Provision what ``profile`` needs, apply it and open a secure socket.
+
+        Raises:
+            ProfileError: the module cannot implement the profile.
+            CertificateVerifyError, TLSNegotiationError, TLSHandshakeError: the handshake
+                failed (as far as the cause can be told).
+            NetworkError: no network.
+            SocketError: no free socket.
+        """
