@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import select
 import threading
 import time
 from collections import deque
@@ -129,13 +130,15 @@ class ATChannel:
     ) -> None:
         if isinstance(port, str):
             try:
-                self._port = serial.serial_for_url(port, baudrate=baudrate, timeout=0.05)
+                self._port = serial.serial_for_url(port, baudrate=baudrate, timeout=0)
             except (serial.SerialException, OSError, ValueError) as exc:
                 raise PortError(f"cannot open {port}: {exc}") from exc
             self.name = port
+            self._selectable = True
         else:
             self._port = port
             self.name = getattr(port, "name", None) or getattr(port, "port", "port")
+            self._selectable = False
         self.protocol = ATProtocol(urc_prefixes=urc_prefixes, data_blocks=data_blocks)
         self.trace = trace
         self._lock = threading.Lock()  # subscriptions and waiters
@@ -390,10 +393,29 @@ class ATChannel:
         if self._dead is not None:
             raise PortError(f"port {self.name} is gone: {self._dead}")
 
+    def _read_some(self) -> bytes:
+        """Wait up to 50 ms for input and return what is there without waiting for more.
+
+        pyserial's ``read(n)`` with a timeout waits for all ``n`` bytes; a modem answers in
+        short bursts, so the port is polled with select() and read without blocking.
+        """
+        fileno = getattr(self._port, "fileno", None)
+        if self._selectable and fileno is not None:
+            ready, _, _ = select.select([fileno()], [], [], 0.05)
+            if not ready:
+                return b""
+            data: bytes = self._port.read(65536)
+            return data
+        first: bytes = self._port.read(1)
+        if not first:
+            return b""
+        waiting = getattr(self._port, "in_waiting", 0) or 0
+        return first + (self._port.read(waiting) if waiting else b"")
+
     def _read_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                data = self._port.read(4096)
+                data = self._read_some()
             except Exception as exc:  # noqa: BLE001 - any port failure ends the session
                 if self._stop.is_set():
                     return

@@ -119,6 +119,7 @@ class QuectelGsm(Dialect):
         ctxindex: the SSL context used for connections (0..5).
         nvram: store credentials in NVRAM (CA0/CC0/CK0, surviving a reset) instead of RAM.
         probe_failures: probe the server from the host to explain a failed handshake.
+        guard_time: silence before and after ``+++``, seconds.
     """
 
     name = cat.DIALECT
@@ -126,9 +127,10 @@ class QuectelGsm(Dialect):
 
     def __init__(
         self, channel: ATChannel, *, ctxindex: int = 0, nvram: bool = False,
-        probe_failures: bool = True,
+        probe_failures: bool = True, guard_time: float = GUARD_TIME,
     ) -> None:
         super().__init__(channel)
+        self.guard_time = guard_time
         self.ctxindex = ctxindex
         self.nvram = nvram
         self.probe_failures = probe_failures
@@ -699,7 +701,7 @@ class QuectelTransparentSocket(QuectelSocket):
         self._closed = True
         try:
             if self.driver.channel.protocol.in_raw_mode:
-                self.driver.channel.escape(GUARD_TIME)
+                self.driver.channel.escape(self.driver.guard_time)
             self.driver.at("+QSSLCLOSE", str(self.ssid))
         except (ATCommandError, ATTimeoutError) as exc:
             log.info("closing transparent socket %d: %s", self.ssid, exc)

@@ -1,0 +1,211 @@
+"""HTTPS through the virtual Quectel GSM modem against real local HTTPS servers."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import ssl
+
+import pytest
+
+from celltls import (
+    Certificate,
+    CertificateVerifyError,
+    CredentialError,
+    Modem,
+    PrivateKey,
+    ProfileError,
+    TLSNegotiationError,
+    TlsProfile,
+    UnsafeArgumentError,
+    Verify,
+)
+from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes
+from celltls.sim.serve import VirtualModemServer
+from celltls.trace import read_text
+
+
+def host_lines(transcript: io.StringIO) -> list[str]:
+    return [r.text for r in read_text(transcript.getvalue()).records if r.direction == ">"]
+
+
+def test_get_with_server_verification(modem: Modem, https: LocalHTTPSServer,
+                                      profile: TlsProfile) -> None:
+    response = modem.request("GET", https.url("/bytes/3000"), profile=profile)
+    assert response.status == 200
+    assert response.read() == deterministic_bytes(3000)
+
+
+def test_one_megabyte_byte_exact(modem: Modem, https: LocalHTTPSServer,
+                                 profile: TlsProfile) -> None:
+    size = 1024 * 1024
+    response = modem.request("GET", https.url(f"/bytes/{size}?seed=7"), profile=profile)
+    digest = hashlib.sha256()
+    received = 0
+    for chunk in response.iter_bytes():
+        digest.update(chunk)
+        received += len(chunk)
+    assert received == size
+    assert digest.hexdigest() == hashlib.sha256(deterministic_bytes(size, seed=7)).hexdigest()
+
+
+def test_chunked_response(modem: Modem, https: LocalHTTPSServer, profile: TlsProfile) -> None:
+    response = modem.request("GET", https.url("/chunked/20000"), profile=profile)
+    assert response.header("transfer-encoding") == "chunked"
+    assert response.read() == deterministic_bytes(20000)
+
+
+def test_methods_and_keep_alive(modem: Modem, https: LocalHTTPSServer, profile: TlsProfile,
+                                transcript: io.StringIO) -> None:
+    body = b"x" * 5000 + b"\r\nOK\r\n" + bytes(range(256))
+    post = modem.request("POST", https.url("/echo"), profile=profile, body=body,
+                         headers={"Content-Type": "application/octet-stream"})
+    assert post.status == 200 and post.read() == body
+    put = modem.request("PUT", https.url("/echo"), profile=profile, body=iter([b"ab", b"cd"]))
+    assert put.read() == b"abcd"
+    head = modem.request("HEAD", https.url("/bytes/100"), profile=profile)
+    assert head.status == 200 and head.content_length == 100 and head.read() == b""
+    delete = modem.request("DELETE", https.url("/thing"), profile=profile)
+    assert delete.status == 204 and delete.read() == b""
+    opens = [line for line in host_lines(transcript) if line.startswith("AT+QSSLOPEN=")]
+    assert len(opens) == 1, "keep-alive should reuse the first connection"
+
+
+def test_wrong_ca_fails_with_certificate_error(modem: Modem, https: LocalHTTPSServer,
+                                               other_pki: PKI) -> None:
+    wrong = TlsProfile(ca=Certificate.from_pem(other_pki.ca_pem))
+    with pytest.raises(CertificateVerifyError, match="could not verify the certificate"):
+        modem.request("GET", https.url("/bytes/10"), profile=wrong)
+
+
+def test_mutual_tls(sim: VirtualModemServer, pki: PKI) -> None:
+    client = pki.client("device-42")
+    with LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem,
+                          client_ca_pem=pki.ca_pem) as server, \
+            Modem(sim.url, "quectel-gsm") as modem:
+        modem.attach()
+        profile = TlsProfile(
+            verify=Verify.MUTUAL, ca=Certificate.from_pem(pki.ca_pem),
+            client_cert=Certificate.from_pem(client.cert_pem),
+            client_key=PrivateKey.from_pem(client.key_pem),
+        )
+        response = modem.request("GET", server.url("/client-cert"), profile=profile)
+        assert response.status == 200
+        assert b"device-42" in response.read()
+
+
+def test_no_verification_only_when_named(modem: Modem, https: LocalHTTPSServer,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(ProfileError, match="verify=Verify.NONE"):
+        TlsProfile()
+    with caplog.at_level(logging.WARNING):
+        response = modem.request("GET", https.url("/bytes/10"),
+                                 profile=TlsProfile(verify=Verify.NONE))
+        assert response.read() == deterministic_bytes(10)
+    assert any("verification is OFF" in r.message for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "server_options",
+    [
+        {"ciphers": "ECDHE+AESGCM", "maximum_version": ssl.TLSVersion.TLSv1_2},
+        {"minimum_version": ssl.TLSVersion.TLSv1_3},
+    ],
+    ids=["ecdhe-only", "tls13-only"],
+)
+def test_unreachable_server_is_a_negotiation_error(
+    modem: Modem, pki: PKI, profile: TlsProfile, server_options: dict[str, object]
+) -> None:
+    with LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem,
+                          **server_options) as server:  # type: ignore[arg-type]
+        with pytest.raises(TLSNegotiationError, match="cannot negotiate"):
+            modem.request("GET", server.url("/bytes/10"), profile=profile)
+
+
+def test_through_a_pty(https: LocalHTTPSServer, profile: TlsProfile) -> None:
+    with VirtualModemServer("quectel-gsm", pty=True) as server, \
+            Modem(server.url, "quectel-gsm") as modem:
+        assert server.url.startswith("/dev/")
+        modem.attach(apn="internet")
+        response = modem.request("GET", https.url("/bytes/5000"), profile=profile)
+        assert response.read() == deterministic_bytes(5000)
+
+
+@pytest.mark.parametrize("bad", ['/x"y', "/x\ry", "/x\x1ay", "/caf\u00e9", "/\u201cq\u201d"])
+def test_unsafe_url_is_refused_before_anything_is_written(
+    modem: Modem, https: LocalHTTPSServer, profile: TlsProfile, transcript: io.StringIO,
+    bad: str,
+) -> None:
+    before = transcript.getvalue()
+    host = "127.0.0.1" + bad.replace("/", "", 1) if '"' in bad else "127.0.0.1"
+    url = f"https://{host}:{https.port}{bad}"
+    with pytest.raises(UnsafeArgumentError):
+        modem.request("GET", url, profile=profile)
+    assert transcript.getvalue() == before
+
+
+@pytest.mark.parametrize("apn", ['inter"net', "inter\rnet", "inter\x1anet", "\u201cinternet\u201d"])
+def test_unsafe_apn_is_refused_before_anything_is_written(
+    sim: VirtualModemServer, apn: str
+) -> None:
+    transcript = io.StringIO()
+    from celltls.trace import TranscriptWriter
+
+    with Modem(sim.url, "quectel-gsm", trace=TranscriptWriter(transcript)) as modem:
+        before = transcript.getvalue()
+        with pytest.raises(UnsafeArgumentError):
+            modem.attach(apn=apn)
+        assert transcript.getvalue() == before
+
+
+def test_ca_provisioning_is_idempotent_and_checked(modem: Modem, pki: PKI,
+                                                    transcript: io.StringIO) -> None:
+    ca = Certificate.from_pem(pki.ca_pem)
+    first = modem.credentials.store_ca(ca)
+    second = modem.credentials.store_ca(ca)
+    assert first.uploaded and not second.uploaded
+    assert first.checksum == second.checksum
+    writes = [line for line in host_lines(transcript) if line.startswith("AT+QSECWRITE=")]
+    assert len(writes) == 1
+
+
+def test_nvram_survives_a_reboot(sim: VirtualModemServer, pki: PKI) -> None:
+    with Modem(sim.url, "quectel-gsm", nvram=True) as modem:
+        first = modem.credentials.store_ca(Certificate.from_pem(pki.ca_pem))
+        assert first.name == "NVRAM:CA0" and first.uploaded
+    sim.modem.reboot()
+    with Modem(sim.url, "quectel-gsm", nvram=True) as modem:
+        again = modem.credentials.store_ca(Certificate.from_pem(pki.ca_pem))
+        assert not again.uploaded
+
+
+def test_bad_credential_names_and_sizes_are_refused_before_upload(
+    modem: Modem, pki: PKI, transcript: io.StringIO
+) -> None:
+    before = transcript.getvalue()
+    with pytest.raises(CredentialError, match="CA0"):
+        modem.credentials.store("ca", pki.ca_pem, name="NVRAM:myca.pem")
+    big = pki.ca_pem * 2
+    with pytest.raises(CredentialError, match="2017"):
+        modem.credentials.store("ca", big if len(big) > 2017 else big * 2, name="NVRAM:CA0")
+    assert transcript.getvalue() == before
+
+
+def test_private_key_never_in_transcript(sim: VirtualModemServer, pki: PKI) -> None:
+    client = pki.client("secret-holder")
+    transcript = io.StringIO()
+    from celltls.trace import TranscriptWriter
+
+    with Modem(sim.url, "quectel-gsm", trace=TranscriptWriter(transcript)) as modem:
+        modem.credentials.store("client_key", client.key_pem)
+    text = transcript.getvalue()
+    assert "PRIVATE KEY" not in text
+    assert f"<redacted {len(client.key_pem)} bytes>" in text
+
+
+def test_server_close_ends_the_stream(modem: Modem, https: LocalHTTPSServer,
+                                      profile: TlsProfile) -> None:
+    response = modem.request("GET", https.url("/bytes/100"), profile=profile,
+                             headers={"Connection": "close"})
+    assert response.read() == deterministic_bytes(100)
