@@ -34,27 +34,25 @@ class SocketLike(Protocol):
     def close(self) -> None: ...
 
 
-class HTTPResponse:
-    """A response whose body is streamed from the connection.
+class BaseResponse:
+    """What every HTTP response offers, whether framed by h11 over a secure socket or parsed
+    from a module's own HTTP client (a dialect's native HTTP).
 
     Attributes:
         status: the status code (int).
         reason: the reason phrase.
         headers: ``(name, value)`` pairs, names lower-case, in order.
         http_version: ``"1.1"`` or ``"1.0"``.
+        method: the request method.
+
+    Subclasses implement :meth:`iter_bytes`.
     """
 
-    def __init__(self, conn: HTTPConnection, response: h11.Response, method: str) -> None:
-        self._conn = conn
-        self.status: int = response.status_code
-        self.reason: str = response.reason.decode("latin-1")
-        self.headers: list[tuple[str, str]] = [
-            (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers
-        ]
-        self.http_version: str = response.http_version.decode()
-        self.method = method
-        self._done = False
-        self._received = 0
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    http_version: str
+    method: str
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first value of header ``name`` (case-insensitive)."""
@@ -68,7 +66,48 @@ class HTTPResponse:
     def content_length(self) -> int | None:
         """The declared Content-Length, or ``None`` (chunked, or until close)."""
         value = self.header("content-length")
-        return int(value) if value is not None and value.isdigit() else None
+        return int(value) if value is not None and value.strip().isdigit() else None
+
+    def iter_bytes(self, progress: Progress | None = None) -> Iterator[bytes]:
+        """Yield the body as it arrives.
+
+        Args:
+            progress: called as ``progress(bytes_so_far, total_or_None)`` after each chunk.
+
+        Raises:
+            HTTPError: the body is malformed or ends early.
+            SocketError: the connection failed.
+        """
+        raise NotImplementedError
+
+    def read(self) -> bytes:
+        """The whole body (for small bodies; stream large ones with :meth:`iter_bytes`)."""
+        return b"".join(self.iter_bytes())
+
+    def text(self, encoding: str = "utf-8") -> str:
+        """The whole body decoded."""
+        return self.read().decode(encoding, errors="replace")
+
+    def close(self) -> None:
+        """Discard the rest of the body."""
+        for _ in self.iter_bytes():
+            pass
+
+
+class HTTPResponse(BaseResponse):
+    """A response whose body is streamed from an h11 connection."""
+
+    def __init__(self, conn: HTTPConnection, response: h11.Response, method: str) -> None:
+        self._conn = conn
+        self.status = response.status_code
+        self.reason = response.reason.decode("latin-1")
+        self.headers = [
+            (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers
+        ]
+        self.http_version = response.http_version.decode()
+        self.method = method
+        self._done = False
+        self._received = 0
 
     def iter_bytes(self, progress: Progress | None = None) -> Iterator[bytes]:
         """Yield the body as it arrives, in chunks of at most the socket's read size.
@@ -93,14 +132,6 @@ class HTTPResponse:
                 self._conn._response_done()  # noqa: SLF001
             else:
                 raise HTTPError(f"unexpected HTTP event {event!r} in a response body")
-
-    def read(self) -> bytes:
-        """The whole body (for small bodies; stream large ones with :meth:`iter_bytes`)."""
-        return b"".join(self.iter_bytes())
-
-    def text(self, encoding: str = "utf-8") -> str:
-        """The whole body decoded."""
-        return self.read().decode(encoding, errors="replace")
 
     def close(self) -> None:
         """Discard the rest of the body (keeping the connection reusable when possible)."""

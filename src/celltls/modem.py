@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 from urllib.parse import urlsplit
 
 from celltls.at import quoting
@@ -21,7 +22,7 @@ from celltls.dialects.base import (
     StoredCredential,
 )
 from celltls.errors import CellTLSError, ProfileError
-from celltls.http import Body, HTTPConnection, HTTPResponse, Progress
+from celltls.http import BaseResponse, Body, HTTPConnection, Progress
 from celltls.tls import Certificate, PrivateKey, TlsProfile
 from celltls.trace import TranscriptWriter
 
@@ -194,7 +195,8 @@ class Modem:
         content_length: int | None = None,
         timeout: float = 90.0,
         upload_progress: Progress | None = None,
-    ) -> HTTPResponse:
+        via: Literal["auto", "socket", "native"] = "auto",
+    ) -> BaseResponse:
         """Make an HTTPS request over a secure socket, HTTP/1.1 framed by h11.
 
         An open connection to the same host, port and profile is reused (keep-alive) once the
@@ -208,10 +210,13 @@ class Modem:
             body: bytes, an iterable of bytes or a binary file.
             content_length: the length of a streamed body (else it is sent chunked).
             timeout: connect timeout, seconds.
-            upload_progress: ``progress(sent, total)``.
+            upload_progress: ``progress(sent, total)`` (socket path only).
+            via: ``"socket"``: HTTP/1.1 over a secure socket (h11); ``"native"``: the module's
+                own HTTP client; ``"auto"``: the socket path when the module has secure
+                sockets, else the native client.
 
         Returns:
-            HTTPResponse: status and headers; stream the body with ``iter_bytes()``.
+            BaseResponse: status and headers; stream the body with ``iter_bytes()``.
 
         Raises:
             UnsafeArgumentError: the URL holds characters that cannot be sent.
@@ -227,6 +232,13 @@ class Modem:
         port = parts.port or 443
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         header_list = list(headers.items()) if isinstance(headers, dict) else list(headers)
+        caps = self.driver.capabilities
+        if via == "native" or (via == "auto" and caps.secure_sockets == 0 and caps.native_http):
+            if profile is None:
+                raise ProfileError("a TlsProfile is needed (TlsProfile.insecure() to skip it)")
+            return self.driver.native_request(
+                method, url, profile=profile, headers=header_list, body=body, timeout=timeout
+            )
         host_header = host if port == 443 else f"{host}:{port}"
         key = (host, port, id(profile))
         pooled = self._take(key)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from celltls.at.channel import ATChannel
+from celltls.errors import ProfileError
+from celltls.http import BaseResponse, Body
 from celltls.tls import TlsProfile, TlsVersion, Verify
 
 CredentialKind = Literal["ca", "client_cert", "client_key"]
@@ -205,3 +207,31 @@ class Dialect(abc.ABC):
             NetworkError: no network.
             SocketError: no free socket.
         """
+
+    def native_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        profile: TlsProfile,
+        headers: list[tuple[str, str]],
+        body: Body,
+        timeout: float,
+    ) -> BaseResponse:
+        """Make the request with the module's own HTTP(S) client (``capabilities.native_http``).
+
+        Args:
+            method: ``GET``, ``HEAD``, ``POST``...
+            url: ``https://host[:port]/path?query``, already checked for unsafe characters.
+            profile: the TLS profile to apply.
+            headers: extra request headers.
+            body: the request body.
+            timeout: seconds the module may take.
+
+        Returns:
+            BaseResponse: status, headers and a streamed body.
+
+        Raises:
+            ProfileError: the dialect has no native HTTP client (the default).
+        """
+        raise ProfileError(f"{self.name} has no native HTTP client")
