@@ -49,7 +49,8 @@ DialectOpt = Annotated[
 ]
 BaudOpt = Annotated[int, typer.Option("--baudrate", help="Serial speed, bit/s")]
 ApnOpt = Annotated[
-    str | None, typer.Option("--apn", help="APN to activate first (omit: the network is up)")
+    str, typer.Option("--apn", help="APN of the PDP context (\"\": the network's default); the "
+                      "network is brought up first unless it already is")
 ]
 CaOpt = Annotated[
     Path | None, typer.Option("--ca", help="Root CA certificate (PEM) that issued the server's "
@@ -146,7 +147,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _transfer(
-    method: str, url: str, *, port: str, dialect: str | None, baudrate: int, apn: str | None,
+    method: str, url: str, *, port: str, dialect: str | None, baudrate: int, apn: str,
     ca: Path | None, cert: Path | None, key: Path | None, insecure: bool,
     header: list[str] | None, output: Path | None, trace: Path | None, verbose: bool,
     fail_on_status: bool, body: bytes | None = None,
@@ -156,10 +157,9 @@ def _transfer(
         profile = build_profile(ca, cert, key, insecure)
         headers = parse_headers(header)
         with Modem(port, dialect, baudrate=baudrate, trace=trace) as modem:
-            if apn is not None:
-                status = modem.attach(apn)
-                if verbose:
-                    err.print(f"attached: IP {status.ip_address}, APN {apn!r}")
+            status = modem.attach(apn)
+            if verbose:
+                err.print(f"network up: IP {status.ip_address}, APN {apn!r}")
             response = modem.request(method, url, profile=profile, headers=headers, body=body)
             if verbose:
                 err.print(f"HTTP/{response.http_version} {response.status} {response.reason}")
@@ -193,7 +193,7 @@ def get(
     port: PortOpt,
     dialect: DialectOpt = None,
     baudrate: BaudOpt = 115200,
-    apn: ApnOpt = None,
+    apn: ApnOpt = "",
     ca: CaOpt = None,
     cert: CertOpt = None,
     key: KeyOpt = None,
@@ -219,7 +219,7 @@ def post(
     data: Annotated[str, typer.Option("--data", help="Body text, or @FILE to send a file")],
     dialect: DialectOpt = None,
     baudrate: BaudOpt = 115200,
-    apn: ApnOpt = None,
+    apn: ApnOpt = "",
     ca: CaOpt = None,
     cert: CertOpt = None,
     key: KeyOpt = None,

@@ -467,7 +467,10 @@ class QuectelGsm(Dialect):
         try:
             # The result comes after OK as +QSSLOPEN: <ssid>,<code>, a URC: no response prefix,
             # so that the result of an earlier open is never taken as this command's answer.
-            self.at("+QSSLOPEN", args, response_prefixes=())
+            try:
+                self.at("+QSSLOPEN", args, response_prefixes=())
+            except ATCommandError as exc:
+                raise self._open_refused(exc) from exc
             event = waiter.wait(float(seconds) + 5, f"AT+QSSLOPEN={args} (result)")
         except BaseException:
             self.channel.protocol.disarm_raw_on_connect()
@@ -491,6 +494,20 @@ class QuectelGsm(Dialect):
         with self._sockets_lock:
             self._sockets[ssid] = sock
         return sock
+
+    def _open_refused(self, exc: ATCommandError) -> Exception:
+        """Explain an ``AT+QSSLOPEN`` refused outright: usually no active PDP context."""
+        try:
+            state = self.ip_state()
+        except (ATCommandError, ATTimeoutError, NetworkError):
+            return exc
+        if state not in ("IP GPRSACT", "IP STATUS", "IP PROCESSING"):
+            return NetworkError(
+                f"{exc}: the TCP/IP stack is in state {state!r} "
+                f"({cat.IP_STATES.get(state, '?')}), no PDP context is active; bring the "
+                "network up first (Modem.attach(apn=...), the CLI's --apn) (SSL-AN 1.2 steps 2-3)"
+            )
+        return exc
 
     def _forget_socket(self, ssid: int) -> None:
         with self._sockets_lock:
