@@ -1,0 +1,1 @@
+"""Sequans Monarch / Monarch 2 dialect: decode-level catalog and diagnosis rules."""

@@ -1,0 +1,1 @@
+"""Digi XBee 3 Cellular dialect: decode-level catalog and diagnosis rules."""
