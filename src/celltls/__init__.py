@@ -10,7 +10,13 @@ One API for every vendor dialect::
         print(modem.request("GET", "https://example.com/", profile=profile).read())
 """
 
-from celltls.dialects.base import Capabilities, NetworkStatus, SecureSocket, Signal, StoredCredential
+from celltls.dialects.base import (
+    Capabilities,
+    NetworkStatus,
+    SecureSocket,
+    Signal,
+    StoredCredential,
+)
 from celltls.errors import (
     ATCommandError,
     ATError,

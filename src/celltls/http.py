@@ -121,7 +121,7 @@ class HTTPResponse(BaseResponse):
         """
         total = self.content_length
         while not self._done:
-            event = self._conn._next_event()  # noqa: SLF001
+            event = self._conn._next_event()
             if isinstance(event, h11.Data):
                 self._received += len(event.data)
                 if progress is not None:
@@ -129,7 +129,7 @@ class HTTPResponse(BaseResponse):
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 self._done = True
-                self._conn._response_done()  # noqa: SLF001
+                self._conn._response_done()
             else:
                 raise HTTPError(f"unexpected HTTP event {event!r} in a response body")
 
@@ -162,7 +162,7 @@ class HTTPConnection:
         """Whether another request may be sent on this connection."""
         if self._closed:
             return False
-        if self._current is not None and not self._current._done:  # noqa: SLF001
+        if self._current is not None and not self._current._done:
             return False
         return self._h11.our_state is h11.IDLE and self._h11.their_state is h11.IDLE
 
@@ -212,7 +212,7 @@ class HTTPConnection:
             file = body
             chunks, total = _file_chunks(file), content_length  # type: ignore[arg-type]
         else:
-            chunks, total = body, content_length  # type: ignore[assignment]
+            chunks, total = body, content_length
         if "content-length" not in names and "transfer-encoding" not in names:
             if total is not None:
                 head.append(("Content-Length", str(total)))

@@ -132,7 +132,7 @@ class Modem:
         self._pool: list[_Pooled] = []
 
     @property
-    def capabilities(self):  # type: ignore[no-untyped-def]  # noqa: ANN201
+    def capabilities(self):  # type: ignore[no-untyped-def]
         """The driver's :class:`~celltls.dialects.base.Capabilities`."""
         return self.driver.capabilities
 

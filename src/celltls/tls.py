@@ -206,7 +206,7 @@ class Certificate:
                 )
             else:
                 return False
-        except Exception:  # noqa: BLE001 - any failure means "did not sign"
+        except Exception:
             return False
         return True
 

@@ -145,11 +145,9 @@ def parse_line(line: str, lineno: int = 0) -> Record | None:
             if mark in (">>", "<<"):
                 redacted = _REDACTED.fullmatch(rest)
                 if redacted:
-                    return Record(
-                        mark, rest, b"", stamp, int(redacted.group(1)), lineno  # type: ignore[arg-type]
-                    )
-                return Record(mark, rest, unescape_bytes(rest), stamp, None, lineno)  # type: ignore[arg-type]
-            return Record(mark, rest, time=stamp, lineno=lineno)  # type: ignore[arg-type]
+                    return Record(mark, rest, b"", stamp, int(redacted.group(1)), lineno)
+                return Record(mark, rest, unescape_bytes(rest), stamp, None, lineno)
+            return Record(mark, rest, time=stamp, lineno=lineno)
     raise TranscriptError(f"line {lineno}: no direction mark in {line!r}")
 
 

@@ -57,9 +57,11 @@ def test_data_block_holding_ok_is_read_exactly() -> None:
 
 
 def split_points(data: bytes) -> st.SearchStrategy[list[bytes]]:
-    return st.lists(st.integers(0, len(data)), max_size=12).map(
-        lambda cuts: [data[a:b] for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), len(data)])]
-    )
+    def cut(cuts: list[int]) -> list[bytes]:
+        starts, ends = [0, *sorted(cuts)], [*sorted(cuts), len(data)]
+        return [data[a:b] for a, b in zip(starts, ends, strict=True)]
+
+    return st.lists(st.integers(0, len(data)), max_size=12).map(cut)
 
 
 @settings(max_examples=300)

@@ -97,7 +97,7 @@ def test_mutual_tls(sim: VirtualModemServer, pki: PKI) -> None:
 
 def test_no_verification_only_when_named(modem: Modem, https: LocalHTTPSServer,
                                          caplog: pytest.LogCaptureFixture) -> None:
-    with pytest.raises(ProfileError, match="verify=Verify.NONE"):
+    with pytest.raises(ProfileError, match=r"verify=Verify\.NONE"):
         TlsProfile()
     with caplog.at_level(logging.WARNING):
         response = modem.request("GET", https.url("/bytes/10"),
@@ -117,10 +117,12 @@ def test_no_verification_only_when_named(modem: Modem, https: LocalHTTPSServer,
 def test_unreachable_server_is_a_negotiation_error(
     modem: Modem, pki: PKI, profile: TlsProfile, server_options: dict[str, object]
 ) -> None:
-    with LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem,
-                          **server_options) as server:  # type: ignore[arg-type]
-        with pytest.raises(TLSNegotiationError, match="cannot negotiate"):
-            modem.request("GET", server.url("/bytes/10"), profile=profile)
+    with (
+        LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem,
+                         **server_options) as server,  # type: ignore[arg-type]
+        pytest.raises(TLSNegotiationError, match="cannot negotiate"),
+    ):
+        modem.request("GET", server.url("/bytes/10"), profile=profile)
 
 
 def test_through_a_pty(https: LocalHTTPSServer, profile: TlsProfile) -> None:

@@ -137,7 +137,7 @@ class ATChannel:
             self._selectable = True
         else:
             self._port = port
-            self.name = getattr(port, "name", None) or getattr(port, "port", "port")
+            self.name = str(getattr(port, "name", None) or getattr(port, "port", "port"))
             self._selectable = False
         self.protocol = ATProtocol(urc_prefixes=urc_prefixes, data_blocks=data_blocks)
         self.trace = trace
@@ -153,7 +153,9 @@ class ATChannel:
         self._urc_history: deque[Urc | DataBlock] = deque(maxlen=256)
         self._stop = threading.Event()
         self._dead: BaseException | None = None
-        self._reader = threading.Thread(target=self._read_loop, name="celltls-at-reader", daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_loop, name="celltls-at-reader", daemon=True
+        )
         self._reader.start()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -416,7 +418,7 @@ class ATChannel:
         while not self._stop.is_set():
             try:
                 data = self._read_some()
-            except Exception as exc:  # noqa: BLE001 - any port failure ends the session
+            except Exception as exc:
                 if self._stop.is_set():
                     return
                 self._dead = exc
@@ -470,12 +472,12 @@ class ATChannel:
                 waiters = list(self._waiters)
                 subscribers = list(self._subscribers)
             for waiter in waiters:
-                waiter._offer(event)  # noqa: SLF001
+                waiter._offer(event)
             for prefix, handler in subscribers:
                 if text.startswith(prefix):
                     try:
                         handler(event)
-                    except Exception:  # noqa: BLE001 - a handler must not kill the reader
+                    except Exception:
                         log.exception("URC handler for %r failed", prefix)
             return
         if isinstance(event, Final) and event.text == "OK" and not self.protocol.in_raw_mode:

@@ -304,7 +304,7 @@ class ATProtocol:
             if buf[:1] == b" ":
                 del buf[:1]
             return True
-        if buf[:1] in (b"\r", b"\n"):
+        if bytes(buf[:1]) in (b"\r", b"\n"):
             del buf[:1]
             return True
         pending = state.pending
@@ -427,7 +427,9 @@ class ATProtocol:
                 return length
         return None
 
-    def _start_block(self, header: str, length: int, *, solicited: bool, events: list[Event]) -> None:
+    def _start_block(
+        self, header: str, length: int, *, solicited: bool, events: list[Event]
+    ) -> None:
         if length == 0:
             events.append(DataBlock(header, b"", solicited))
             return

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+import typing
 
 from rich.console import Console
 from rich.markup import escape
@@ -74,7 +75,8 @@ def run_demo(console: Console) -> None:
         with VirtualModemServer("quectel-gsm") as sim:
             console.print(f"  serial line: {sim.url}")
             step("4. Opening the line; the AT session follows")
-            trace = TranscriptWriter(_ConsoleStream(console), header={"dialect": "quectel-gsm"})
+            stream = typing.cast(typing.TextIO, _ConsoleStream(console))
+            trace = TranscriptWriter(stream, header={"dialect": "quectel-gsm"})
             with Modem(sim.url, "quectel-gsm", trace=trace) as modem:
                 console.print(f"  module: {escape(str(modem.info))}")
                 step("5. Network: registration, APN, PDP context")
@@ -89,9 +91,8 @@ def run_demo(console: Console) -> None:
                     f"{'uploaded' if stored.uploaded else 'already there, not uploaded'}"
                 )
                 again = modem.credentials.store_ca(ca)
-                console.print(
-                    f"  second time: {'uploaded' if again.uploaded else 'same file found, upload skipped'}"
-                )
+                verdict = "uploaded" if again.uploaded else "same file found, upload skipped"
+                console.print(f"  second time: {verdict}")
                 profile = TlsProfile(verify=Verify.SERVER, ca=ca)
                 size = 4096
                 step(f"7. HTTPS GET {web.url(f'/bytes/{size}')} (server verification ON)")

@@ -178,7 +178,9 @@ class Dialect(abc.ABC):
         """Read the signal quality."""
 
     @abc.abstractmethod
-    def store_credential(self, kind: CredentialKind, data: bytes, name: str | None) -> StoredCredential:
+    def store_credential(
+        self, kind: CredentialKind, data: bytes, name: str | None
+    ) -> StoredCredential:
         """Store a certificate or key, skipping the upload when the same content is there.
 
         Raises:

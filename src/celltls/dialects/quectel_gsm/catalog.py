@@ -11,7 +11,8 @@ Sources (keys used in every entry's ``source``):
 - ``23.003``: 3GPP TS 23.003 section 9.1 (an APN's network identifier is at most 63 octets).
 
 The application note spells some names in more than one way; :data:`MISSPELLINGS` says which
-spelling the module accepts and why we believe it.
+spelling the module rejects and why we believe it, :data:`SETTING_ALIASES` which other spelling
+real firmware also takes.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ OPEN_TIMEOUT_DEFAULT = 90
 #: AT+QSECWRITE <timeout> range and default, seconds (SSL-AN 2.2.7).
 SECWRITE_TIMEOUT_RANGE = (3, 200)
 SECWRITE_TIMEOUT_DEFAULT = 100
+
+#: Names of AT+QSSLCFG settings the module accepts besides those of the 2.2.1 table: the
+#: 3.1 example's "ignorertctime" is taken as "ignorertc" by real firmware (public M26/M66
+#: drivers send AT+QSSLCFG="ignorertctime",1 and abort unless OK comes back).
+SETTING_ALIASES = MappingProxyType({"ignorertctime": "ignorertc"})
 
 #: <sslversion> (SSL-AN 2.2.1, Table 1).
 SSL_VERSIONS = MappingProxyType(
@@ -229,7 +235,8 @@ _COMMANDS: tuple[Command, ...] = (
         response_prefix="+QSSLOPEN:",
         timeout=5,
         note="OK comes at once; the result comes later as +QSSLOPEN: <ssid>,<connectcode> "
-        "(non-transparent) or CONNECT (transparent), within <timeout>.",
+        "(non-transparent) or CONNECT (transparent), within <timeout>. A transparent-mode "
+        "failure is reported as +QSSLOPEN: <ssid>,<connectcode> too (2.2.2 table).",
     ),
     Command(
         "+QSSLSEND",
@@ -455,12 +462,6 @@ MISSPELLINGS = (
         "The command table of 2.2.1 defines \"seclevel\"; an unknown <type> is answered ERROR.",
     ),
     Misspelling(
-        '"ignorertctime"',
-        '"ignorertc"',
-        "SSL-AN 3.1 example",
-        "2.2.1 defines \"ignorertc\" (and the 3.4.2 example uses it).",
-    ),
-    Misspelling(
         '"ignorevertime"',
         '"ignorertc"',
         "SSL-AN 3.2 example",
@@ -470,7 +471,7 @@ MISSPELLINGS = (
 
 CATALOG = Catalog(
     dialect=DIALECT,
-    title="Quectel GSM modules (M66, M95, MC60, M26, UC15) SSL and TCP/IP commands",
+    title="Quectel GSM modules (M66, M95, MC60, M26) SSL and TCP/IP commands",
     sources=SOURCES,
     commands=MappingProxyType({c.name: c for c in _COMMANDS}),
     urcs=_URCS,

@@ -524,7 +524,7 @@ class QuectelGsm(Dialect):
         with self._sockets_lock:
             sock = self._sockets.get(ssid)
         if sock is not None:
-            sock._notify_data(cid)  # noqa: SLF001
+            sock._notify_data(cid)
 
     def _on_closed_urc(self, event: Urc | DataBlock) -> None:
         text = event.text if isinstance(event, Urc) else event.header
@@ -537,7 +537,7 @@ class QuectelGsm(Dialect):
         with self._sockets_lock:
             sock = self._sockets.get(ssid)
         if sock is not None:
-            sock._notify_closed()  # noqa: SLF001
+            sock._notify_closed()
 
 
 class QuectelSocket(SecureSocket):
@@ -685,7 +685,7 @@ class QuectelSocket(SecureSocket):
         except (ATCommandError, ATTimeoutError) as exc:
             log.info("closing socket %d: %s", self.ssid, exc)
         finally:
-            self.driver._forget_socket(self.ssid)  # noqa: SLF001
+            self.driver._forget_socket(self.ssid)
             with self._cond:
                 self._cond.notify_all()
 
@@ -723,4 +723,4 @@ class QuectelTransparentSocket(QuectelSocket):
         except (ATCommandError, ATTimeoutError) as exc:
             log.info("closing transparent socket %d: %s", self.ssid, exc)
         finally:
-            self.driver._forget_socket(self.ssid)  # noqa: SLF001
+            self.driver._forget_socket(self.ssid)
