@@ -240,3 +240,20 @@ def test_second_command_while_pending_is_refused() -> None:
         assert "pending" in str(exc)
     else:
         raise AssertionError("a second pending command was accepted")
+
+
+def test_transparent_mode_left_by_the_module() -> None:
+    p = ATProtocol(raw_exit_markers=(b"\r\nCLOSED\r\n",))
+    p.enter_raw_mode()
+    events = feed(p, [b"data\r\n", b"\r\nCL", b"OSED\r\n"])
+    assert b"".join(e.data for e in events if isinstance(e, RawData)) == b"data\r\n"
+    assert events[-1] == Urc("CLOSED")
+    assert not p.in_raw_mode
+
+
+def test_partial_marker_is_released_when_it_is_data() -> None:
+    p = ATProtocol(raw_exit_markers=(b"\r\nCLOSED\r\n",))
+    p.enter_raw_mode()
+    events = feed(p, [b"ab\r\nCL", b"X"])
+    assert b"".join(e.data for e in events if isinstance(e, RawData)) == b"ab\r\nCLX"
+    assert p.in_raw_mode

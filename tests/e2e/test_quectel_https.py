@@ -211,3 +211,36 @@ def test_server_close_ends_the_stream(modem: Modem, https: LocalHTTPSServer,
     response = modem.request("GET", https.url("/bytes/100"), profile=profile,
                              headers={"Connection": "close"})
     assert response.read() == deterministic_bytes(100)
+
+
+def test_transparent_mode_http(modem: Modem, https: LocalHTTPSServer,
+                               profile: TlsProfile, transcript: io.StringIO) -> None:
+    """SSL-AN 3.4: OK then CONNECT, data straight over the line; the server's close ends data
+    mode (the module prints CLOSED)."""
+    from celltls.http import HTTPConnection
+
+    sock = modem.tls_connect("127.0.0.1", https.port, profile, transparent=True)
+    conn = HTTPConnection(sock, f"127.0.0.1:{https.port}")
+    first = conn.request("GET", "/bytes/20000")
+    assert first.read() == deterministic_bytes(20000)
+    second = conn.request("GET", "/bytes/10", headers=[("Connection", "close")])
+    assert second.read() == deterministic_bytes(10)
+    assert sock.recv(10) == b""
+    sock.close()
+    # The line is back in command mode.
+    assert modem.signal().rssi >= 0
+    assert "AT+QSSLSEND" not in transcript.getvalue()
+
+
+def test_transparent_mode_escape_and_close(modem: Modem, https: LocalHTTPSServer,
+                                           profile: TlsProfile, transcript: io.StringIO) -> None:
+    """SSL-AN 3.4.1 steps 3-4: +++ (guard times) -> OK, then AT+QSSLCLOSE -> CLOSE OK."""
+    from celltls.http import HTTPConnection
+
+    sock = modem.tls_connect("127.0.0.1", https.port, profile, transparent=True)
+    response = HTTPConnection(sock, f"127.0.0.1:{https.port}").request("GET", "/bytes/100")
+    assert response.read() == deterministic_bytes(100)
+    sock.close()
+    text = transcript.getvalue()
+    assert ">> +++" in text and "> AT+QSSLCLOSE=" in text
+    assert modem.signal().rssi >= 0

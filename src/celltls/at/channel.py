@@ -433,6 +433,8 @@ class ATChannel:
             self._trace_incoming(events, was_raw)
             for event in events:
                 self._dispatch(event)
+            if was_raw and not self.protocol.in_raw_mode:
+                self.mark_raw_closed()
 
     def _trace_incoming(self, events: list[Event], was_raw: bool) -> None:
         for event in events:

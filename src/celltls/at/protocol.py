@@ -193,6 +193,10 @@ class ATProtocol:
         urc_prefixes: the prefixes that identify URCs (``'+QSSLURC:'``, ``'+CREG:'``...).
         data_blocks: the dialect's data block headers.
         terminator: the command line terminator (S3), ``b"\\r"`` by default (V.250 6.2.1).
+        raw_exit_markers: what the module prints when it leaves transparent mode by itself
+            (the connection closed), e.g. ``b"\\r\\nCLOSED\\r\\n"``. Transparent mode is
+            ambiguous by nature: a marker is recognised only at the very end of what has
+            arrived, and payload that ends exactly like one is taken for it.
 
     Usage::
 
@@ -207,8 +211,10 @@ class ATProtocol:
         urc_prefixes: Iterable[str] = (),
         data_blocks: Iterable[DataBlockRule] = (),
         terminator: bytes = b"\r",
+        raw_exit_markers: Iterable[bytes] = (),
     ) -> None:
         self.urc_prefixes = tuple(urc_prefixes)
+        self.raw_exit_markers = tuple(raw_exit_markers)
         self.data_blocks = tuple(data_blocks)
         self.terminator = terminator
         self._buffer = bytearray()
@@ -367,8 +373,22 @@ class ATProtocol:
             if state.pending is not None:
                 state.pending = None
             return True
-        events.append(RawData(bytes(buf)))
-        buf.clear()
+        for marker in self.raw_exit_markers:
+            if buf.endswith(marker):
+                if len(buf) > len(marker):
+                    events.append(RawData(bytes(buf[: -len(marker)])))
+                buf.clear()
+                state.raw = False
+                events.append(Urc(marker.strip().decode("ascii", errors="replace")))
+                return False
+        # Hold back a possible start of a marker (3 bytes or more, so that a payload ending in
+        # CR LF is never held) until the next bytes tell.
+        keep = max(
+            (k for m in self.raw_exit_markers if (k := _partial_suffix(buf, m)) >= 3), default=0
+        )
+        if len(buf) > keep:
+            events.append(RawData(bytes(buf[: len(buf) - keep])))
+            del buf[: len(buf) - keep]
         return False
 
     def _line(self, text: str, events: list[Event]) -> None:

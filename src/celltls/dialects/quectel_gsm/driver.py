@@ -138,6 +138,9 @@ class QuectelGsm(Dialect):
         self._sockets: dict[int, QuectelSocket] = {}
         self._sockets_lock = threading.Lock()
         self._stored: dict[CredentialKind, str] = {}
+        # In transparent mode the module prints CLOSED when it leaves data mode by itself
+        # (SSL-AN 1.2 step 6; the text is the one Quectel GSM TCP/IP drivers handle).
+        channel.protocol.raw_exit_markers = (b"\r\nCLOSED\r\n",)
         channel.subscribe('+QSSLURC: "recv"', self._on_recv_urc)
         channel.subscribe('+QSSLURC: "closed"', self._on_closed_urc)
 
@@ -544,8 +547,9 @@ class QuectelSocket(SecureSocket):
     """A non-transparent secure socket: ``AT+QSSLSEND`` and ``AT+QSSLRECV``.
 
     ``recv`` waits for ``+QSSLURC: "recv"`` and then reads with ``AT+QSSLRECV`` (1500 bytes at a
-    time) until the module's buffer is empty, since no new URC comes until it is
-    (SSL-AN 2.2.10.1). ``sendall`` cuts data into ``AT+QSSLSEND`` payloads of at most 1460 bytes;
+    time, one read per ``recv`` call, so memory stays bounded) until a read finds the module's
+    buffer empty, and only then waits for the next URC, since none comes until the buffer has
+    been read empty (SSL-AN 2.2.10.1). ``sendall`` cuts data into ``AT+QSSLSEND`` payloads of at most 1460 bytes;
     ``SEND FAIL`` (sending blocked) is retried after a pause, ``ERROR`` means the connection is
     gone (SSL-AN 2.2.3).
     """
@@ -618,26 +622,27 @@ class QuectelSocket(SecureSocket):
                 )
             view = view[len(piece) :]
 
-    def _read_module(self) -> None:
-        """Read the module's buffer until it is empty (SSL-AN 2.2.10.1 note 2)."""
-        while True:
-            try:
-                reply = self.driver.at(
-                    "+QSSLRECV", f"{self.driver.cid},{self.ssid},{cat.MAX_RECV}",
-                    response_prefixes=("+QSSLRECV:",),
-                )
-            except ATCommandError:
-                if self._peer_closed:
-                    return
-                raise
-            if not reply.blocks:
-                return
+    def _read_module(self) -> bool:
+        """One ``AT+QSSLRECV`` of up to 1500 bytes (SSL-AN 2.2.4).
+
+        Returns:
+            bool: whether data came; ``False`` means the module's buffer is empty, so the next
+            data will be announced by a new ``+QSSLURC: "recv"`` (SSL-AN 2.2.10.1 note 1).
+        """
+        try:
+            reply = self.driver.at(
+                "+QSSLRECV", f"{self.driver.cid},{self.ssid},{cat.MAX_RECV}",
+                response_prefixes=("+QSSLRECV:",),
+            )
+        except ATCommandError:
+            if self._peer_closed:
+                return False
+            raise
+        data = b"".join(block.data for block in reply.blocks)
+        if data:
             with self._cond:
-                for block in reply.blocks:
-                    if block.data:
-                        self._buffer.append(block.data)
-            if all(len(block.data) == 0 for block in reply.blocks):
-                return
+                self._buffer.append(data)
+        return bool(data)
 
     def recv(self, max_bytes: int) -> bytes:
         """Receive up to ``max_bytes`` (``b""`` after the server closed and all is read).
@@ -670,9 +675,14 @@ class QuectelSocket(SecureSocket):
                     self._cond.wait(timeout=min(remaining, 1.0))
                     continue
             try:
-                self._read_module()
+                more = self._read_module()
             except ATCommandError as exc:
                 raise SocketError(f"reading secure socket {self.ssid} failed: {exc}") from exc
+            if more:
+                # The buffer may hold more: read again before waiting for a URC, which only
+                # comes once the buffer has been read empty (SSL-AN 2.2.10.1).
+                with self._cond:
+                    self._data_pending = True
 
     def close(self) -> None:
         """``AT+QSSLCLOSE=<ssid>`` (``CLOSE OK``, SSL-AN 2.2.5); quiet if already closed."""
