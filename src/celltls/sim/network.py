@@ -405,14 +405,23 @@ class TlsConnection:
         log.debug("TLS to %s:%s: %s %s", host, port, sock.version(), sock.cipher())
         return cls(sock, str(remote_ip), int(remote_port), latency)
 
-    def start(self, on_data: Callable[[bytes], None], on_closed: Callable[[str], None]) -> None:
+    def start(
+        self,
+        on_data: Callable[[bytes], None],
+        on_closed: Callable[[str], None],
+        can_receive: Callable[[], bool] | None = None,
+    ) -> None:
         """Start the reader thread.
 
         Args:
             on_data: called with each chunk of received application data.
             on_closed: called once with a reason when the server closes or the connection fails
                 (not after :meth:`close`).
+            can_receive: when given and it returns ``False``, the reader stops reading from the
+                server (the module's receive buffer is full), so TCP flow control holds the
+                server back as it does with a real module.
         """
+        self._can_receive = can_receive
         thread = threading.Thread(
             target=self._read_loop, args=(on_data, on_closed), name="celltls-sim-tls", daemon=True
         )
@@ -423,7 +432,11 @@ class TlsConnection:
         self, on_data: Callable[[bytes], None], on_closed: Callable[[str], None]
     ) -> None:
         reason = "closed by the server"
+        can_receive = getattr(self, "_can_receive", None)
         while not self._stop.is_set():
+            if can_receive is not None and not can_receive():
+                time.sleep(0.005)
+                continue
             try:
                 with self._io_lock:
                     pending = self._sock.pending()

@@ -112,6 +112,12 @@ _NOT_SUPPORTED = 4
 _BAD_PARAM = 50
 
 
+#: Receive buffer of a secure socket, bytes. The note gives no size; a module's buffer is
+#: finite and TCP flow control holds the server back when it is full, so the virtual modem
+#: stops reading from the server above this much unread data instead of buffering without end.
+RX_BUFFER = 64 * 1024
+
+
 @dataclass
 class SslContextConfig:
     """One SSL context of ``AT+QSSLCFG`` (the note 2.2.1); values as the host set them."""
@@ -707,12 +713,18 @@ class QuectelGsmModem(ATEngine):
             sock.remote_ip = conn.remote_ip
             sock.remote_port = conn.remote_port
             conn.start(
-                functools.partial(self._on_data, sock), functools.partial(self._on_closed, sock)
+                functools.partial(self._on_data, sock),
+                functools.partial(self._on_closed, sock),
+                functools.partial(self._can_receive, sock),
             )
             if sock.transparent:
                 self.enter_data_mode(functools.partial(self._transparent_send, sock))
             else:
                 self.urc(f"+QSSLOPEN: {sock.ssid},0")
+
+    def _can_receive(self, sock: _Socket) -> bool:
+        """Whether the socket's receive buffer has room (see :data:`RX_BUFFER`)."""
+        return len(sock.buffer) < RX_BUFFER or (sock.transparent and self.in_data_mode)
 
     def _on_data(self, sock: _Socket, data: bytes) -> None:
         with self.lock:
