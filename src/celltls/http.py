@@ -110,15 +110,7 @@ class HTTPResponse(BaseResponse):
         self._received = 0
 
     def iter_bytes(self, progress: Progress | None = None) -> Iterator[bytes]:
-        """Yield the body as it arrives, in chunks of at most the socket's read size.
-
-        Args:
-            progress: called as ``progress(bytes_so_far, total_or_None)`` after each chunk.
-
-        Raises:
-            HTTPError: the body is malformed or ends early.
-            SocketError: the connection failed.
-        """
+        """See :meth:`BaseResponse.iter_bytes`; chunks are at most the socket's read size."""
         total = self.content_length
         while not self._done:
             event = self._conn._next_event()

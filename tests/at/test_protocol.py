@@ -257,3 +257,12 @@ def test_partial_marker_is_released_when_it_is_data() -> None:
     events = feed(p, [b"ab\r\nCL", b"X"])
     assert b"".join(e.data for e in events if isinstance(e, RawData)) == b"ab\r\nCLX"
     assert p.in_raw_mode
+
+
+def test_module_leaves_data_mode_while_the_host_escapes() -> None:
+    p = ATProtocol(raw_exit_markers=(b"\r\nCLOSED\r\n",))
+    p.enter_raw_mode()
+    p.begin_escape()
+    events = feed(p, [b"tail\r\nCLOSED\r\n"])
+    assert events == [RawData(b"tail"), Final("CLOSED", True, "CLOSED")]
+    assert p.pending is None and not p.in_raw_mode

@@ -354,8 +354,12 @@ class ATChannel:
     def escape(self, guard_time: float, timeout: float = 5.0) -> None:
         """Leave transparent mode with ``+++`` framed by ``guard_time`` seconds of silence.
 
+        Returns when the module answers ``OK``, or when it turns out to have left data mode by
+        itself (a raw-mode exit marker such as ``CLOSED`` arrived first).
+
         Raises:
-            ATTimeoutError: the module did not answer ``OK``.
+            ATTimeoutError: the module did not answer; the line is then taken to be in command
+                mode again.
         """
         with self._cmd_lock:
             time.sleep(guard_time)
@@ -366,6 +370,12 @@ class ATChannel:
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    # The module did not answer: give the line back to command mode so that
+                    # the next command can find out what state the module is in.
+                    with self._proto_lock:
+                        self.protocol.abort_pending()
+                        self.protocol.leave_raw_mode()
+                    self.mark_raw_closed()
                     raise ATTimeoutError("+++ (escape sequence)", guard_time + timeout)
                 try:
                     event = self._events.get(timeout=min(remaining, 0.5))

@@ -355,6 +355,18 @@ class ATProtocol:
         state = self._state
         buf = self._buffer
         if state.escape_pending:
+            for exit_marker in self.raw_exit_markers:
+                if buf.endswith(exit_marker):
+                    # The module left data mode by itself before it saw the escape sequence.
+                    if len(buf) > len(exit_marker):
+                        events.append(RawData(bytes(buf[: -len(exit_marker)])))
+                    buf.clear()
+                    state.raw = False
+                    state.escape_pending = False
+                    state.pending = None
+                    text = exit_marker.strip().decode("ascii", errors="replace")
+                    events.append(Final(text, True, text))
+                    return False
             marker = b"\r\nOK\r\n"
             index = buf.find(marker)
             if index < 0:

@@ -42,6 +42,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from celltls.at.quoting import split_arguments
+
 __all__ = [
     "CME_ERRORS",
     "ATEngine",
@@ -118,22 +120,9 @@ def split_args(text: str) -> list[str]:
     Raises:
         CommandError: a double quote is not closed (V.250 5.4.2.2).
     """
-    args: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-            current.append(ch)
-        elif ch == "," and not quoted:
-            args.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    if quoted:
+    if text.count('"') % 2:
         raise CommandError(None, "unterminated string")
-    args.append("".join(current).strip())
-    return args
+    return [arg.strip() for arg in split_arguments(text)]
 
 
 def unquote(arg: str) -> str | None:

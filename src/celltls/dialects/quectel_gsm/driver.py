@@ -516,29 +516,26 @@ class QuectelGsm(Dialect):
         with self._sockets_lock:
             self._sockets.pop(ssid, None)
 
-    def _on_recv_urc(self, event: Urc | DataBlock) -> None:
+    def _urc_socket(self, event: Urc | DataBlock) -> tuple[QuectelSocket | None, list[int]]:
+        """The socket a ``+QSSLURC`` names and its numeric fields (SSL-AN 2.2.10):
+        ``"recv",<cid>,<ssid>`` or ``"closed",<ssid>``; the ssid is the last field."""
         text = event.text if isinstance(event, Urc) else event.header
-        fields = quoting.split_arguments(text.split(":", 1)[1])
         try:
-            cid, ssid = int(fields[1]), int(fields[2])
+            numbers = [int(f) for f in quoting.split_arguments(text.split(":", 1)[1])[1:]]
+            ssid = numbers[-1]
         except (IndexError, ValueError):
             log.warning("malformed URC %r", text)
-            return
+            return None, []
         with self._sockets_lock:
-            sock = self._sockets.get(ssid)
-        if sock is not None:
-            sock._notify_data(cid)
+            return self._sockets.get(ssid), numbers
+
+    def _on_recv_urc(self, event: Urc | DataBlock) -> None:
+        sock, numbers = self._urc_socket(event)
+        if sock is not None and len(numbers) == 2:
+            sock._notify_data(numbers[0])
 
     def _on_closed_urc(self, event: Urc | DataBlock) -> None:
-        text = event.text if isinstance(event, Urc) else event.header
-        fields = quoting.split_arguments(text.split(":", 1)[1])
-        try:
-            ssid = int(fields[1])
-        except (IndexError, ValueError):
-            log.warning("malformed URC %r", text)
-            return
-        with self._sockets_lock:
-            sock = self._sockets.get(ssid)
+        sock, _ = self._urc_socket(event)
         if sock is not None:
             sock._notify_closed()
 
@@ -549,7 +546,8 @@ class QuectelSocket(SecureSocket):
     ``recv`` waits for ``+QSSLURC: "recv"`` and then reads with ``AT+QSSLRECV`` (1500 bytes at a
     time, one read per ``recv`` call, so memory stays bounded) until a read finds the module's
     buffer empty, and only then waits for the next URC, since none comes until the buffer has
-    been read empty (SSL-AN 2.2.10.1). ``sendall`` cuts data into ``AT+QSSLSEND`` payloads of at most 1460 bytes;
+    been read empty (SSL-AN 2.2.10.1). ``sendall`` cuts data into ``AT+QSSLSEND`` payloads of
+    at most 1460 bytes;
     ``SEND FAIL`` (sending blocked) is retried after a pause, ``ERROR`` means the connection is
     gone (SSL-AN 2.2.3).
     """
