@@ -41,7 +41,10 @@ def test_pdp_deactivation_then_attach_again(modem: Modem, sim: VirtualModemServe
 
 def test_not_registered(sim: VirtualModemServer) -> None:
     sim.modem.fault_lose_registration(2)
-    with Modem(sim.url, "quectel-gsm") as modem, pytest.raises(NetworkError, match="not registered"):
+    with (
+        Modem(sim.url, "quectel-gsm") as modem,
+        pytest.raises(NetworkError, match="not registered"),
+    ):
         modem.attach(apn="internet", timeout=1.5)
 
 
