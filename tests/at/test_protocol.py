@@ -266,3 +266,25 @@ def test_module_leaves_data_mode_while_the_host_escapes() -> None:
     events = feed(p, [b"tail\r\nCLOSED\r\n"])
     assert events == [RawData(b"tail"), Final("CLOSED", True, "CLOSED")]
     assert p.pending is None and not p.in_raw_mode
+
+
+@settings(max_examples=200)
+@given(st.lists(st.integers(0, 60), max_size=8), st.booleans())
+def test_data_phase_bounded_by_a_pattern(cuts: list[int], announce: bool) -> None:
+    """A Sierra-style data phase: CONNECT, data, the EOF pattern, OK (AT+KPATTERN)."""
+    pattern = b"--EOF--Pattern--"
+    data = b"body with --EOF--Pat and \r\nOK\r\n inside"
+    stream = b"\r\nCONNECT\r\n" + data + pattern + b"\r\nOK\r\n"
+    starts, ends = [0, *sorted(cuts)], [*sorted(cuts), len(stream)]
+    p = ATProtocol()
+    p.send_command(Request("AT+KHTTPGET=1,\"/\"", connect_is_final=True, raw_after_connect=True))
+    p.end_raw_at(pattern, len(data) if announce else None)
+    events: list[Event] = []
+    for a, b in zip(starts, ends, strict=True):
+        events.extend(p.receive_data(stream[a:b]))
+    assert events[0] == Final("CONNECT", True, "CONNECT")
+    raw = [e for e in events if isinstance(e, RawData)]
+    assert b"".join(e.data for e in raw) == data
+    assert raw[-1] == RawData(b"")
+    assert events[-1] == Urc("OK")
+    assert not p.in_raw_mode

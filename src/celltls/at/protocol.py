@@ -131,7 +131,11 @@ class DataBlock:
 
 @dataclass(frozen=True)
 class RawData:
-    """Bytes received in transparent (data) mode."""
+    """Bytes received in transparent (data) mode.
+
+    An empty ``RawData(b"")`` marks the end of a data phase bounded by a pattern
+    (:meth:`ATProtocol.end_raw_at`).
+    """
 
     data: bytes
 
@@ -184,6 +188,8 @@ class _State:
     raw: bool = False
     raw_on_connect: bool = False
     escape_pending: bool = False
+    raw_end: bytes | None = None
+    raw_left: int | None = None
 
 
 class ATProtocol:
@@ -267,6 +273,34 @@ class ATProtocol:
         ``+++`` request (V.250 6.3.7; Quectel GSM SSL-AN 3.4.1 step 3)."""
         self._state.escape_pending = True
         self._state.pending = Request("+++")
+
+    def end_raw_at(self, pattern: bytes, length: int | None = None) -> None:
+        """End the next raw (data) phase at ``pattern`` instead of at an escape.
+
+        The bytes before the pattern are delivered as :class:`RawData`, then ``RawData(b"")``
+        marks the end and line parsing resumes, so the ``OK`` and URCs that follow are read as
+        lines. With ``length``, exactly that many bytes are data and the pattern must follow
+        them (if it does not, the pattern is searched for instead). For dialects that frame
+        data phases with an end-of-data pattern (Sierra Wireless ``AT+KPATTERN``).
+
+        Args:
+            pattern: the end-of-data pattern, at least one byte.
+            length: the number of data bytes before the pattern, when announced.
+
+        Raises:
+            ValueError: an empty pattern or a negative length.
+        """
+        if not pattern:
+            raise ValueError("the end-of-data pattern must not be empty")
+        if length is not None and length < 0:
+            raise ValueError(f"negative data length {length}")
+        self._state.raw_end = pattern
+        self._state.raw_left = length
+
+    def cancel_raw_end(self) -> None:
+        """Forget :meth:`end_raw_at` (the command failed before its data phase)."""
+        self._state.raw_end = None
+        self._state.raw_left = None
 
     def enter_raw_mode(self) -> None:
         """Switch to transparent data mode now (the runner saw it begin)."""
@@ -354,6 +388,8 @@ class ATProtocol:
     def _step_raw(self, events: list[Event]) -> bool:
         state = self._state
         buf = self._buffer
+        if state.raw_end is not None and not state.escape_pending:
+            return self._step_raw_until_pattern(events, state.raw_end)
         if state.escape_pending:
             for exit_marker in self.raw_exit_markers:
                 if buf.endswith(exit_marker):
@@ -402,6 +438,33 @@ class ATProtocol:
             events.append(RawData(bytes(buf[: len(buf) - keep])))
             del buf[: len(buf) - keep]
         return False
+
+    def _step_raw_until_pattern(self, events: list[Event], pattern: bytes) -> bool:
+        state = self._state
+        buf = self._buffer
+        if state.raw_left:
+            take = min(state.raw_left, len(buf))
+            events.append(RawData(bytes(buf[:take])))
+            del buf[:take]
+            state.raw_left -= take
+            return bool(buf) and state.raw_left == 0
+        if state.raw_left == 0 and len(buf) >= len(pattern) and not buf.startswith(pattern):
+            state.raw_left = None  # fewer bytes than announced came: look for the pattern
+        index = buf.find(pattern)
+        if index < 0:
+            keep = _partial_suffix(buf, pattern)
+            if len(buf) > keep:
+                events.append(RawData(bytes(buf[: len(buf) - keep])))
+                del buf[: len(buf) - keep]
+            return False
+        if index:
+            events.append(RawData(bytes(buf[:index])))
+        del buf[: index + len(pattern)]
+        state.raw_end = None
+        state.raw_left = None
+        state.raw = False
+        events.append(RawData(b""))
+        return True
 
     def _line(self, text: str, events: list[Event]) -> None:
         state = self._state
