@@ -20,13 +20,22 @@ def _quectel_gsm() -> tuple[Catalog, DriverFactory]:
     return CATALOG, QuectelGsm
 
 
+def _sierra() -> tuple[Catalog, DriverFactory]:
+    from celltls.dialects.sierra.catalog import CATALOG
+    from celltls.dialects.sierra.driver import Sierra
+
+    return CATALOG, Sierra
+
+
 #: dialect name -> loader of (catalog, driver class). Later dialects add themselves here.
 DRIVERS: dict[str, Callable[[], tuple[Catalog, DriverFactory]]] = {
     "quectel-gsm": _quectel_gsm,
+    "sierra": _sierra,
 }
 #: patterns of ATI / AT+CGMM answers -> dialect name.
 MODEL_PATTERNS: list[tuple[str, str]] = [
-    (r"\b(M66|M95|MC60|M26|M35|M85|UC15|MC20|M56|M12)\b", "quectel-gsm"),
+    (r"\b(M66|M95|MC60|M26|M35|M85|MC20|M56|M12)\b", "quectel-gsm"),
+    (r"\b(RC76\d\d|HL78\d\d|HL75\d\d)\b", "sierra"),
 ]
 
 

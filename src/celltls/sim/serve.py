@@ -43,9 +43,15 @@ def _quectel_gsm(**options: Any) -> ATEngine:
     return QuectelGsmModem(**options)
 
 
+def _sierra(**options: Any) -> ATEngine:
+    from celltls.dialects.sierra.modem import factory
+
+    return factory(**options)
+
+
 #: Dialect name -> factory of its virtual modem (keyword arguments: ``model``, ``guard_time``,
 #: ``latency`` and the modem's own options).
-DIALECTS: dict[str, ModemFactory] = {"quectel-gsm": _quectel_gsm}
+DIALECTS: dict[str, ModemFactory] = {"quectel-gsm": _quectel_gsm, "sierra": _sierra}
 
 
 def register_dialect(name: str, factory: ModemFactory) -> None:

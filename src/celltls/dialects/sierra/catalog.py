@@ -1,0 +1,394 @@
+"""The Sierra Wireless AirPrime dialect (RC76xx, HL78xx): the ``+K`` IP, HTTP and TLS commands.
+
+Sources (keys used in every entry's ``source``):
+
+- ``HL75-ATIG``: AirPrime HL7518 and HL7548 AT Commands Interface Guide, 4116303 Rev 10.0
+  (2017-08-10), chapter 11 "Protocol Specific Commands" (11.3 session IDs 1-32, 11.5 a command
+  line holds at most 1023 characters, 11.7.5 ``+KCNX_IND``, 11.10.2 ``+KTCPCNX`` and the
+  ``<tcp_notif>`` table, 11.10.3 ``+KTCPRCV``, 11.10.5 ``+KTCPCLOSE``, 11.10.6 ``+KTCPDEL``,
+  11.10.10 ``+KTCPSTAT``). The HL78xx and RC76xx K commands share this family's syntax.
+- ``HL78-ATIG``: AirPrime HL78xx AT Commands Interface Guide 41111821 Rev 12 (2020-08-04). Its
+  text was not available to us beyond its title page; facts credited to it come from its
+  public users below and are marked "(usage)".
+- ``ZEPHYR-HL78``: Zephyr's HL78xx socket offload driver (``drivers/modem/hl78xx``): the
+  ``AT+KCERTSTORE=<type>,<size>`` / ``AT+KPRIVKSTORE=0,<size>`` uploads ended by the EOF
+  pattern, ``+KTCP_DATA``/``+KTCP_NOTIF`` URCs, ``AT+KSSLCRYPTO=0,8,1,8192,4,4,3,0``.
+- ``TINYGSM-HL78``: TinyGSM's HL7800 client: ``AT+KPATTERN="--EOF--Pattern--"``,
+  ``AT+KTCPCFG=1,0,"host",port`` answered ``+KTCPCFG: <session_id>``, ``AT+KTCPSND`` / ``CONNECT``
+  / data / pattern / ``OK``, ``AT+KTCPRCV`` / ``CONNECT`` / data / pattern / ``OK``,
+  ``+KTCPSTAT: <status>,<tcp_notif>,<rem_data>,<rcv_data>``, ``+KCNXCFG``, ``+KCNXUP``.
+- ``SEED-000``: the support thread "RC7620 and HTTPS" (``shared/seeds/000_e632d0c88cd06812.txt``):
+  ``+KCNX_IND: 1,2,7,2,30``; ``+KHTTP_IND: 1,1`` after ``AT+KHTTPCFG``; ``AT+KHTTPHEADER=1``
+  answered ``CONNECT`` then, with no end-of-data pattern, ``+KHTTP_ERROR: 1,6``;
+  ``+KHTTP_ERROR: 1,5`` for HTTPS until the server's CA is stored with ``AT+KCERTSTORE=0``
+  (RC7620 form: the file, then ``+++``); ``+CME ERROR: 3`` for a 255-character
+  ``AT+KHTTPGET`` URI while "about 98 characters" work; ``+KHTTPHEADER``/``+KHTTPPOST`` "not
+  mentioned in the latest AirPrime RC76xx AT Command Reference Guide" (moderator).
+- ``27.007``: 3GPP TS 27.007 (``+CEREG``, ``+CGREG``, ``+CGPADDR``, ``+CSQ``).
+
+Where the sources disagree: the moderator of SEED-000 reads ``+KHTTP_ERROR: 1,6`` as "the
+end-of-data pattern was missing", while the HL75-ATIG notification table names code 6 "Generic
+error"; both meanings are given. RC76xx stores a certificate with ``AT+KCERTSTORE=<type>`` and
+ends it with ``+++`` (SEED-000), HL78xx with ``AT+KCERTSTORE=<type>,<size>[,<index>]`` and the
+EOF pattern (ZEPHYR-HL78): :data:`MODELS` names each difference with its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from celltls.dialects.spec import Catalog, Command, Form, Param, Urc
+
+DIALECT = "sierra"
+
+SOURCES = MappingProxyType(
+    {
+        "HL75-ATIG": "AirPrime HL7518 and HL7548 AT Commands Interface Guide 4116303 Rev 10.0",
+        "HL78-ATIG": "AirPrime HL78xx AT Commands Interface Guide 41111821 Rev 12",
+        "ZEPHYR-HL78": "Zephyr RTOS HL78xx modem driver (drivers/modem/hl78xx)",
+        "TINYGSM-HL78": "TinyGSM HL7800 client (TinyGsmClientHL7800.h)",
+        "SEED-000": "Sierra Wireless forum thread 'RC7620 and HTTPS' (seed 000)",
+        "27.007": "3GPP TS 27.007 AT command set for User Equipment",
+    }
+)
+
+#: The default end-of-data pattern (HL78-ATIG +KPATTERN (usage: TINYGSM-HL78); SEED-000).
+DEFAULT_PATTERN = "--EOF--Pattern--"
+#: Longest EOF pattern accepted, characters (HL78-ATIG +KPATTERN, 128; not verified).
+MAX_PATTERN = 128
+#: Session IDs shared by TCP, UDP, HTTP sessions (HL75-ATIG 11.3).
+SESSION_RANGE = (1, 32)
+#: Longest command line, characters (HL75-ATIG 11.5).
+MAX_COMMAND_LINE = 1023
+#: PDP context configurations (HL75-ATIG 11.7.5 <cnx cnf> 1-5).
+CNX_RANGE = (1, 5)
+
+#: +KCNX_IND <status> (HL75-ATIG 11.7.5).
+KCNX_STATUS = MappingProxyType(
+    {
+        0: "disconnected due to the network",
+        1: "connected",
+        2: "failed to connect; the <tim1> timer is started if <attempt> is less than <nbtrial>",
+        3: "closed",
+        4: "connecting",
+        5: "idle time down counting started for disconnection",
+        6: "idle time down counting canceled",
+    }
+)
+
+#: <tcp_notif> / <http_notif> values (HL75-ATIG 11.10.2; 0-3 per HL78-ATIG (usage)). The same
+#: table numbers +KTCP_NOTIF, +KUDP_NOTIF and +KHTTP_ERROR.
+NOTIF = MappingProxyType(
+    {
+        0: "network error",
+        1: "no more sockets available",
+        2: "memory problem",
+        3: "DNS error",
+        4: "TCP disconnection by the server or remote client",
+        5: "TCP connection error (connect or TLS handshake failed: for HTTPS, typically no "
+        "root CA stored with AT+KCERTSTORE or the wrong one)",
+        6: "generic error (SEED-000: the data phase was not ended by the EOF pattern)",
+        7: "fail to accept client request's",
+        8: "data sending is OK but AT+KTCPSND was waiting more or less characters",
+        9: "bad session ID",
+        10: "session is already running",
+        11: "all sessions are used",
+    }
+)
+
+#: +KHTTP_IND <status> (HL78-ATIG +KHTTP_IND (usage): 1 after AT+KHTTPCFG in SEED-000;
+#: 3 "+KHTTP_IND: <id>,3,<data_len>,<st_code>,<st_reason>" in public HL78xx HTTP clients).
+KHTTP_IND_STATUS = MappingProxyType(
+    {0: "session disconnected", 1: "session connected", 3: "request answered"}
+)
+
+#: +KTCP_IND <status> (HL78-ATIG (usage): 1 = session connected).
+KTCP_IND_STATUS = MappingProxyType({1: "session connected"})
+
+#: +KTCPSTAT <status> (HL75-ATIG 11.10.10; TINYGSM-HL78).
+KTCPSTAT_STATUS = MappingProxyType(
+    {
+        0: "socket not defined, use +KTCPCFG to create a TCP socket",
+        1: "socket is only defined but not used",
+        2: "socket is opening and connecting to the server, cannot be used",
+        3: "connection is up, socket can be used to send/receive data",
+        4: "connection is closing, it cannot be used, wait for status 5",
+        5: "socket is closed",
+    }
+)
+
+#: +KCERTSTORE <data_type> (ZEPHYR-HL78: 0 root CA, 1 local (client) certificate).
+CERT_TYPES = MappingProxyType({0: "root CA certificate", 1: "local (client) certificate"})
+
+#: +KHTTPCFG <http_version> (HL78-ATIG (usage)).
+HTTP_VERSIONS = MappingProxyType({0: "HTTP/1.1", 1: "HTTP/1.0"})
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """What one model (firmware family) of the dialect does, each fact with its source.
+
+    Attributes:
+        name: ``"rc7620"`` or ``"hl7800"``.
+        title: the product name.
+        cnxup: whether ``AT+KCNXUP``/``AT+KCNXDOWN`` exist (else the PDP connection comes up
+            with the first session).
+        certstore_size: ``AT+KCERTSTORE=<type>,<size>[,<index>]`` ended by the EOF pattern
+            (HL78xx) rather than ``AT+KCERTSTORE=<type>`` ended by ``+++`` (RC76xx).
+        ksslcrypto: whether ``AT+KSSLCRYPTO`` exists.
+        secure_sockets: whether ``AT+KTCPCFG`` has a secure (TLS) client mode.
+        max_uri: longest ``<request_uri>`` the HTTP client takes, characters.
+        cert_slots: root CA slots (``<index>``).
+        max_cert: largest certificate or key, bytes.
+        sources: where these facts come from.
+    """
+
+    name: str
+    title: str
+    cnxup: bool
+    certstore_size: bool
+    ksslcrypto: bool
+    secure_sockets: bool
+    max_uri: int
+    cert_slots: int
+    max_cert: int
+    sources: tuple[str, ...]
+
+
+MODELS = MappingProxyType(
+    {
+        "rc7620": ModelProfile(
+            "rc7620", "AirPrime RC7620 (RC76xx)", cnxup=False, certstore_size=False,
+            ksslcrypto=False, secure_sockets=False, max_uri=128, cert_slots=1, max_cert=4096,
+            sources=(
+                "SEED-000: AT+KCERTSTORE=0, the file, then +++",
+                "SEED-000: URIs of about 98 characters work, 255 give +CME ERROR: 3; 128 is "
+                "our bound between the two",
+                "SEED-000: the connection comes up with AT+KHTTPCFG (+KCNX_IND retries)",
+                "SEED-000: HTTPS is HTTP/1.1 over TLS with the stored root CA; no TLS socket "
+                "mode is documented for RC76xx in our sources",
+            ),
+        ),
+        "hl7800": ModelProfile(
+            "hl7800", "AirPrime HL7800 (HL78xx)", cnxup=True, certstore_size=True,
+            ksslcrypto=True, secure_sockets=True, max_uri=MAX_COMMAND_LINE - 40, cert_slots=3,
+            max_cert=4096,
+            sources=(
+                "ZEPHYR-HL78: AT+KCERTSTORE=<type>,<size> ended by the EOF pattern",
+                "TINYGSM-HL78: AT+KCNXUP=1",
+                "ZEPHYR-HL78: AT+KSSLCRYPTO and TLS sockets",
+                "HL75-ATIG 11.5: the URI is bounded by the 1023-character command line",
+            ),
+        ),
+    }
+)
+
+#: IANA cipher suites we let the virtual modems offer (TLS 1.2, RSA and ECDHE key exchange).
+#: The HL78xx KSSLCRYPTO bit masks are not documented in our sources; this list is the
+#: suites of the ZEPHYR-HL78 profile as far as they can be told, and is marked unverified.
+CIPHER_SUITES = (0xC02F, 0xC030, 0xC02B, 0xC02C, 0xC013, 0xC014, 0x009C, 0x009D, 0x002F, 0x0035,
+                 0x003C, 0x003D)
+
+
+def _p(name: str, kind: str, description: str, **kw: object) -> Param:
+    return Param(name, kind, description, **kw)  # type: ignore[arg-type]
+
+
+_SID = _p("session_id", "int", "session index", range=SESSION_RANGE)
+_NOTIF = _p("notif", "int", "notification / error code", values=NOTIF)
+
+_COMMANDS = (
+    Command("+KPATTERN", "set or read the end-of-data (EOF) pattern of every data phase",
+            "HL78-ATIG +KPATTERN (usage: TINYGSM-HL78)",
+            forms=(Form((_p("EOF_pattern", "str", "the pattern", max_len=MAX_PATTERN,
+                            default=DEFAULT_PATTERN),)),),
+            response_prefix="+KPATTERN:"),
+    Command("+KCNXCFG", "configure a PDP connection profile", "HL75-ATIG 11.7; SEED-000",
+            forms=(Form((
+                _p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),
+                _p("ctxt_type", "str", "connection type", values={"GPRS": "GPRS/LTE"}),
+                _p("apn", "str", "access point name", max_len=63),
+                _p("login", "str", "user", optional=True, max_len=30),
+                _p("password", "str", "password", optional=True, max_len=30, secret=True),
+                _p("pdp_type", "str", "IPV4, IPV6 or IPV4V6", optional=True),
+                _p("dns1", "str", "primary DNS", optional=True),
+                _p("dns2", "str", "secondary DNS", optional=True),
+            )),),
+            response_prefix="+KCNXCFG:", timeout=5),
+    Command("+KCNXUP", "bring the PDP connection up (HL78xx)", "HL75-ATIG 11.7.6",
+            forms=(Form((_p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),)),),
+            timeout=5),
+    Command("+KCNXDOWN", "bring the PDP connection down (HL78xx)", "HL75-ATIG 11.7.7",
+            forms=(Form((_p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),
+                         _p("mode", "int", "1: force", optional=True, range=(0, 1)))),),
+            timeout=5),
+    Command("+CGPADDR", "PDP addresses", "27.007 10.1.14",
+            forms=(Form((_p("cid", "int", "context", optional=True),)),),
+            response_prefix="+CGPADDR:"),
+    Command("+CEREG", "EPS registration", "27.007 10.1.22",
+            forms=(Form((_p("n", "int", "URC mode", range=(0, 5)),)),),
+            response_prefix="+CEREG:"),
+    Command("+KCERTSTORE", "store a root CA or client certificate",
+            "ZEPHYR-HL78 (HL78xx form); SEED-000 (RC76xx form, ended by +++)",
+            forms=(Form((_p("data_type", "int", "certificate type", values=CERT_TYPES),
+                         _p("NbData", "int", "bytes (HL78xx)", optional=True, range=(1, 4096)),
+                         _p("index", "int", "slot (HL78xx)", optional=True, range=(0, 2)))),),
+            response_prefix="+KCERTSTORE:", timeout=10, data_phase="connect"),
+    Command("+KPRIVKSTORE", "store a client private key (HL78xx)", "ZEPHYR-HL78",
+            forms=(Form((_p("index", "int", "slot", range=(0, 2)),
+                         _p("NbData", "int", "bytes", range=(1, 4096)))),),
+            response_prefix="+KPRIVKSTORE:", timeout=10, data_phase="connect"),
+    Command("+KCERTDELETE", "delete a stored certificate", "HL78-ATIG (not verified)",
+            forms=(Form((_p("data_type", "int", "certificate type", values=CERT_TYPES),
+                         _p("index", "int", "slot", optional=True, range=(0, 2)))),)),
+    Command("+KPRIVKDELETE", "delete a stored private key", "HL78-ATIG (not verified)",
+            forms=(Form((_p("index", "int", "slot", range=(0, 2)),)),)),
+    Command("+KSSLCRYPTO", "TLS cipher profile (HL78xx)", "ZEPHYR-HL78 (bit masks not verified)",
+            forms=(Form((
+                _p("cipher_index", "int", "profile", range=(0, 4)),
+                _p("key_exchange", "int", "key exchange bit mask"),
+                _p("encryption", "int", "bulk encryption bit mask"),
+                _p("hash", "int", "hash bit mask"),
+                _p("curves", "int", "elliptic curve bit mask"),
+                _p("tls_version", "int", "TLS version bit mask"),
+                _p("auth", "int", "verification", values={0: "none", 1: "server",
+                                                           3: "server and client"}),
+                _p("root_cert_index", "int", "root CA slot", optional=True),
+            )),),
+            response_prefix="+KSSLCRYPTO:"),
+    Command("+KHTTPCFG", "create an HTTP(S) session and connect it",
+            "HL78-ATIG +KHTTPCFG (usage); SEED-000",
+            forms=(Form((
+                _p("cnx_cnf", "int", "connection configuration", optional=True, range=CNX_RANGE),
+                _p("server_name", "str", "server name or address", max_len=255),
+                _p("http_port", "int", "port", optional=True, range=(1, 65535), default=80),
+                _p("http_version", "int", "HTTP version", optional=True, values=HTTP_VERSIONS),
+                _p("login", "str", "user", optional=True),
+                _p("password", "str", "password", optional=True, secret=True),
+                _p("start_http_session", "int", "connect now", optional=True, range=(0, 1)),
+                _p("secure", "int", "HTTPS", optional=True, values={0: "HTTP", 1: "HTTPS"}),
+                _p("cipher_index", "int", "+KSSLCRYPTO profile", optional=True, range=(0, 4)),
+            )),),
+            response_prefix="+KHTTPCFG:", timeout=30),
+    Command("+KHTTPHEADER", "custom request headers, sent after CONNECT and closed with the EOF "
+            "pattern", "SEED-000; HL78-ATIG (usage)",
+            forms=(Form((_SID, _p("local_uri", "str", "file", optional=True))),),
+            timeout=30, data_phase="connect"),
+    Command("+KHTTPGET", "GET: CONNECT, the response, the EOF pattern, OK",
+            "HL78-ATIG +KHTTPGET (usage); SEED-000",
+            forms=(Form((_SID, _p("request_uri", "str", "path and query"),
+                         _p("show_resp", "int", "1: status line and headers too",
+                            optional=True, range=(0, 1)))),),
+            timeout=120, data_phase="connect"),
+    Command("+KHTTPHEAD", "HEAD: CONNECT, the response head, the EOF pattern, OK",
+            "HL78-ATIG +KHTTPHEAD (usage)",
+            forms=(Form((_SID, _p("request_uri", "str", "path and query"))),),
+            timeout=120, data_phase="connect"),
+    Command("+KHTTPPOST", "POST: CONNECT, the body ended by the EOF pattern, then the response "
+            "and the EOF pattern, OK", "HL78-ATIG +KHTTPPOST (usage); SEED-000",
+            forms=(Form((_SID, _p("local_uri", "str", "file", optional=True),
+                         _p("request_uri", "str", "path and query"),
+                         _p("show_resp", "int", "1: status line and headers too",
+                            optional=True, range=(0, 1)))),),
+            timeout=120, data_phase="connect"),
+    Command("+KHTTPCLOSE", "close an HTTP session", "HL78-ATIG (usage)",
+            forms=(Form((_SID,)),)),
+    Command("+KHTTPDEL", "delete an HTTP session", "HL78-ATIG (usage)",
+            forms=(Form((_SID,)),)),
+    Command("+KTCPCFG", "create a TCP (or TLS, mode 3 on HL78xx) client session",
+            "HL75-ATIG 11.10.1; TINYGSM-HL78; ZEPHYR-HL78",
+            forms=(Form((
+                _p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),
+                _p("mode", "int", "session mode",
+                   values={0: "client", 1: "server", 2: "child", 3: "secure client (HL78xx)"}),
+                _p("remote_name", "str", "server", max_len=255),
+                _p("tcp_port", "int", "port", range=(1, 65535)),
+                _p("source_port", "int", "local port", optional=True),
+                _p("data_mode", "int", "1: +KTCP_DATA carries no data", optional=True),
+                _p("urc_endtcp_enable", "int", "+KTCP_ACK", optional=True),
+                _p("af", "int", "address family", optional=True),
+                _p("cipher_index", "int", "+KSSLCRYPTO profile", optional=True, range=(0, 4)),
+            )),),
+            response_prefix="+KTCPCFG:"),
+    Command("+KTCPCNX", "connect a TCP session", "HL75-ATIG 11.10.2",
+            forms=(Form((_SID,)),), timeout=5),
+    Command("+KTCPSND", "send: CONNECT, exactly <ndata> bytes, the EOF pattern, OK",
+            "HL75-ATIG 11.10.4; TINYGSM-HL78",
+            forms=(Form((_SID, _p("ndata", "int", "bytes", range=(1, 4294967295)))),),
+            timeout=30, data_phase="connect"),
+    Command("+KTCPRCV", "receive: CONNECT, up to <ndata> bytes, the EOF pattern, OK",
+            "HL75-ATIG 11.10.3",
+            forms=(Form((_SID, _p("ndata", "int", "bytes", range=(1, 4294967295)))),),
+            timeout=30),
+    Command("+KTCPCLOSE", "close a TCP session", "HL75-ATIG 11.10.5",
+            forms=(Form((_SID, _p("closing_type", "int", "1: graceful", optional=True))),),
+            timeout=10),
+    Command("+KTCPDEL", "delete a closed TCP session", "HL75-ATIG 11.10.6",
+            forms=(Form((_SID,)),)),
+    Command("+KTCPSTAT", "TCP session state", "HL75-ATIG 11.10.10",
+            forms=(Form((_SID,)),), response_prefix="+KTCPSTAT:"),
+)
+
+_URCS = (
+    Urc("+KCNX_IND:", (
+        _p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),
+        _p("status", "int", "PDP connection status", values=KCNX_STATUS),
+        _p("attempt", "int", "current attempt (status 2), or <af> (0 IPv4, 1 IPv6; status 0/1)"),
+        _p("nbtrial", "int", "number of attempts, see +KCNXTIMER (status 2)"),
+        _p("tim1", "int", "seconds before the next attempt, see +KCNXTIMER (status 2)",
+           unit="s"),
+    ), "PDP connection status", "HL75-ATIG 11.7.5"),
+    Urc("+KHTTP_IND:", (_SID, _p("status", "int", "session status", values=KHTTP_IND_STATUS),
+                        _p("data_len", "int", "bytes of the response", unit="bytes"),
+                        _p("st_code", "int", "HTTP status code"),
+                        _p("st_reason", "str", "reason phrase")),
+        "HTTP session status", "HL78-ATIG +KHTTP_IND (usage); SEED-000"),
+    Urc("+KHTTP_ERROR:", (_SID, _NOTIF), "HTTP session error",
+        "HL75-ATIG 11.10.2 table; SEED-000"),
+    Urc("+KTCP_NOTIF:", (_SID, _NOTIF), "TCP session error", "HL75-ATIG 11.10.2"),
+    Urc("+KTCP_IND:", (_SID, _p("status", "int", "status", values=KTCP_IND_STATUS)),
+        "TCP session connected", "HL78-ATIG (usage: TINYGSM-HL78)"),
+    Urc("+KTCP_DATA:", (_SID, _p("ndata_available", "int", "bytes waiting, read them with "
+                                 "+KTCPRCV", unit="bytes")),
+        "data received on a TCP session", "HL75-ATIG 11.10.8; ZEPHYR-HL78"),
+    Urc("+CEREG:", (_p("stat", "int", "EPS registration state"),), "EPS registration",
+        "27.007 10.1.22"),
+    Urc("+CGREG:", (_p("stat", "int", "GPRS registration state"),), "GPRS registration",
+        "27.007 10.1.20"),
+)
+
+CATALOG = Catalog(
+    dialect=DIALECT,
+    title="Sierra Wireless AirPrime RC76xx / HL78xx",
+    sources=SOURCES,
+    commands=MappingProxyType({c.name: c for c in _COMMANDS}),
+    urcs=_URCS,
+)
+
+#: Information responses that are not URCs, for the doctor (engine RESPONSES).
+RESPONSES = MappingProxyType(
+    {
+        "+KHTTPCFG:": (_SID,),
+        "+KTCPCFG:": (_SID,),
+        "+KPATTERN:": (_p("EOF_pattern", "str", "the pattern"),),
+        "+KTCPSTAT:": (_p("status", "int", "state", values=KTCPSTAT_STATUS),
+                       _p("tcp_notif", "int", "last error (-1: none)"),
+                       _p("rem_data", "int", "bytes not yet sent"),
+                       _p("rcv_data", "int", "bytes to read")),
+    }
+)
+
+
+def model(name: str | None) -> ModelProfile:
+    """The :class:`ModelProfile` of ``name`` (``"RC7620"``, ``"hl7800"``, ``"HL7802"``...).
+
+    Raises:
+        KeyError: no known model family matches.
+    """
+    key = (name or "hl7800").lower()
+    if key.startswith("rc76"):
+        return MODELS["rc7620"]
+    if key.startswith("hl78"):
+        return MODELS["hl7800"]
+    raise KeyError(f"unknown Sierra model {name!r}; known: rc7620, hl7800")
