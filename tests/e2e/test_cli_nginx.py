@@ -89,9 +89,14 @@ http {{
             proc.kill()
 
 
+@pytest.fixture(params=["quectel-gsm", "sierra"])
+def dialect(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def sim_process() -> Iterator[str]:
-    proc = subprocess.Popen([*CELLTLS, "sim", "quectel-gsm", "--listen", "127.0.0.1:0"],
+def sim_process(dialect: str) -> Iterator[str]:
+    proc = subprocess.Popen([*CELLTLS, "sim", dialect, "--listen", "127.0.0.1:0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     address = proc.stdout.readline().strip()
@@ -106,12 +111,13 @@ def sim_process() -> Iterator[str]:
             proc.kill()
 
 
-def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: str) -> None:
+def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: str,
+                                          dialect: str) -> None:
     port, tmp = nginx
     out = tmp / "got"
     got = subprocess.run(
         [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
-         "--dialect", "quectel-gsm", "--ca", str(tmp / "ca.pem"), "-o", str(out), "--fail"],
+         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "-o", str(out), "--fail"],
         capture_output=True, timeout=120,
     )
     assert got.returncode == 0, got.stderr
@@ -122,7 +128,8 @@ def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: 
     ).digest()
     posted = subprocess.run(
         [*CELLTLS, "post", f"https://127.0.0.1:{port}/upload", "--port", sim_process,
-         "--dialect", "quectel-gsm", "--ca", str(tmp / "ca.pem"), "--data", "hello"],
+         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--data",
+         "hello --EOF--Pattern-- \r\nOK\r\n"],
         capture_output=True, timeout=60,
     )
     assert posted.returncode == 0, posted.stderr
@@ -130,12 +137,12 @@ def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: 
 
 
 def test_wrong_ca_is_one_clear_line_and_exit_1(nginx: tuple[int, Path], sim_process: str,
-                                                other_pki: PKI) -> None:
+                                                other_pki: PKI, dialect: str) -> None:
     port, tmp = nginx
     (tmp / "other.pem").write_bytes(other_pki.ca_pem)
     result = subprocess.run(
         [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
-         "--dialect", "quectel-gsm", "--ca", str(tmp / "other.pem")],
+         "--dialect", dialect, "--ca", str(tmp / "other.pem")],
         capture_output=True, timeout=60, text=True,
     )
     assert result.returncode == 1

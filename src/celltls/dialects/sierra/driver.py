@@ -45,6 +45,7 @@ from celltls.dialects.base import (
 from celltls.dialects.sierra import catalog as cat
 from celltls.errors import (
     ATCommandError,
+    ATProtocolError,
     ATTimeoutError,
     CredentialError,
     HTTPError,
@@ -207,6 +208,11 @@ class Sierra(Dialect):
                 raise NetworkError(f"not registered after {timeout:g} s (+CEREG {stat}: "
                                    f"{meaning}); check the antenna, the SIM and the signal")
             time.sleep(1.0)
+        address = self._pdp_address()
+        if address:
+            # Already up (an earlier session brought it up): AT+KCNXUP would report nothing
+            # new, so attaching twice is a no-op.
+            return NetworkStatus(True, (stat, meaning), address, apn)
         self.at("+KCNXCFG", args, shown=shown)
         if self.model.cnxup:
             waiter = self.channel.expect_urc(lambda t: t.startswith(f"+KCNX_IND: {self.cnx},"))
@@ -219,11 +225,19 @@ class Sierra(Dialect):
             fields = quoting.split_arguments(text.split(":", 1)[1])
             if fields[1].strip() != "1":
                 raise NetworkError(f"{text}: {describe_kcnx_ind(text)}")
+        return NetworkStatus(True, (stat, meaning), self._pdp_address(), apn)
+
+    def _pdp_address(self) -> str | None:
+        """The address of PDP context ``cnx`` from ``AT+CGPADDR`` (27.007 10.1.14), or ``None``
+        when it has none (not activated)."""
         reply = self.channel.command(f"AT+CGPADDR={self.cnx}", timeout=2,
                                      response_prefixes=("+CGPADDR:",))
-        fields = quoting.split_arguments(reply.first("+CGPADDR:"))
-        address = quoting.unquote(fields[1]) if len(fields) > 1 else None
-        return NetworkStatus(True, (stat, meaning), address, apn)
+        try:
+            fields = quoting.split_arguments(reply.first("+CGPADDR:"))
+        except ATProtocolError:
+            return None
+        address = quoting.unquote(fields[1]) if len(fields) > 1 else ""
+        return address if address and address not in ("0.0.0.0", "0") else None
 
     def signal(self) -> Signal:
         """``AT+CSQ`` in dBm (27.007 8.5)."""
