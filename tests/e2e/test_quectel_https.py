@@ -244,3 +244,26 @@ def test_transparent_mode_escape_and_close(modem: Modem, https: LocalHTTPSServer
     text = transcript.getvalue()
     assert ">> +++" in text and "> AT+QSSLCLOSE=" in text
     assert modem.signal().rssi >= 0
+
+
+def test_transparent_mode_pause_and_resume(modem: Modem, https: LocalHTTPSServer,
+                                           profile: TlsProfile, transcript: io.StringIO) -> None:
+    """SSL-AN 3.4.1 step 3: +++ -> OK (command mode, connection kept), ATO -> CONNECT."""
+    from celltls.dialects.quectel_gsm.driver import QuectelTransparentSocket
+    from celltls.errors import SocketError
+    from celltls.http import HTTPConnection
+
+    sock = modem.tls_connect("127.0.0.1", https.port, profile, transparent=True)
+    assert isinstance(sock, QuectelTransparentSocket)
+    conn = HTTPConnection(sock, f"127.0.0.1:{https.port}")
+    assert conn.request("GET", "/bytes/50").read() == deterministic_bytes(50)
+    sock.pause()
+    assert sock.paused
+    with pytest.raises(SocketError, match="paused"):
+        sock.sendall(b"x")
+    assert modem.signal().dbm is not None  # AT commands work while paused
+    sock.resume()
+    assert conn.request("GET", "/bytes/60").read() == deterministic_bytes(60)
+    sock.close()
+    text = transcript.getvalue()
+    assert "> ATO" in text and "< CONNECT" in text

@@ -494,4 +494,7 @@ class ATChannel:
             return
         if isinstance(event, Final) and event.text == "OK" and not self.protocol.in_raw_mode:
             self.mark_raw_closed()
+        if isinstance(event, Final) and event.kind == "CONNECT" and self.protocol.in_raw_mode:
+            with self._raw_cond:  # ATO: data mode again
+                self._raw_closed = False
         self._events.put(event)

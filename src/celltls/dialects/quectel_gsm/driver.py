@@ -700,24 +700,77 @@ class QuectelSocket(SecureSocket):
 
 class QuectelTransparentSocket(QuectelSocket):
     """A secure socket in transparent mode (SSL-AN 1.2 step 6, 3.4): bytes go straight over the
-    line; ``close`` leaves data mode with ``+++`` (guard times around it) and sends
-    ``AT+QSSLCLOSE``."""
+    line. :meth:`pause` leaves data mode with ``+++`` (guard times around it) keeping the
+    connection, so that AT commands can be sent; :meth:`resume` returns with ``ATO``
+    (``CONNECT``); ``close`` leaves data mode and sends ``AT+QSSLCLOSE`` (SSL-AN 3.4.1)."""
+
+    _paused = False
+
+    @property
+    def paused(self) -> bool:
+        """Whether the line is in command mode with this connection kept open."""
+        return self._paused
+
+    def _check_online(self) -> None:
+        if self._closed:
+            raise SocketError(f"secure socket {self.ssid} to {self.host} is closed")
+        if self._paused:
+            raise SocketError(
+                f"secure socket {self.ssid} is paused (the line is in command mode); "
+                "call resume() first"
+            )
 
     def sendall(self, data: bytes) -> None:
         """Write ``data`` to the line.
 
         Raises:
-            SocketError: the socket is closed.
+            SocketError: the socket is closed or paused.
         """
-        if self._closed:
-            raise SocketError(f"secure socket {self.ssid} to {self.host} is closed")
+        self._check_online()
         self.driver.channel.write_raw(data)
 
     def recv(self, max_bytes: int) -> bytes:
-        """Read up to ``max_bytes`` from the line (``b""`` when data mode ended)."""
+        """Read up to ``max_bytes`` from the line (``b""`` when the connection ended).
+
+        Raises:
+            SocketError: the socket is paused.
+            ATTimeoutError: nothing arrived within :attr:`timeout` seconds.
+        """
         if self._closed:
             return b""
+        self._check_online()
         return self.driver.channel.read_raw(max_bytes, self.timeout)
+
+    def pause(self) -> None:
+        """Leave data mode with the escape sequence (``+++`` -> ``OK``), keeping the
+        connection (SSL-AN 3.4.1 step 3).
+
+        Raises:
+            SocketError: the socket is closed (or the module had already left data mode).
+            ATTimeoutError: the module did not answer the escape sequence.
+        """
+        self._check_online()
+        if not self.driver.channel.protocol.in_raw_mode:
+            raise SocketError(f"secure socket {self.ssid}: the connection has ended")
+        self.driver.channel.escape(self.driver.guard_time)
+        self._paused = True
+
+    def resume(self) -> None:
+        """Return to data mode with ``ATO`` (``CONNECT``; V.250 6.3.7, SSL-AN 3.4.1 step 3).
+
+        Raises:
+            SocketError: the socket is closed or not paused, or the module refused (the
+                connection ended meanwhile).
+        """
+        if self._closed or not self._paused:
+            raise SocketError(f"secure socket {self.ssid} is not paused")
+        try:
+            self.driver.channel.command(
+                "ATO", timeout=5, connect_is_final=True, raw_after_connect=True
+            )
+        except ATCommandError as exc:
+            raise SocketError(f"cannot resume secure socket {self.ssid}: {exc}") from exc
+        self._paused = False
 
     def close(self) -> None:
         """``+++`` then ``AT+QSSLCLOSE``."""
@@ -725,7 +778,7 @@ class QuectelTransparentSocket(QuectelSocket):
             return
         self._closed = True
         try:
-            if self.driver.channel.protocol.in_raw_mode:
+            if self.driver.channel.protocol.in_raw_mode and not self._paused:
                 self.driver.channel.escape(self.driver.guard_time)
             self.driver.at("+QSSLCLOSE", str(self.ssid))
         except (ATCommandError, ATTimeoutError) as exc:
