@@ -364,6 +364,8 @@ class ATChannel:
         with self._cmd_lock:
             time.sleep(guard_time)
             with self._proto_lock:
+                if not self.protocol.in_raw_mode:
+                    return  # the module left data mode by itself during the guard time
                 self.protocol.begin_escape()
             self.write_raw(b"+++")
             deadline = time.monotonic() + guard_time + timeout
