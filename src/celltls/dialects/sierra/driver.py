@@ -494,16 +494,22 @@ class Sierra(Dialect):
         uri_arg = quoting.quote(uri, "request_uri")
         payload = _body_bytes(body)
         cipher = self.apply_profile(profile)
-        reply = self.at("+KHTTPCFG", f'{self.cnx},{quoting.quote(host, "server_name")},'
-                        f'{port},0,"","",1,1,{cipher}', response_prefixes=("+KHTTPCFG:",))
-        sid = int(reply.first("+KHTTPCFG:"))
-        waiter = self.channel.expect_urc(
-            lambda t: t.startswith((f"+KHTTP_IND: {sid},", f"+KHTTP_ERROR: {sid},")))
+        # The session's +KHTTP_IND can follow the OK at once: collect from before the command,
+        # for any session, and keep the one of ours once its id is known.
+        waiter = self.channel.expect_urc(lambda t: t.startswith(("+KHTTP_IND: ", "+KHTTP_ERROR: ")))
         try:
-            event = waiter.wait(timeout, f"+KHTTP_IND: {sid},1 after AT+KHTTPCFG")
+            reply = self.at("+KHTTPCFG", f'{self.cnx},{quoting.quote(host, "server_name")},'
+                            f'{port},0,"","",1,1,{cipher}', response_prefixes=("+KHTTPCFG:",))
+            sid = int(reply.first("+KHTTPCFG:"))
+            deadline = time.monotonic() + timeout
+            while True:
+                event = waiter.wait(max(0.0, deadline - time.monotonic()),
+                                    f"+KHTTP_IND: {sid},1 after AT+KHTTPCFG")
+                text = event.text if isinstance(event, Urc) else event.header
+                if text.split(":", 1)[1].strip().split(",")[0] == str(sid):
+                    break
         finally:
             self.channel.forget(waiter)
-        text = event.text if isinstance(event, Urc) else event.header
         if text.startswith("+KHTTP_ERROR"):
             self._close_http(sid)
             code = int(text.split(",")[1])
