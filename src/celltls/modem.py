@@ -21,7 +21,7 @@ from celltls.dialects.base import (
     Signal,
     StoredCredential,
 )
-from celltls.errors import CellTLSError, ProfileError
+from celltls.errors import CellTLSError, ProfileError, UnsafeArgumentError
 from celltls.http import BaseResponse, Body, HTTPConnection, Progress
 from celltls.tls import Certificate, PrivateKey, TlsProfile
 from celltls.trace import TranscriptWriter
@@ -67,7 +67,7 @@ class Credentials:
 
 @dataclass
 class _Pooled:
-    key: tuple[str, int, int]
+    key: tuple[str, int, TlsProfile | None]
     sock: SecureSocket
     conn: HTTPConnection
 
@@ -77,8 +77,8 @@ class Modem:
 
     Args:
         port: pyserial URL or device: ``/dev/ttyUSB0``, ``/dev/pts/5``, ``socket://host:port``.
-        dialect: the dialect's name (``"quectel-gsm"``), or ``None`` to detect it from
-            ``ATI``/``AT+CGMM``.
+        dialect: the dialect's name (``"quectel-gsm"``, the default, or ``"sierra"``), or
+            ``None`` to detect it from ``ATI``/``AT+CGMM``.
         baudrate: serial speed, bits per second.
         trace: a path or :class:`TranscriptWriter` to record the session (secrets redacted).
         probe_failures: after a failed handshake, probe the server from the host to explain
@@ -115,21 +115,26 @@ class Modem:
             )
             self._own_trace = True
         self.trace = trace
-        self.channel = ATChannel(port, baudrate=baudrate, trace=trace)
+        self._pool: list[_Pooled] = []
+        try:
+            self.channel = ATChannel(port, baudrate=baudrate, trace=trace)
+        except BaseException:
+            self._close_trace()
+            raise
         try:
             name = dialect or registry.detect(self.channel)
             catalog, factory = registry.load(name)
+            self.catalog = catalog
+            self.channel.protocol.urc_prefixes = catalog.urc_prefixes()
+            self.channel.protocol.data_blocks = catalog.data_blocks
+            self.driver: Dialect = factory(self.channel, probe_failures=probe_failures, **options)
+            self.dialect = name
+            self.info = self.driver.initialise()
         except BaseException:
             self.channel.close()
+            self._close_trace()
             raise
-        self.catalog = catalog
-        self.channel.protocol.urc_prefixes = catalog.urc_prefixes()
-        self.channel.protocol.data_blocks = catalog.data_blocks
-        self.driver: Dialect = factory(self.channel, probe_failures=probe_failures, **options)
-        self.dialect = name
-        self.info = self.driver.initialise()
         self.credentials = Credentials(self.driver)
-        self._pool: list[_Pooled] = []
 
     @property
     def capabilities(self):  # type: ignore[no-untyped-def]
@@ -223,13 +228,16 @@ class Modem:
             ProfileError, TLSError, NetworkError, SocketError, HTTPError: see
             :meth:`tls_connect` and :mod:`celltls.http`.
         """
+        quoting.check_text(url, "url")
         parts = urlsplit(url)
         if parts.scheme.lower() != "https":
             raise CellTLSError(f"{url!r}: only https:// URLs are supported")
         host = parts.hostname or ""
         quoting.check_text(host, "host", allow_empty=False)
-        quoting.check_text(url, "url")
-        port = parts.port or 443
+        try:
+            port = parts.port or 443
+        except ValueError as exc:
+            raise UnsafeArgumentError("url", url, f"bad port: {exc}") from None
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         header_list = list(headers.items()) if isinstance(headers, dict) else list(headers)
         caps = self.driver.capabilities
@@ -240,7 +248,7 @@ class Modem:
                 method, url, profile=profile, headers=header_list, body=body, timeout=timeout
             )
         host_header = host if port == 443 else f"{host}:{port}"
-        key = (host, port, id(profile))
+        key = (host, port, profile)
         pooled = self._take(key)
         if pooled is None:
             sock = self.tls_connect(host, port, profile, timeout=timeout)
@@ -251,7 +259,7 @@ class Modem:
             upload_progress=upload_progress,
         )
 
-    def _take(self, key: tuple[str, int, int]) -> _Pooled | None:
+    def _take(self, key: tuple[str, int, TlsProfile | None]) -> _Pooled | None:
         for pooled in list(self._pool):
             if not pooled.conn.reusable or pooled.sock.closed:
                 self._pool.remove(pooled)
@@ -263,13 +271,22 @@ class Modem:
         return None
 
     def close(self) -> None:
-        """Close pooled connections and the port."""
-        for pooled in self._pool:
-            pooled.conn.close()
-        self._pool.clear()
-        self.channel.close()
+        """Close pooled connections, the port and the transcript this Modem opened."""
+        try:
+            for pooled in self._pool:
+                try:
+                    pooled.conn.close()
+                except CellTLSError as exc:
+                    log.info("closing a pooled connection: %s", exc)
+            self._pool.clear()
+        finally:
+            self.channel.close()
+            self._close_trace()
+
+    def _close_trace(self) -> None:
         if self._own_trace and self.trace is not None:
             self.trace.close()
+            self._own_trace = False
 
     def __enter__(self) -> Modem:
         return self

@@ -5,6 +5,7 @@ Response shapes follow the Quectel GSM SSL Application Note V3.3 (SSL-AN) chapte
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ from celltls.at.protocol import (
     Urc,
 )
 from celltls.dialects.quectel_gsm.catalog import CATALOG
+from celltls.errors import ATProtocolError
 
 URCS = CATALOG.urc_prefixes()
 
@@ -234,12 +236,16 @@ def test_prompt_only_when_expected() -> None:
 def test_second_command_while_pending_is_refused() -> None:
     p = proto()
     p.send_command(Request("AT"))
-    try:
+    with pytest.raises(ATProtocolError, match="pending"):
         p.send_command(Request("AT"))
-    except RuntimeError as exc:
-        assert "pending" in str(exc)
-    else:
-        raise AssertionError("a second pending command was accepted")
+
+
+def test_non_ascii_command_registers_nothing() -> None:
+    p = proto()
+    with pytest.raises(ATProtocolError, match="not ASCII"):
+        p.send_command(Request("AT+X=\"\u00e9\""))
+    assert p.pending is None
+    assert p.send_command(Request("AT")) == b"AT\r"
 
 
 def test_transparent_mode_left_by_the_module() -> None:

@@ -267,3 +267,18 @@ def test_transparent_mode_pause_and_resume(modem: Modem, https: LocalHTTPSServer
     sock.close()
     text = transcript.getvalue()
     assert "> ATO" in text and "< CONNECT" in text
+
+
+def test_apn_password_never_in_transcript_or_log(sim: VirtualModemServer,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """The module echoes command lines (V.250 E1): the echo of AT+QICSGP must be masked too."""
+    from celltls.trace import TranscriptWriter
+
+    transcript = io.StringIO()
+    secret = "S3cretPW-91"
+    with caplog.at_level(logging.DEBUG), \
+            Modem(sim.url, "quectel-gsm", trace=TranscriptWriter(transcript)) as modem:
+        modem.attach(apn="internet", user="bob", password=secret)
+    assert "AT+QICSGP" in transcript.getvalue()
+    assert secret not in transcript.getvalue()
+    assert all(secret not in record.getMessage() for record in caplog.records)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import serial
 
+from celltls.at import quoting
 from celltls.at.protocol import (
     ATProtocol,
     DataBlock,
@@ -153,6 +154,8 @@ class ATChannel:
         self._urc_history: deque[Urc | DataBlock] = deque(maxlen=256)
         self._stop = threading.Event()
         self._dead: BaseException | None = None
+        self._desync = False
+        self._echo: tuple[str, str] | None = None  # (command line, as shown) for echo masking
         self._reader = threading.Thread(
             target=self._read_loop, name="celltls-at-reader", daemon=True
         )
@@ -161,9 +164,15 @@ class ATChannel:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the reader thread and close the port."""
+        """Stop the reader thread and close the port; commands and reads blocked in other
+        threads end with :class:`PortError`."""
         self._stop.set()
-        self._reader.join(timeout=2)
+        if self._dead is None:
+            self._dead = PortError(f"port {self.name} was closed")
+        self._events.put(self._dead)
+        self.mark_raw_closed()
+        if self._reader is not threading.current_thread():
+            self._reader.join(timeout=2)
         with contextlib.suppress(Exception):
             self._port.close()
 
@@ -253,56 +262,97 @@ class ATChannel:
             raw_after_connect=raw_after_connect,
         )
         display = shown if shown is not None else line
+        quoting.command_line(line, display)
         with self._cmd_lock:
             self._raise_if_dead()
+            if self._desync:
+                self._resync()
             self._drain_stale()
             with self._proto_lock:
                 data = self.protocol.send_command(request)
-            log.debug("> %s", display)
-            if self.trace:
-                self.trace.host_line(display)
-            self._write(data)
-            reply = Reply(display)
-            deadline = time.monotonic() + timeout
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    with self._proto_lock:
-                        self.protocol.abort_pending()
-                    partial = reply.lines + reply.intermediate
-                    raise ATTimeoutError(display, timeout, partial)
-                try:
-                    event = self._events.get(timeout=min(remaining, 0.5))
-                except queue.Empty:
-                    self._raise_if_dead()
-                    continue
-                if isinstance(event, BaseException):
-                    raise PortError(f"port {self.name} failed: {event}") from event
-                if isinstance(event, Echo):
-                    continue
-                if isinstance(event, Response):
-                    reply.lines.append(event.text)
-                elif isinstance(event, DataBlock):
-                    reply.blocks.append(event)
-                elif isinstance(event, Prompt | Intermediate):
-                    if isinstance(event, Intermediate):
-                        reply.intermediate.append(event.text)
-                    if payload is not None:
-                        if self.trace:
-                            self.trace.host_bytes(payload, secret=secret_payload)
-                        self._write(payload)
-                        payload = None
-                elif isinstance(event, Final):
-                    reply.final = event
-                    if check and not event.ok:
-                        raise ATCommandError(
-                            display,
-                            [*reply.lines, event.text],
-                            kind=event.kind,
-                            code=event.code,
-                            meaning=event.meaning,
-                        )
-                    return reply
+                self._echo = (line.strip().upper(), display)
+            try:
+                return self._run(request, data, display, timeout, payload, secret_payload, check)
+            except ATCommandError:
+                raise
+            except BaseException:
+                # Timeout, port failure, Ctrl-C: the answer may still come; forget the command
+                # and make sure the next one starts on a quiet line.
+                with self._proto_lock:
+                    self.protocol.abort_pending()
+                self._desync = True
+                raise
+
+    def _run(
+        self, request: Request, data: bytes, display: str, timeout: float,
+        payload: bytes | None, secret_payload: bool, check: bool,
+    ) -> Reply:
+        log.debug("> %s", display)
+        if self.trace:
+            self.trace.host_line(display)
+        self._write(data)
+        reply = Reply(display)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                partial = reply.lines + reply.intermediate
+                raise ATTimeoutError(display, timeout, partial)
+            try:
+                event = self._events.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                self._raise_if_dead()
+                continue
+            if isinstance(event, BaseException):
+                raise PortError(f"port {self.name} failed: {event}") from event
+            if isinstance(event, Echo):
+                continue
+            if isinstance(event, Response):
+                reply.lines.append(event.text)
+            elif isinstance(event, DataBlock):
+                reply.blocks.append(event)
+            elif isinstance(event, Prompt | Intermediate):
+                if isinstance(event, Intermediate):
+                    reply.intermediate.append(event.text)
+                if payload is not None:
+                    if self.trace:
+                        self.trace.host_bytes(payload, secret=secret_payload)
+                    self._write(payload)
+                    payload = None
+            elif isinstance(event, Final):
+                reply.final = event
+                if check and not event.ok:
+                    raise ATCommandError(
+                        display,
+                        [*reply.lines, event.text],
+                        kind=event.kind,
+                        code=event.code,
+                        meaning=event.meaning,
+                    )
+                return reply
+
+    def _resync(self) -> None:
+        """After a command was abandoned, its answer may still come: send ``AT`` until an
+        ``OK`` answers it, dropping whatever came before (V.250 5.2.1: ``AT`` alone is a valid
+        command line), so that no late answer is taken for the next command's."""
+        for _attempt in range(3):
+            self._drain_stale()
+            with self._proto_lock:
+                if self.protocol.in_raw_mode or self.protocol.pending is not None:
+                    self.protocol.abort_pending()
+                data = self.protocol.send_command(Request("AT"))
+                self._echo = ("AT", "AT")
+            try:
+                reply = self._run(Request("AT"), data, "AT", 2.0, None, False, False)
+            except ATTimeoutError:
+                with self._proto_lock:
+                    self.protocol.abort_pending()
+                continue
+            if reply.final is not None and reply.final.ok and not reply.lines:
+                self._desync = False
+                return
+            log.warning("resynchronising %s: dropped %r", self.name, reply.lines)
+        raise ATTimeoutError("AT (resynchronisation after an abandoned command)", 6.0)
 
     def _drain_stale(self) -> None:
         while True:
@@ -335,11 +385,14 @@ class ATChannel:
 
         Raises:
             ATTimeoutError: nothing arrived within ``timeout`` seconds (``None``: wait forever).
+            PortError: the port failed or was closed (a lost port is not a clean end of data).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._raw_cond:
             while not self._raw:
-                if self._raw_closed or self._dead is not None:
+                if self._dead is not None:
+                    raise PortError(f"port {self.name} is gone: {self._dead}")
+                if self._raw_closed:
                     return b""
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
@@ -363,6 +416,7 @@ class ATChannel:
         """
         with self._cmd_lock:
             time.sleep(guard_time)
+            self._drain_stale()
             with self._proto_lock:
                 if not self.protocol.in_raw_mode:
                     return  # the module left data mode by itself during the guard time
@@ -378,13 +432,29 @@ class ATChannel:
                         self.protocol.abort_pending()
                         self.protocol.leave_raw_mode()
                     self.mark_raw_closed()
+                    self._desync = True
                     raise ATTimeoutError("+++ (escape sequence)", guard_time + timeout)
                 try:
                     event = self._events.get(timeout=min(remaining, 0.5))
                 except queue.Empty:
                     continue
+                if isinstance(event, BaseException):
+                    raise PortError(f"port {self.name} failed: {event}") from event
                 if isinstance(event, Final):
                     return
+
+    def abandon_data_phase(self) -> None:
+        """Give up a data phase the module may still be in the middle of (a read timed out,
+        the caller stopped reading): the line is taken back to command mode, and the next
+        command first resynchronises with ``AT`` so that leftover data is not taken for its
+        answer."""
+        with self._proto_lock:
+            self.protocol.cancel_raw_end()
+            self.protocol.disarm_raw_on_connect()
+            self.protocol.leave_raw_mode()
+            self.protocol.abort_pending()
+        self.mark_raw_closed()
+        self._desync = True
 
     def mark_raw_closed(self) -> None:
         """Data mode ended; wake readers."""
@@ -430,23 +500,24 @@ class ATChannel:
         while not self._stop.is_set():
             try:
                 data = self._read_some()
-            except Exception as exc:
+                if not data:
+                    continue
+                with self._proto_lock:
+                    was_raw = self.protocol.in_raw_mode
+                    events = self.protocol.receive_data(data)
+                self._trace_incoming(events, was_raw)
+                for event in events:
+                    self._dispatch(event)
+                if was_raw and not self.protocol.in_raw_mode:
+                    self.mark_raw_closed()
+            except Exception as exc:  # any failure here ends the session, loudly
                 if self._stop.is_set():
                     return
+                log.error("reader of %s stopped: %s", self.name, exc)
                 self._dead = exc
                 self._events.put(exc)
                 self.mark_raw_closed()
                 return
-            if not data:
-                continue
-            with self._proto_lock:
-                was_raw = self.protocol.in_raw_mode
-                events = self.protocol.receive_data(data)
-            self._trace_incoming(events, was_raw)
-            for event in events:
-                self._dispatch(event)
-            if was_raw and not self.protocol.in_raw_mode:
-                self.mark_raw_closed()
 
     def _trace_incoming(self, events: list[Event], was_raw: bool) -> None:
         for event in events:
@@ -464,6 +535,8 @@ class ATChannel:
                     self.trace.modem_bytes(event.data)
             else:
                 text = event.text
+                if isinstance(event, Echo) and self._echo and text.upper() == self._echo[0]:
+                    text = self._echo[1]  # the echo repeats the line: mask it as it was shown
                 log.debug("< %s", text)
                 if self.trace:
                     self.trace.modem_line(text)
@@ -486,7 +559,10 @@ class ATChannel:
                 waiters = list(self._waiters)
                 subscribers = list(self._subscribers)
             for waiter in waiters:
-                waiter._offer(event)
+                try:
+                    waiter._offer(event)
+                except Exception:  # a bad predicate must not kill the reader
+                    log.exception("URC waiter predicate failed on %r", text)
             for prefix, handler in subscribers:
                 if text.startswith(prefix):
                     try:

@@ -31,6 +31,7 @@ from typing import Literal
 
 from celltls.at.codes import cme_meaning, cms_meaning
 from celltls.dialects.spec import DataBlock as DataBlockRule
+from celltls.errors import ATProtocolError
 
 DataPhase = Literal["prompt", "connect"]
 
@@ -242,16 +243,21 @@ class ATProtocol:
         """Register ``request`` as pending and return the bytes to write.
 
         Raises:
-            RuntimeError: another command is still pending, or the line is in data mode.
+            ATProtocolError: another command is still pending, the line is in data mode, or
+                the command line is not ASCII (nothing is registered then).
         """
         if self._state.pending is not None:
-            raise RuntimeError(f"{self._state.pending.line!r} is still pending")
+            raise ATProtocolError(f"{self._state.pending.line!r} is still pending")
         if self._state.raw:
-            raise RuntimeError("the line is in transparent data mode; escape first")
+            raise ATProtocolError("the line is in transparent data mode; escape first")
+        try:
+            data = request.line.encode("ascii") + self.terminator
+        except UnicodeEncodeError as exc:
+            raise ATProtocolError(f"the command line is not ASCII: {exc}") from exc
         self._state.pending = request
         self._state.answered = False
         self._state.prompted = False
-        return request.line.encode("ascii") + self.terminator
+        return data
 
     def abort_pending(self) -> None:
         """Forget the pending command (after a timeout); later lines are delivered as URCs."""
@@ -519,6 +525,10 @@ class ATProtocol:
         for rule in self.data_blocks:
             length = rule.match(text)
             if length is not None:
+                if rule.max_length is not None and length > rule.max_length:
+                    # A garbled header: taking it as a block would swallow everything after
+                    # it. Deliver it as a line; the driver reports it.
+                    return None
                 return length
         return None
 

@@ -115,8 +115,12 @@ def integer(value: int, field: str, low: int, high: int) -> str:
     return str(value)
 
 
-def command_line(line: str) -> bytes:
+def command_line(line: str, shown: str | None = None) -> bytes:
     """Encode a complete command line (without its terminator) for the port.
+
+    Args:
+        line: the command line.
+        shown: the line as it may be displayed (secrets masked); used in the error message.
 
     Raises:
         UnsafeArgumentError: the line holds CR, LF, Ctrl-Z, ESC, another control character or
@@ -126,7 +130,9 @@ def command_line(line: str) -> bytes:
         code = ord(char)
         if code < 0x20 or code > 0x7E:
             label = _CONTROL_NAMES.get(char) or _TYPOGRAPHIC.get(char) or f"0x{code:02X}"
-            raise UnsafeArgumentError("command line", line, f"contains {label} at {index}")
+            raise UnsafeArgumentError(
+                "command line", shown if shown is not None else line, f"contains {label} at {index}"
+            )
     return line.encode("ascii")
 
 

@@ -202,10 +202,12 @@ class DataBlock:
     """A response line announcing a length-delimited binary block that follows it.
 
     ``pattern`` is matched against the whole header line; its named group ``length`` is the
-    number of raw bytes that follow the header's line end.
+    number of raw bytes that follow the header's line end. A header announcing more than
+    ``max_length`` bytes is not taken as a block (line noise must not swallow the line).
     """
 
     pattern: str
+    max_length: int | None = None
 
     def match(self, line: str) -> int | None:
         """The announced length if ``line`` is such a header, else ``None``."""

@@ -476,7 +476,7 @@ CATALOG = Catalog(
     commands=MappingProxyType({c.name: c for c in _COMMANDS}),
     urcs=_URCS,
     errors=MappingProxyType({}),
-    data_blocks=(DataBlock(r"\+QSSLRECV: [^,]*:\d+,TCP,(?P<length>\d+)"),),
+    data_blocks=(DataBlock(r"\+QSSLRECV: [^,]*:\d+,TCP,(?P<length>\d+)", max_length=MAX_RECV),),
     misspellings=MISSPELLINGS,
 )
 

@@ -28,6 +28,7 @@ from celltls.dialects.base import (
 from celltls.dialects.quectel_gsm import catalog as cat
 from celltls.errors import (
     ATCommandError,
+    ATProtocolError,
     ATTimeoutError,
     CredentialError,
     NetworkError,
@@ -131,11 +132,13 @@ class QuectelGsm(Dialect):
     ) -> None:
         super().__init__(channel)
         self.guard_time = guard_time
+        quoting.integer(ctxindex, "ctxindex", *cat.CTX_RANGE)
         self.ctxindex = ctxindex
         self.nvram = nvram
         self.probe_failures = probe_failures
         self.cid = 0
-        self._sockets: dict[int, QuectelSocket] = {}
+        # ssid -> socket; None while an AT+QSSLOPEN for that ssid is under way (reserved).
+        self._sockets: dict[int, QuectelSocket | None] = {}
         self._sockets_lock = threading.Lock()
         self._stored: dict[CredentialKind, str] = {}
         # In transparent mode the module prints CLOSED when it leaves data mode by itself
@@ -189,7 +192,10 @@ class QuectelGsm(Dialect):
         reply = self.channel.command("AT+CGREG?", timeout=2, response_prefixes=("+CGREG:",))
         text = reply.first("+CGREG:")
         fields = quoting.split_arguments(text)
-        stat = int(fields[1] if len(fields) > 1 else fields[0])
+        try:
+            stat = int(fields[1] if len(fields) > 1 else fields[0])
+        except ValueError:
+            raise ATProtocolError(f"malformed registration state {text!r}") from None
         return stat, REGISTRATION_STATES.get(stat, "unknown")
 
     def ip_state(self) -> str:
@@ -425,10 +431,12 @@ class QuectelGsm(Dialect):
 
     # -- sockets -----------------------------------------------------------------------------
 
-    def _free_ssid(self) -> int:
+    def _reserve_ssid(self) -> int:
+        """Take a free secure socket id (0-5) for an open under way."""
         with self._sockets_lock:
             for ssid in range(cat.SSID_RANGE[0], cat.SSID_RANGE[1] + 1):
                 if ssid not in self._sockets:
+                    self._sockets[ssid] = None
                     return ssid
         raise SocketError("all 6 secure sockets (ssid 0-5) are in use (SSL-AN 2.2.2)")
 
@@ -457,7 +465,20 @@ class QuectelGsm(Dialect):
         port_arg = quoting.integer(port, "port", 1, 65535)
         seconds = quoting.integer(int(timeout), "timeout", *cat.OPEN_TIMEOUT_RANGE)
         self.apply_profile(profile)
-        ssid = self._free_ssid()
+        ssid = self._reserve_ssid()
+        try:
+            sock = self._open(ssid, host, port, host_arg, port_arg, seconds, profile, transparent)
+        except BaseException:
+            self._forget_socket(ssid)
+            raise
+        with self._sockets_lock:
+            self._sockets[ssid] = sock
+        return sock
+
+    def _open(
+        self, ssid: int, host: str, port: int, host_arg: str, port_arg: str, seconds: str,
+        profile: TlsProfile, transparent: bool,
+    ) -> QuectelSocket:
         ctx = self.ctxindex
         mode = 1 if transparent else 0
         args = f"{ssid},{ctx},{host_arg},{port_arg},{mode},{seconds}"
@@ -474,7 +495,14 @@ class QuectelGsm(Dialect):
                 self.at("+QSSLOPEN", args, response_prefixes=())
             except ATCommandError as exc:
                 raise self._open_refused(exc) from exc
-            event = waiter.wait(float(seconds) + 5, f"AT+QSSLOPEN={args} (result)")
+            try:
+                event = waiter.wait(float(seconds) + 5, f"AT+QSSLOPEN={args} (result)")
+            except ATTimeoutError:
+                # A late success would leave the socket open in the module (and a later open
+                # of this ssid answered -2): close it.
+                with contextlib.suppress(ATCommandError, ATTimeoutError):
+                    self.at("+QSSLCLOSE", str(ssid))
+                raise
         except BaseException:
             self.channel.protocol.disarm_raw_on_connect()
             raise
@@ -494,8 +522,6 @@ class QuectelGsm(Dialect):
                     do_probe=self.probe_failures,
                 )
             sock = QuectelSocket(self, ssid, host, port)
-        with self._sockets_lock:
-            self._sockets[ssid] = sock
         return sock
 
     def _open_refused(self, exc: ATCommandError) -> Exception:
@@ -636,6 +662,11 @@ class QuectelSocket(SecureSocket):
             if self._peer_closed:
                 return False
             raise
+        if any(line.startswith("+QSSLRECV:") for line in reply.lines):
+            raise ATProtocolError(
+                f"malformed AT+QSSLRECV answer {reply.lines!r}: a header announcing more than "
+                f"{cat.MAX_RECV} bytes or not in the form <ipaddr>:<port>,TCP,<length> (2.2.4)"
+            )
         data = b"".join(block.data for block in reply.blocks)
         if data:
             with self._cond:

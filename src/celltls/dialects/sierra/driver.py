@@ -52,6 +52,7 @@ from celltls.errors import (
     NetworkError,
     ProfileError,
     SocketError,
+    UnsafeArgumentError,
 )
 from celltls.http import BaseResponse, Body, Progress
 from celltls.tls import TlsProfile, TlsVersion, Verify
@@ -110,6 +111,7 @@ class Sierra(Dialect):
         self.capabilities = capabilities_for(self.model)
         self.probe_failures = probe_failures
         self.guard_time = guard_time
+        quoting.integer(cnx, "cnx", 1, 5)
         self.cnx = cnx
         self.pattern = cat.DEFAULT_PATTERN.encode()
         self._stored: dict[str, str] = {}
@@ -182,7 +184,10 @@ class Sierra(Dialect):
         """``AT+CEREG?`` (27.007 10.1.22): ``(stat, meaning)``."""
         text = self.channel.command("AT+CEREG?", timeout=2, response_prefixes=("+CEREG:",))
         fields = quoting.split_arguments(text.first("+CEREG:"))
-        stat = int(fields[1] if len(fields) > 1 else fields[0])
+        try:
+            stat = int(fields[1] if len(fields) > 1 else fields[0])
+        except ValueError:
+            raise ATProtocolError(f"malformed registration state {fields!r}") from None
         return stat, REGISTRATION_STATES.get(stat, "unknown")
 
     def attach(self, apn: str, user: str | None = None, password: str | None = None,
@@ -442,11 +447,18 @@ class Sierra(Dialect):
             self.channel.write_raw(chunk)
 
         def chunks() -> Iterator[bytes]:
-            while True:
-                data = self.channel.read_raw(65536, timeout)
-                if not data:
-                    return
-                yield data
+            ended = False
+            try:
+                while True:
+                    data = self.channel.read_raw(65536, timeout)
+                    if not data:
+                        ended = True
+                        return
+                    yield data
+            finally:
+                if not ended:  # a timeout, a port failure, or the reader gave up
+                    self.channel.forget(waiter)
+                    self.channel.abandon_data_phase()
 
         return waiter, chunks()
 
@@ -485,7 +497,10 @@ class Sierra(Dialect):
             raise ProfileError(f"the module's HTTP client has no {method}")
         parts = urlsplit(url)
         host = parts.hostname or ""
-        port = parts.port or 443
+        try:
+            port = parts.port or 443
+        except ValueError as exc:
+            raise UnsafeArgumentError("url", url, f"bad port: {exc}") from None
         uri = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if len(uri) > self.model.max_uri:
             raise ProfileError(

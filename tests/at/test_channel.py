@@ -1,0 +1,161 @@
+"""The threaded AT channel against a scripted module on a local TCP socket.
+
+The scripted module stands in for hardware misbehaving in ways the virtual modems do not on
+purpose: answers that come after the command timed out, a port that dies, garbled headers.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from celltls.at.channel import ATChannel
+from celltls.dialects.quectel_gsm.catalog import CATALOG
+from celltls.errors import ATProtocolError, ATTimeoutError, PortError, UnsafeArgumentError
+
+Script = Callable[[str], list[tuple[float, bytes]]]
+
+
+class ScriptedModem:
+    """Answers each command line with (delay, bytes) pairs from ``script``."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.lines: list[str] = []
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"socket://127.0.0.1:{self.server.getsockname()[1]}"
+        self.conn: socket.socket | None = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        self.conn = conn
+        buf = b""
+        while True:
+            try:
+                data = conn.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while b"\r" in buf:
+                raw, buf = buf.split(b"\r", 1)
+                line = raw.decode()
+                self.lines.append(line)
+                for delay, answer in self.script(line):
+                    time.sleep(delay)
+                    conn.sendall(answer)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.server.close()
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[Script], ScriptedModem]]:
+    made: list[ScriptedModem] = []
+
+    def make(script: Script) -> ScriptedModem:
+        modem = ScriptedModem(script)
+        made.append(modem)
+        return modem
+
+    yield make
+    for modem in made:
+        modem.close()
+
+
+def test_late_answer_is_not_taken_for_the_next_command(scripted) -> None:  # type: ignore[no-untyped-def]
+    def script(line: str) -> list[tuple[float, bytes]]:
+        if line == "AT+SLOW":
+            return [(0.6, b"\r\n+SLOW: 42\r\n\r\nOK\r\n")]
+        if line == "AT+CGMM":
+            return [(0, b"\r\nQuectel_M66\r\n\r\nOK\r\n")]
+        return [(0, b"\r\nOK\r\n")]
+
+    modem = scripted(script)
+    with ATChannel(modem.url) as channel:
+        with pytest.raises(ATTimeoutError):
+            channel.command("AT+SLOW", timeout=0.3)
+        time.sleep(0.5)  # the late answer arrives now, while nothing is pending
+        assert channel.command("AT+CGMM", timeout=2).lines == ["Quectel_M66"]
+        assert "AT" in modem.lines  # the line was resynchronised with a bare AT
+
+
+def test_close_wakes_a_blocked_reader(scripted) -> None:  # type: ignore[no-untyped-def]
+    modem = scripted(lambda line: [(0, b"\r\nOK\r\n")])
+    channel = ATChannel(modem.url)
+    channel.protocol.enter_raw_mode()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            channel.read_raw(10, None)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    time.sleep(0.2)
+    channel.close()
+    thread.join(timeout=3)
+    assert not thread.is_alive()
+    assert errors and isinstance(errors[0], PortError)
+
+
+def test_lost_port_fails_the_command_with_port_error(scripted) -> None:  # type: ignore[no-untyped-def]
+    holder: list[ScriptedModem] = []
+
+    def script(line: str) -> list[tuple[float, bytes]]:
+        if line == "AT+DIE":
+            assert holder[0].conn is not None
+            holder[0].conn.shutdown(socket.SHUT_RDWR)
+            return []
+        return [(0, b"\r\nOK\r\n")]
+
+    holder.append(scripted(script))
+    with ATChannel(holder[0].url) as channel:
+        channel.command("AT", timeout=2)
+        with pytest.raises((PortError, ATTimeoutError)):
+            channel.command("AT+DIE", timeout=3)
+
+
+def test_garbled_block_header_does_not_swallow_the_line(scripted) -> None:  # type: ignore[no-untyped-def]
+    def script(line: str) -> list[tuple[float, bytes]]:
+        if line.startswith("AT+QSSLRECV"):
+            return [(0, b"\r\n+QSSLRECV: 1.2.3.4:443,TCP,99999999\r\nab\r\nOK\r\n")]
+        return [(0, b"\r\nOK\r\n")]
+
+    modem = scripted(script)
+    with ATChannel(modem.url, data_blocks=CATALOG.data_blocks) as channel:
+        reply = channel.command("AT+QSSLRECV=0,1,1500", timeout=2,
+                                response_prefixes=("+QSSLRECV:",))
+        assert not reply.blocks
+        assert reply.lines[0].startswith("+QSSLRECV:")
+        assert channel.command("AT", timeout=2).final is not None
+
+
+def test_unsafe_line_is_refused_and_the_channel_stays_usable(scripted) -> None:  # type: ignore[no-untyped-def]
+    modem = scripted(lambda line: [(0, b"\r\nOK\r\n")])
+    with ATChannel(modem.url) as channel:
+        with pytest.raises(UnsafeArgumentError):
+            channel.command('AT+X="\u00e9"', timeout=1)
+        with pytest.raises(UnsafeArgumentError):
+            channel.command("AT+X=1\rAT+QIDEACT", timeout=1, shown="AT+X=***")
+        assert channel.command("AT", timeout=2).final is not None
+    assert modem.lines == ["AT"]
+
+
+def test_raw_mode_refuses_commands_with_a_protocol_error(scripted) -> None:  # type: ignore[no-untyped-def]
+    modem = scripted(lambda line: [(0, b"\r\nOK\r\n")])
+    with ATChannel(modem.url) as channel:
+        channel.protocol.enter_raw_mode()
+        with pytest.raises(ATProtocolError, match="data mode"):
+            channel.command("AT", timeout=1)
