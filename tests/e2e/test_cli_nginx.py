@@ -118,7 +118,7 @@ def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: 
     got = subprocess.run(
         [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
          "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "-o", str(out), "--fail"],
-        capture_output=True, timeout=120,
+        capture_output=True, timeout=300,
     )
     assert got.returncode == 0, got.stderr
     data, sent = out.read_bytes(), (tmp / "www" / "file").read_bytes()
@@ -130,7 +130,7 @@ def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: 
         [*CELLTLS, "post", f"https://127.0.0.1:{port}/upload", "--port", sim_process,
          "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--data",
          "hello --EOF--Pattern-- \r\nOK\r\n"],
-        capture_output=True, timeout=60,
+        capture_output=True, timeout=300,
     )
     assert posted.returncode == 0, posted.stderr
     assert posted.stdout == b"received\n"
@@ -143,7 +143,7 @@ def test_wrong_ca_is_one_clear_line_and_exit_1(nginx: tuple[int, Path], sim_proc
     result = subprocess.run(
         [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
          "--dialect", dialect, "--ca", str(tmp / "other.pem")],
-        capture_output=True, timeout=60, text=True,
+        capture_output=True, timeout=300, text=True,
     )
     assert result.returncode == 1
     assert result.stdout == ""
