@@ -34,8 +34,9 @@ DRIVERS: dict[str, Callable[[], tuple[Catalog, DriverFactory]]] = {
 }
 #: patterns of ATI / AT+CGMM answers -> dialect name.
 MODEL_PATTERNS: list[tuple[str, str]] = [
-    (r"\b(M66|M95|MC60|M26|M35|M85|MC20|M56|M12)\b", "quectel-gsm"),
-    (r"\b(RC76\d\d|HL78\d\d|HL75\d\d)\b", "sierra"),
+    # "Quectel_M66": the underscore is a word character, so no \b before the model.
+    (r"(?<![A-Za-z0-9])(M66|M95|MC60|M26|M35|M85|MC20|M56|M12)(?![A-Za-z0-9])", "quectel-gsm"),
+    (r"(?<![A-Za-z0-9])(RC76\d\d|HL78\d\d|HL75\d\d)", "sierra"),
 ]
 
 
