@@ -396,53 +396,37 @@ class ATProtocol:
         buf = self._buffer
         if state.raw_end is not None and not state.escape_pending:
             return self._step_raw_until_pattern(events, state.raw_end)
+        exit_marker = next((m for m in self.raw_exit_markers if buf.endswith(m)), None)
+        if exit_marker is not None:
+            # The module left data mode by itself (the connection closed), maybe while the
+            # host was sending the escape sequence: that escape is then answered by this.
+            self._deliver(events, len(buf) - len(exit_marker))
+            buf.clear()
+            state.raw = False
+            text = exit_marker.strip().decode("ascii", errors="replace")
+            if state.escape_pending:
+                state.escape_pending = False
+                state.pending = None
+                events.append(Final(text, True, text))
+            else:
+                events.append(Urc(text))
+            return False
         if state.escape_pending:
-            for exit_marker in self.raw_exit_markers:
-                if buf.endswith(exit_marker):
-                    # The module left data mode by itself before it saw the escape sequence.
-                    if len(buf) > len(exit_marker):
-                        events.append(RawData(bytes(buf[: -len(exit_marker)])))
-                    buf.clear()
-                    state.raw = False
-                    state.escape_pending = False
-                    state.pending = None
-                    text = exit_marker.strip().decode("ascii", errors="replace")
-                    events.append(Final(text, True, text))
-                    return False
             marker = b"\r\nOK\r\n"
             index = buf.find(marker)
             if index < 0:
-                # keep a possible partial marker at the end
-                keep = _partial_suffix(buf, marker)
-                if len(buf) > keep:
-                    events.append(RawData(bytes(buf[: len(buf) - keep])))
-                    del buf[: len(buf) - keep]
+                self._hold_back(events, (marker,), minimum=1)
                 return False
-            if index:
-                events.append(RawData(bytes(buf[:index])))
-            del buf[: index + len(marker)]
+            self._deliver(events, index)
+            del buf[: len(marker)]
             state.raw = False
             state.escape_pending = False
             events.append(Final("OK", True, "OK") if state.pending else Urc("OK"))
-            if state.pending is not None:
-                state.pending = None
+            state.pending = None
             return True
-        for marker in self.raw_exit_markers:
-            if buf.endswith(marker):
-                if len(buf) > len(marker):
-                    events.append(RawData(bytes(buf[: -len(marker)])))
-                buf.clear()
-                state.raw = False
-                events.append(Urc(marker.strip().decode("ascii", errors="replace")))
-                return False
-        # Hold back a possible start of a marker (3 bytes or more, so that a payload ending in
-        # CR LF is never held) until the next bytes tell.
-        keep = max(
-            (k for m in self.raw_exit_markers if (k := _partial_suffix(buf, m)) >= 3), default=0
-        )
-        if len(buf) > keep:
-            events.append(RawData(bytes(buf[: len(buf) - keep])))
-            del buf[: len(buf) - keep]
+        # Hold back a possible start of an exit marker (3 bytes or more, so that a payload
+        # ending in CR LF is never held) until the next bytes tell.
+        self._hold_back(events, self.raw_exit_markers, minimum=3)
         return False
 
     def _step_raw_until_pattern(self, events: list[Event], pattern: bytes) -> bool:
@@ -450,27 +434,36 @@ class ATProtocol:
         buf = self._buffer
         if state.raw_left:
             take = min(state.raw_left, len(buf))
-            events.append(RawData(bytes(buf[:take])))
-            del buf[:take]
+            self._deliver(events, take)
             state.raw_left -= take
             return bool(buf) and state.raw_left == 0
         if state.raw_left == 0 and len(buf) >= len(pattern) and not buf.startswith(pattern):
             state.raw_left = None  # fewer bytes than announced came: look for the pattern
         index = buf.find(pattern)
         if index < 0:
-            keep = _partial_suffix(buf, pattern)
-            if len(buf) > keep:
-                events.append(RawData(bytes(buf[: len(buf) - keep])))
-                del buf[: len(buf) - keep]
+            self._hold_back(events, (pattern,), minimum=1)
             return False
-        if index:
-            events.append(RawData(bytes(buf[:index])))
-        del buf[: index + len(pattern)]
+        self._deliver(events, index)
+        del buf[: len(pattern)]
         state.raw_end = None
         state.raw_left = None
         state.raw = False
         events.append(RawData(b""))
         return True
+
+    def _deliver(self, events: list[Event], count: int) -> None:
+        """Deliver the first ``count`` buffered bytes as raw data."""
+        if count > 0:
+            events.append(RawData(bytes(self._buffer[:count])))
+            del self._buffer[:count]
+
+    def _hold_back(self, events: list[Event], markers: Iterable[bytes], *, minimum: int) -> None:
+        """Deliver the buffer but for a suffix of at least ``minimum`` bytes that may be the
+        start of one of ``markers``."""
+        keep = max(
+            (k for m in markers if (k := _partial_suffix(self._buffer, m)) >= minimum), default=0
+        )
+        self._deliver(events, len(self._buffer) - keep)
 
     def _line(self, text: str, events: list[Event]) -> None:
         state = self._state
