@@ -7,11 +7,14 @@ from the vendor's name.
 from __future__ import annotations
 
 import abc
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from celltls.at import quoting
 from celltls.at.channel import ATChannel
-from celltls.errors import ProfileError
+from celltls.at.codes import REGISTERED, REGISTRATION_STATES, csq_to_dbm
+from celltls.errors import ATProtocolError, NetworkError, ProfileError
 from celltls.http import BaseResponse, Body
 from celltls.tls import TlsProfile, TlsVersion, Verify
 
@@ -173,9 +176,74 @@ class Dialect(abc.ABC):
             UnsafeArgumentError: the APN, user or password cannot be sent.
         """
 
-    @abc.abstractmethod
+    #: the registration command that matters for data: ``"+CGREG"`` (GPRS, 27.007 10.1.20)
+    #: or ``"+CEREG"`` (EPS, 27.007 10.1.22).
+    registration_command = "+CGREG"
+
+    def registration(self) -> tuple[int, str]:
+        """Read the registration state with ``AT<registration_command>?``.
+
+        Returns:
+            tuple: ``(stat, meaning)`` (27.007 7.2 / 10.1.20 / 10.1.22 <stat>).
+
+        Raises:
+            ATProtocolError: the answer has no numeric <stat>.
+        """
+        prefix = self.registration_command + ":"
+        reply = self.channel.command(
+            f"AT{self.registration_command}?", timeout=2, response_prefixes=(prefix,)
+        )
+        text = reply.first(prefix)
+        fields = quoting.split_arguments(text)
+        try:
+            stat = int(fields[1] if len(fields) > 1 else fields[0])
+        except ValueError:
+            raise ATProtocolError(f"malformed registration state {text!r}") from None
+        return stat, REGISTRATION_STATES.get(stat, "unknown")
+
+    def wait_registered(self, timeout: float, poll: float = 1.0) -> tuple[int, str]:
+        """Poll :meth:`registration` until registered (home or roaming).
+
+        Args:
+            timeout: seconds to wait.
+            poll: seconds between queries.
+
+        Returns:
+            tuple: the registered ``(stat, meaning)``.
+
+        Raises:
+            NetworkError: registration denied (stat 3), or not registered within ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        name = self.registration_command
+        while True:
+            stat, meaning = self.registration()
+            if stat in REGISTERED:
+                return stat, meaning
+            if stat == 3:
+                raise NetworkError(f"registration denied by the network ({name} stat 3: {meaning})")
+            if time.monotonic() > deadline:
+                raise NetworkError(
+                    f"not registered after {timeout:g} s ({name} stat {stat}: {meaning}); check "
+                    "the antenna, the SIM, the signal and that the network offers packet data"
+                )
+            time.sleep(poll)
+
     def signal(self) -> Signal:
-        """Read the signal quality."""
+        """Read the signal quality with ``AT+CSQ`` (27.007 8.5).
+
+        Raises:
+            ATProtocolError: the answer is not ``+CSQ: <rssi>,<ber>``.
+        """
+        text = self.channel.command("AT+CSQ", timeout=2, response_prefixes=("+CSQ:",)).first(
+            "+CSQ:"
+        )
+        rssi_text, _, ber_text = text.partition(",")
+        try:
+            rssi, ber = int(rssi_text), int(ber_text or 99)
+            return Signal(rssi, csq_to_dbm(rssi), ber)
+        except ValueError:
+            raise ATProtocolError(f"malformed +CSQ answer {text!r}") from None
 
     @abc.abstractmethod
     def store_credential(

@@ -14,7 +14,6 @@ from collections import deque
 
 from celltls.at import quoting
 from celltls.at.channel import ATChannel, Reply
-from celltls.at.codes import REGISTERED, REGISTRATION_STATES, csq_to_dbm
 from celltls.at.protocol import DataBlock, Urc
 from celltls.dialects.base import (
     Capabilities,
@@ -22,7 +21,6 @@ from celltls.dialects.base import (
     Dialect,
     NetworkStatus,
     SecureSocket,
-    Signal,
     StoredCredential,
 )
 from celltls.dialects.quectel_gsm import catalog as cat
@@ -187,17 +185,6 @@ class QuectelGsm(Dialect):
 
     # -- network -----------------------------------------------------------------------------
 
-    def registration(self) -> tuple[int, str]:
-        """The packet-domain registration state (``AT+CGREG?``, 27.007 10.1.20)."""
-        reply = self.channel.command("AT+CGREG?", timeout=2, response_prefixes=("+CGREG:",))
-        text = reply.first("+CGREG:")
-        fields = quoting.split_arguments(text)
-        try:
-            stat = int(fields[1] if len(fields) > 1 else fields[0])
-        except ValueError:
-            raise ATProtocolError(f"malformed registration state {text!r}") from None
-        return stat, REGISTRATION_STATES.get(stat, "unknown")
-
     def ip_state(self) -> str:
         """The TCP/IP stack state from ``AT+QSSLSTATE`` (SSL-AN 2.2.6), e.g. ``"IP INITIAL"``."""
         reply = self.at("+QSSLSTATE")
@@ -234,19 +221,7 @@ class QuectelGsm(Dialect):
         if user is not None or password is not None:
             extra = "," + quoting.quote(user or "", "user", max_len=30)
             extra += "," + quoting.quote(password or "", "password", max_len=30, secret=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            stat, meaning = self.registration()
-            if stat in REGISTERED:
-                break
-            if stat == 3:
-                raise NetworkError(f"registration denied by the network (+CGREG stat 3: {meaning})")
-            if time.monotonic() > deadline:
-                raise NetworkError(
-                    f"not registered after {timeout:g} s (+CGREG stat {stat}: {meaning}); check "
-                    "the antenna, the SIM and that the network supports GPRS"
-                )
-            time.sleep(1.0)
+        stat, meaning = self.wait_registered(timeout)
         state = self.ip_state()
         if state == "PDP DEACT":
             self.at("+QIDEACT")
@@ -276,13 +251,6 @@ class QuectelGsm(Dialect):
     def detach(self) -> None:
         """Deactivate the PDP context (``AT+QIDEACT``, ``DEACT OK``; SSL-AN 1.2 step 8)."""
         self.at("+QIDEACT")
-
-    def signal(self) -> Signal:
-        """``AT+CSQ`` in dBm (27.007 8.5)."""
-        text = self.at("+CSQ").first("+CSQ:")
-        rssi_text, _, ber_text = text.partition(",")
-        rssi, ber = int(rssi_text), int(ber_text or 99)
-        return Signal(rssi, csq_to_dbm(rssi), ber)
 
     # -- credentials -------------------------------------------------------------------------
 

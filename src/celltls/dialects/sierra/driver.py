@@ -31,7 +31,6 @@ import h11
 
 from celltls.at import quoting
 from celltls.at.channel import ATChannel, Reply, UrcWaiter
-from celltls.at.codes import REGISTERED, REGISTRATION_STATES, csq_to_dbm
 from celltls.at.protocol import Urc
 from celltls.dialects.base import (
     Capabilities,
@@ -39,7 +38,6 @@ from celltls.dialects.base import (
     Dialect,
     NetworkStatus,
     SecureSocket,
-    Signal,
     StoredCredential,
 )
 from celltls.dialects.sierra import catalog as cat
@@ -100,6 +98,7 @@ class Sierra(Dialect):
     """
 
     name = cat.DIALECT
+    registration_command = "+CEREG"
     capabilities = capabilities_for(cat.MODELS["hl7800"])
 
     def __init__(self, channel: ATChannel, *, model: str | None = None,
@@ -180,16 +179,6 @@ class Sierra(Dialect):
 
     # -- network -----------------------------------------------------------------------------
 
-    def registration(self) -> tuple[int, str]:
-        """``AT+CEREG?`` (27.007 10.1.22): ``(stat, meaning)``."""
-        text = self.channel.command("AT+CEREG?", timeout=2, response_prefixes=("+CEREG:",))
-        fields = quoting.split_arguments(text.first("+CEREG:"))
-        try:
-            stat = int(fields[1] if len(fields) > 1 else fields[0])
-        except ValueError:
-            raise ATProtocolError(f"malformed registration state {fields!r}") from None
-        return stat, REGISTRATION_STATES.get(stat, "unknown")
-
     def attach(self, apn: str, user: str | None = None, password: str | None = None,
                timeout: float = 60.0) -> NetworkStatus:
         """Registration (``AT+CEREG?``), ``AT+KCNXCFG``, ``AT+KCNXUP`` (HL78xx), ``AT+CGPADDR``.
@@ -204,15 +193,7 @@ class Sierra(Dialect):
             args += f",{quoting.quote(user or '', 'login', max_len=30)},"
             shown += f",{quoting.quote(user or '', 'login', max_len=30)},\"***\""
             args += quoting.quote(password or "", "password", max_len=30, secret=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            stat, meaning = self.registration()
-            if stat in REGISTERED:
-                break
-            if time.monotonic() > deadline:
-                raise NetworkError(f"not registered after {timeout:g} s (+CEREG {stat}: "
-                                   f"{meaning}); check the antenna, the SIM and the signal")
-            time.sleep(1.0)
+        stat, meaning = self.wait_registered(timeout)
         address = self._pdp_address()
         if address:
             # Already up (an earlier session brought it up): AT+KCNXUP would report nothing
@@ -243,12 +224,6 @@ class Sierra(Dialect):
             return None
         address = quoting.unquote(fields[1]) if len(fields) > 1 else ""
         return address if address and address not in ("0.0.0.0", "0") else None
-
-    def signal(self) -> Signal:
-        """``AT+CSQ`` in dBm (27.007 8.5)."""
-        rssi_text, _, ber_text = self.at("+CSQ").first("+CSQ:").partition(",")
-        rssi = int(rssi_text)
-        return Signal(rssi, csq_to_dbm(rssi), int(ber_text or 99))
 
     # -- credentials -------------------------------------------------------------------------
 
