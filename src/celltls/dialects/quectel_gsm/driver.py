@@ -14,6 +14,7 @@ from collections import deque
 
 from celltls.at import quoting
 from celltls.at.channel import ATChannel, Reply
+from celltls.at.codes import REGISTERED, REGISTRATION_STATES
 from celltls.at.protocol import DataBlock, Urc
 from celltls.dialects.base import (
     Capabilities,
@@ -185,6 +186,21 @@ class QuectelGsm(Dialect):
 
     # -- network -----------------------------------------------------------------------------
 
+    def _circuit_switched_note(self) -> str:
+        """What ``AT+CREG?`` adds when GPRS registration failed (SSL-AN 4.1 item 2)."""
+        try:
+            reply = self.channel.command("AT+CREG?", timeout=2, response_prefixes=("+CREG:",))
+            fields = quoting.split_arguments(reply.first("+CREG:"))
+            stat = int(fields[1] if len(fields) > 1 else fields[0])
+        except (ATCommandError, ATTimeoutError, ATProtocolError, ValueError):
+            return ""
+        if stat in REGISTERED:
+            return (
+                f"; the module is registered for circuit-switched service (+CREG stat {stat}) "
+                "but not for GPRS: the SIM's plan or the network may not offer packet data"
+            )
+        return f"; +CREG stat {stat}: {REGISTRATION_STATES.get(stat, 'unknown')}"
+
     def ip_state(self) -> str:
         """The TCP/IP stack state from ``AT+QSSLSTATE`` (SSL-AN 2.2.6), e.g. ``"IP INITIAL"``."""
         reply = self.at("+QSSLSTATE")
@@ -221,7 +237,10 @@ class QuectelGsm(Dialect):
         if user is not None or password is not None:
             extra = "," + quoting.quote(user or "", "user", max_len=30)
             extra += "," + quoting.quote(password or "", "password", max_len=30, secret=True)
-        stat, meaning = self.wait_registered(timeout)
+        try:
+            stat, meaning = self.wait_registered(timeout)
+        except NetworkError as exc:
+            raise NetworkError(f"{exc}{self._circuit_switched_note()}") from None
         state = self.ip_state()
         if state == "PDP DEACT":
             self.at("+QIDEACT")
