@@ -71,6 +71,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from celltls.dialects.quectel_gsm import catalog as cat
 from celltls.dialects.quectel_gsm.catalog import qsec_checksum
 from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, unquote
 from celltls.sim.network import (
@@ -92,17 +93,17 @@ MODELS: dict[str, str] = {
     "MC60": "MC60CAR01A10",
 }
 
-# Ranges of the note (2.2.1-2.2.7).
-_CTX = (0, 5)
-_SSID = (0, 5)
-_CID = (0, 1)
-_MAX_SEND = 1460
-_MAX_RECV = 1500
-_MAX_RAM_FILE = 32768
-_MAX_NVRAM_FILE = 2017
-_NVRAM_NAMES = ("CA0", "CC0", "CK0")
-_SUITES = (0x0035, 0x002F, 0x0005, 0x0004, 0x000A, 0x003D)  # Table 2 / 2.2.1
-_ALL_SUITES = 0xFFFF
+# Ranges of the note (2.2.1-2.2.7), written once in the dialect's catalog.
+_CTX = cat.CTX_RANGE
+_SSID = cat.SSID_RANGE
+_CID = cat.CID_RANGE
+_MAX_SEND = cat.MAX_SEND
+_MAX_RECV = cat.MAX_RECV
+_MAX_RAM_FILE = cat.MAX_RAM_FILE
+_MAX_NVRAM_FILE = cat.MAX_NVRAM_FILE
+_NVRAM_NAMES = tuple(cat.NVRAM_NAMES)
+_SUITES = tuple(cat.CIPHER_SUITES)  # Table 2 / 2.2.1
+_ALL_SUITES = cat.ALL_CIPHER_SUITES
 _VERSIONS = {0: ["SSLv3"], 1: ["TLSv1"], 2: ["TLSv1.1"], 3: ["TLSv1.2"],
              4: ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"]}  # Table 1 / 2.2.1
 
