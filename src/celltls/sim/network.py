@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
+from celltls.tls import OPENSSL_CIPHER_NAMES
+
 __all__ = [
     "SUITE_OPENSSL_NAMES",
     "ContextBuild",
@@ -44,16 +46,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: IANA cipher-suite code -> OpenSSL name, for the suites of Quectel GSM modules
-#: (Quectel GSM SSL Application Note V3.3, Table 2; names per OpenSSL ciphers(1)).
-SUITE_OPENSSL_NAMES: dict[int, str] = {
-    0x0035: "AES256-SHA",
-    0x002F: "AES128-SHA",
-    0x003D: "AES256-SHA256",
-    0x000A: "DES-CBC3-SHA",
-    0x0005: "RC4-SHA",
-    0x0004: "RC4-MD5",
-}
+#: IANA cipher-suite code -> OpenSSL name (ciphers(1)), for every suite a supported module has.
+SUITE_OPENSSL_NAMES = OPENSSL_CIPHER_NAMES
 
 _VERSIONS: dict[str, ssl.TLSVersion] = {
     "SSLv3": ssl.TLSVersion.SSLv3,

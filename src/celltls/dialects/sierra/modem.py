@@ -31,17 +31,19 @@ HTTPS attempts did. Plain HTTP (``<secure>`` 0) is not simulated (``+CME ERROR: 
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from celltls.dialects.sierra import catalog as cat
 from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, unquote
-from celltls.sim.network import ContextBuild, TlsConnection, TlsOpenError
-from celltls.tls import OPENSSL_CIPHER_NAMES
+from celltls.sim.network import (
+    ContextBuild,
+    TlsConnection,
+    TlsOpenError,
+    build_client_context,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,32 +198,23 @@ class SierraModem(ATEngine):
             hook()
 
     def _context(self, secure_index: int) -> ContextBuild:
+        """The module's TLS: 1.2 only, the catalog's suites, verification per
+        ``AT+KSSLCRYPTO`` against the root CAs stored with ``AT+KCERTSTORE``.
+
+        Raises:
+            TlsOpenError: verification asked for and no CA stored, or a CA that cannot load.
+        """
         auth = self.crypto.get(secure_index, (0, 0, 0, 0, 0, 1))[-1]
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.set_ciphers(":".join(OPENSSL_CIPHER_NAMES[c] for c in cat.CIPHER_SUITES))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
-            context.maximum_version = ssl.TLSVersion.TLSv1_2
         ca = b"".join(pem for (kind, _i), pem in sorted(self.certs.items()) if kind == 0)
-        verify = "none" if auth == 0 else "server"
-        if verify == "none":
-            context.verify_mode = ssl.CERT_NONE
-        else:
-            if not ca:
-                raise TlsOpenError("no CA certificate stored with AT+KCERTSTORE")
-            context.verify_mode = ssl.CERT_REQUIRED
-            try:
-                context.load_verify_locations(cadata=ca.decode("ascii", "replace"))
-            except (ssl.SSLError, ValueError) as exc:
-                raise TlsOpenError(f"verify failed: bad root CA ({exc})") from exc
-        return ContextBuild(context, list(cat.CIPHER_SUITES), [], ["TLSv1.2"], [], verify, ca)
+        return build_client_context(
+            versions=["TLSv1.2"], suites=cat.CIPHER_SUITES,
+            verify="none" if auth == 0 else "server", ca_pem=ca or None,
+        )
 
     def _open(self, host: str, port: int, cipher_index: int) -> TlsConnection:
         build = self._context(cipher_index)
         return TlsConnection.open(host, port, build, timeout=self.connect_timeout,
-                                  latency=self.latency)
+                                  latency=self.latency, clock=self.now())
 
     def _spawn(self, target: Callable[[], None]) -> None:
         threading.Thread(target=target, name="celltls-sim-sierra", daemon=True).start()
