@@ -14,6 +14,7 @@ from celltls.at import quoting
 from celltls.at.channel import ATChannel
 from celltls.dialects import registry
 from celltls.dialects.base import (
+    Capabilities,
     CredentialKind,
     Dialect,
     NetworkStatus,
@@ -137,7 +138,7 @@ class Modem:
         self.credentials = Credentials(self.driver)
 
     @property
-    def capabilities(self):  # type: ignore[no-untyped-def]
+    def capabilities(self) -> Capabilities:
         """The driver's :class:`~celltls.dialects.base.Capabilities`."""
         return self.driver.capabilities
 

@@ -126,7 +126,8 @@ def ssl_contexts(session: Session) -> Iterator[Finding]:
     for index, item in session.commands("+QSSLCFG", "+QSSLOPEN"):
         if item.name == "+QSSLCFG" and item.selector and len(item.params) >= 3:
             ctx = item.arg(1) or ""
-            if session.final(index) is not None and not session.final(index).success:  # type: ignore[union-attr]
+            final = session.final(index)
+            if final is not None and not final.success:
                 continue
             if item.selector == "seclevel":
                 seclevel[ctx] = parse_number(item.arg(2) or "") or 0
