@@ -6,29 +6,52 @@ user needs to act: the command that failed, the raw response, the numeric code a
 ::
 
     CellTLSError
-    ├── UnsafeArgumentError        a value that cannot be sent safely on a command line
+    ├── UnsafeArgumentError        a value that cannot be sent safely on a command line   (43)
+    │   └── InvalidURLError        a URL that cannot be parsed or used                     (3)
     ├── ATError
     │   ├── ATCommandError         final result code ERROR / +CME ERROR / +CMS ERROR / other failure
-    │   ├── ATTimeoutError         no final result code within the command's timeout
-    │   ├── ATProtocolError        a malformed or unexpected response
+    │   ├── ATTimeoutError         no final result code within the command's timeout       (28)
+    │   ├── ATProtocolError        a malformed or unexpected response                      (8)
+    │   ├── ModuleRebootedError    the module restarted (RDY, +KSUP, +SYSSTART...)         (56)
     │   └── PortError              the serial port (or socket://) could not be opened or was lost
-    ├── NetworkError               registration, PDP context, DNS, TCP connect failures
-    ├── TLSError
-    │   ├── CertificateVerifyError the server's certificate could not be verified
+    ├── NetworkError               registration, PDP context, TCP connect failures         (7)
+    │   ├── DNSError               the host name could not be resolved                     (6)
+    │   ├── ConnectionRefusedByServer  the server refused the TCP connection               (7)
+    │   ├── ConnectTimeoutError    no TCP/TLS connection within the connect timeout        (28)
+    │   └── NetworkLostError       the network or PDP context went away (with its URC)     (56)
+    ├── TransferTimeoutError       the whole transfer exceeded its time (with the phase)   (28)
+    ├── TLSError                                                                           (35)
+    │   ├── CertificateVerifyError the server's certificate could not be verified          (60)
+    │   │   ├── CertificateExpiredError      its validity period has ended                 (60)
+    │   │   ├── CertificateNotYetValidError  its validity period has not begun             (60)
+    │   │   └── HostnameMismatchError        issued for other host names                   (60)
     │   ├── TLSNegotiationError    no common protocol version / cipher suite with the server
     │   └── TLSHandshakeError      the handshake failed for another (or unknown) reason
-    ├── CredentialError            a certificate or key cannot be used or was not stored intact
-    ├── ProfileError               a TlsProfile the module cannot implement
-    ├── SocketError                a secure socket failed (closed by peer, send failure)
-    ├── HTTPError                  malformed HTTP from the server
+    ├── CredentialError            a certificate or key cannot be used or was not stored intact (58)
+    ├── ProfileError               a TlsProfile the module cannot implement                (4)
+    │   └── HostnameCheckUnsupportedError  the module's TLS cannot check the host name     (4)
+    ├── SocketError                a secure socket failed (closed by peer, send failure)   (56)
+    ├── HTTPError                  malformed HTTP from the server                          (8)
+    │   ├── PartialBodyError       the body ended before HTTP framing said it would        (18)
+    │   └── HTTPStatusError        status >= 400 with ``--fail`` / ``raise_for_status``    (22)
     └── TranscriptError            an unreadable transcript
+
+The number after each class is its :attr:`CellTLSError.exit_code`: curl's exit code for the same
+cause (curl(1), "EXIT CODES"), so scripts written for curl keep working with the ``celltls`` CLI.
+A class without a number inherits its parent's; :class:`CellTLSError` itself is 1.
 """
 
 from __future__ import annotations
 
 
 class CellTLSError(Exception):
-    """Base class of every error raised by celltls."""
+    """Base class of every error raised by celltls.
+
+    Attributes:
+        exit_code: curl's exit code for this cause (curl(1), "EXIT CODES"); the CLI exits with it.
+    """
+
+    exit_code: int = 1
 
 
 class UnsafeArgumentError(CellTLSError, ValueError):
@@ -47,6 +70,14 @@ class UnsafeArgumentError(CellTLSError, ValueError):
         self.value = value
         self.reason = reason
         super().__init__(f"{field} {value!r} cannot be sent to the module: {reason}")
+
+    exit_code = 43
+
+
+class InvalidURLError(UnsafeArgumentError):
+    """A URL that cannot be parsed, or that celltls cannot use (scheme, port, host)."""
+
+    exit_code = 3
 
 
 class ATError(CellTLSError):
@@ -90,7 +121,7 @@ class ATCommandError(ATError):
 
 
 class ATTimeoutError(ATError, TimeoutError):
-    """No final result code (or awaited URC) arrived in time.
+    """No final result code (or awaited URC) arrived in time (curl exit code 28).
 
     Attributes:
         command: the command line (or the awaited event) that timed out.
@@ -105,9 +136,27 @@ class ATTimeoutError(ATError, TimeoutError):
         got = f"; received so far: {self.partial!r}" if self.partial else ""
         super().__init__(f"no answer to {command!r} within {timeout:g} s{got}")
 
+    exit_code = 28
+
 
 class ATProtocolError(ATError):
     """The module sent something the protocol does not allow here."""
+
+    exit_code = 8
+
+
+class ModuleRebootedError(ATError):
+    """The module restarted while in use (a boot URC such as ``RDY`` or ``+KSUP``).
+
+    Attributes:
+        urc: the line that announced the restart.
+    """
+
+    exit_code = 56
+
+    def __init__(self, message: str, *, urc: str = "") -> None:
+        self.urc = urc
+        super().__init__(message)
 
 
 class PortError(ATError, OSError):
@@ -116,6 +165,54 @@ class PortError(ATError, OSError):
 
 class NetworkError(CellTLSError):
     """Registration, PDP context activation, DNS or TCP connection failure."""
+
+    exit_code = 7
+
+
+class DNSError(NetworkError):
+    """The module could not resolve the host name."""
+
+    exit_code = 6
+
+
+class ConnectionRefusedByServer(NetworkError):
+    """The server refused the TCP connection (nothing listens on the port)."""
+
+
+class ConnectTimeoutError(NetworkError, TimeoutError):
+    """No connection (TCP and TLS handshake) within the connect timeout, seconds."""
+
+    exit_code = 28
+
+
+class NetworkLostError(NetworkError):
+    """The network or the PDP context went away during use.
+
+    Attributes:
+        urc: the unsolicited result code that said so (``+PDP DEACT``, ``+KCNX_IND: 1,0,0``...).
+    """
+
+    exit_code = 56
+
+    def __init__(self, message: str, *, urc: str = "") -> None:
+        self.urc = urc
+        super().__init__(message)
+
+
+class TransferTimeoutError(CellTLSError, TimeoutError):
+    """The whole transfer took longer than allowed (``--max-time``).
+
+    Attributes:
+        phase: what was happening (``"connect"``, ``"send"``, ``"receive"``...).
+        timeout: the limit, seconds.
+    """
+
+    exit_code = 28
+
+    def __init__(self, message: str, *, phase: str = "", timeout: float = 0.0) -> None:
+        self.phase = phase
+        self.timeout = timeout
+        super().__init__(message)
 
 
 class TLSError(CellTLSError):
@@ -140,9 +237,34 @@ class TLSError(CellTLSError):
             text += " [" + "; ".join(self.evidence) + "]"
         super().__init__(text)
 
+    exit_code = 35
+
 
 class CertificateVerifyError(TLSError):
     """The module could not verify the server's certificate with the CA it was given."""
+
+    exit_code = 60
+
+
+class CertificateExpiredError(CertificateVerifyError):
+    """The server's certificate (or one in its chain) is past its notAfter date."""
+
+
+class CertificateNotYetValidError(CertificateVerifyError):
+    """The server's certificate (or one in its chain) is before its notBefore date."""
+
+
+class HostnameMismatchError(CertificateVerifyError):
+    """The server's certificate was issued for other names than the host connected to.
+
+    Attributes (besides :class:`TLSError`'s):
+        names: the DNS names and IP addresses in the certificate (subjectAltName, else CN).
+    """
+
+    def __init__(self, message: str, *, names: list[str] | None = None, host: str = "",
+                 port: int = 0, detail: str = "", evidence: list[str] | None = None) -> None:
+        self.names = list(names or [])
+        super().__init__(message, host=host, port=port, detail=detail, evidence=evidence)
 
 
 class TLSNegotiationError(TLSError):
@@ -156,17 +278,63 @@ class TLSHandshakeError(TLSError):
 class CredentialError(CellTLSError):
     """A certificate or key is unusable, too large, wrongly named, or was stored corrupted."""
 
+    exit_code = 58
+
 
 class ProfileError(CellTLSError, ValueError):
     """A :class:`celltls.TlsProfile` asks for something the module cannot do."""
+
+    exit_code = 4
+
+
+class HostnameCheckUnsupportedError(ProfileError):
+    """Host-name verification is asked for, and the module's own TLS cannot do it.
+
+    celltls does not pretend: the caller turns the check off by name
+    (``TlsProfile(check_hostname=False)``, ``--no-check-hostname``) or uses TLS on the host.
+    """
 
 
 class SocketError(CellTLSError, OSError):
     """A secure socket failed: closed by the peer, send failure, or not open."""
 
+    exit_code = 56
+
 
 class HTTPError(CellTLSError):
     """The server's HTTP response could not be parsed."""
+
+    exit_code = 8
+
+
+class PartialBodyError(HTTPError):
+    """The response body ended before its framing (Content-Length, chunked end) said it would.
+
+    Attributes:
+        received: body bytes received.
+        expected: the Content-Length, or ``None`` for a chunked body.
+    """
+
+    exit_code = 18
+
+    def __init__(self, message: str, *, received: int = 0, expected: int | None = None) -> None:
+        self.received = received
+        self.expected = expected
+        super().__init__(message)
+
+
+class HTTPStatusError(HTTPError):
+    """The server answered with a status >= 400 and the caller asked to fail on it.
+
+    Attributes:
+        status: the HTTP status code.
+    """
+
+    exit_code = 22
+
+    def __init__(self, message: str, *, status: int) -> None:
+        self.status = status
+        super().__init__(message)
 
 
 class TranscriptError(CellTLSError, ValueError):
