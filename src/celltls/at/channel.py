@@ -35,7 +35,7 @@ from celltls.at.protocol import (
     Response,
     Urc,
 )
-from celltls.dialects.spec import DataBlock as DataBlockRule
+from celltls.at.framing import BlockHeader as DataBlockRule
 from celltls.errors import ATCommandError, ATProtocolError, ATTimeoutError, PortError
 from celltls.trace import TranscriptWriter
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from celltls.at.codes import cme_meaning, cms_meaning
-from celltls.dialects.spec import DataBlock as DataBlockRule
+from celltls.at.framing import BlockHeader as DataBlockRule
 from celltls.errors import ATProtocolError
 
 DataPhase = Literal["prompt", "connect"]

@@ -7,10 +7,11 @@ decodes logs with it. Every entry names its source document and section.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+
+from celltls.at.framing import BlockHeader
 
 ParamKind = Literal["int", "str", "hexint", "enum"]
 
@@ -197,22 +198,8 @@ class Misspelling:
     evidence: str
 
 
-@dataclass(frozen=True)
-class DataBlock:
-    """A response line announcing a length-delimited binary block that follows it.
-
-    ``pattern`` is matched against the whole header line; its named group ``length`` is the
-    number of raw bytes that follow the header's line end. A header announcing more than
-    ``max_length`` bytes is not taken as a block (line noise must not swallow the line).
-    """
-
-    pattern: str
-    max_length: int | None = None
-
-    def match(self, line: str) -> int | None:
-        """The announced length if ``line`` is such a header, else ``None``."""
-        found = re.fullmatch(self.pattern, line)
-        return int(found.group("length")) if found else None
+#: A response line announcing a length-delimited block (the framing type lives in the AT core).
+DataBlock = BlockHeader
 
 
 @dataclass(frozen=True)

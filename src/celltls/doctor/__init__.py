@@ -9,16 +9,16 @@ Public API::
     render_json(report)  # the "celltls-doctor 1" JSON document (docs/doctor.md)
     render_text(report, console, explain=True)
 
-See :mod:`celltls.doctor.engine` for the rule API dialects plug into.
+See :mod:`celltls.doctor.engine` for the rule API dialects plug into, and
+:mod:`celltls.doctor.model` for the rule types.
 """
 
 from __future__ import annotations
 
-from celltls.doctor.engine import DIALECTS, Finding, Report, Session, diagnose, dialect_names
+from celltls.doctor.engine import Finding, Report, Session, diagnose, dialect_names
 from celltls.doctor.report import SCHEMA, SCHEMA_VERSION, render_json, render_text, to_json
 
 __all__ = [
-    "DIALECTS",
     "SCHEMA",
     "SCHEMA_VERSION",
     "Finding",

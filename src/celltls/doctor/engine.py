@@ -7,15 +7,15 @@ How a diagnosis runs::
 Plugging in a dialect (the rule API)
 ====================================
 
-A dialect takes part in diagnosis through two modules listed in :data:`DIALECTS`:
-
-- ``celltls.dialects.<pkg>.catalog`` with ``CATALOG`` (a :class:`celltls.dialects.spec.Catalog`)
-  and, optionally, ``RESPONSES``: a mapping from an information response's prefix with its
-  colon (``"+QSECREAD:"``) to the tuple of :class:`~celltls.dialects.spec.Param` naming its
-  fields, for responses that are not URCs of the catalog;
-- ``celltls.dialects.<pkg>.rules`` with ``RULES``: a sequence of rules, and optionally
-  ``RESPONSES`` (as above) and ``score(lines: Sequence[Line]) -> int``, extra evidence for the
-  dialect detector (used by dialects whose logs are mostly prose, such as XBee settings).
+A dialect takes part in diagnosis through its plug-in manifest
+(:class:`celltls.dialects.manifest.DialectInfo`, found by :mod:`celltls.dialects.registry`):
+``catalog`` loads its :class:`~celltls.dialects.spec.Catalog`; ``doctor`` loads its
+:class:`~celltls.dialects.manifest.DoctorRules`: the rules, ``responses`` (a mapping from an
+information response's prefix with its colon, ``"+QSECREAD:"``, to the tuple of
+:class:`~celltls.dialects.spec.Param` naming its fields, for responses that are not URCs of the
+catalog) and an optional ``score(lines) -> int``, extra evidence for the dialect detector (used
+by dialects whose logs are mostly prose, such as XBee settings); ``doctor_hints`` are name
+prefixes that betray the dialect. Rules import their types from :mod:`celltls.doctor.model`.
 
 A **rule** is any callable ``rule(session: Session) -> Iterable[Finding]``. It reads
 ``session.decoded`` (one :class:`~celltls.doctor.decode.Decoded` per input line, in order;
@@ -30,101 +30,50 @@ and section the fact comes from. A rule must be linear in the number of lines (i
 need in one pass; never rescan the log per line). A rule that raises does not stop the
 diagnosis: the engine reports an ``internal-error`` finding naming the rule instead.
 
-A missing module (``ImportError``) is skipped: the dialect is still detected from
-:attr:`DialectEntry.hints` and diagnosed with the generic rules and the 3GPP catalog.
+A catalog or rules module that fails to import is skipped: the dialect is still detected from
+its ``doctor_hints`` and diagnosed with the generic rules and the 3GPP catalog.
 
 Sources: shared/DESIGN.md ("diagnosis rules"), shared/transcripts/FORMAT.md.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
-from types import ModuleType
-from typing import Literal
 
+from celltls.dialects import registry
+from celltls.dialects.manifest import DialectInfo
 from celltls.dialects.spec import Catalog, Param
+from celltls.doctor import rules as generic_rules
 from celltls.doctor.decode import GENERIC, Decoded, Decoder, parse_command
+from celltls.doctor.model import SEVERITIES, Finding, Rule, Session, Severity
 from celltls.doctor.reader import Line, read_lines
 
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+__all__ = [
+    "SEVERITIES",
+    "Finding",
+    "LoadedDialect",
+    "Report",
+    "Rule",
+    "Session",
+    "Severity",
+    "canonical_dialect",
+    "detect_dialect",
+    "diagnose",
+    "dialect_names",
+    "load_dialect",
+]
 
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing the doctor found.
-
-    Attributes:
-        code: stable identifier (``"stray-quote"``); see docs/doctor.md for the list.
-        severity: ``"error"`` (explains a failure), ``"warning"`` (likely to cause one),
-            ``"info"`` (worth knowing).
-        line: 1-based line of the input it points at.
-        message: what is wrong, with the values involved.
-        why: why it matters.
-        fix: what to do about it.
-        source: the document and section the fact comes from.
-        column: 1-based column in that line, when meaningful.
-        related: other 1-based lines involved (the command a response answers...).
-    """
-
-    code: str
-    severity: Severity
-    line: int
-    message: str
-    why: str
-    fix: str
-    source: str
-    column: int | None = None
-    related: tuple[int, ...] = ()
-
-
-Rule = Callable[["Session"], Iterable[Finding]]
-
-
-@dataclass(frozen=True)
-class DialectEntry:
-    """A dialect the doctor knows: where its catalog and rules live, and detection hints.
-
-    Attributes:
-        name: the dialect's name (``"nordic-slm"``), as ``--dialect`` takes it.
-        package: the package under ``celltls.dialects`` (``"nordic_slm"``).
-        title: the module family.
-        hints: command/response prefixes that identify the dialect even without its catalog.
-        two_letter: commands are XBee-style ``AT`` + two characters + value.
-    """
-
-    name: str
-    package: str
-    title: str
-    hints: tuple[str, ...] = ()
-    two_letter: bool = False
-
-
-#: The dialects, in detection tie-break order. Sierra's catalog and rules come with issue 3.
-DIALECTS: tuple[DialectEntry, ...] = (
-    DialectEntry("quectel-gsm", "quectel_gsm", "Quectel GSM (M66, M95, MC60...)",
-                 ("+QSSL", "+QSEC", "+QIACT", "+QIREGAPP", "+QICSGP", "+QIFGCNT", "+QILOCIP")),
-    DialectEntry("sierra", "sierra", "Sierra Wireless HL/RC (+K... commands)",
-                 ("+KCNX", "+KHTTP", "+KCERT", "+KTCP", "+KUDP", "+KSSL", "+KIP", "+KPING")),
-    DialectEntry("nordic-slm", "nordic_slm", "Nordic nRF91 Serial LTE Modem",
-                 ("#XHTTPC", "#XSOCKET", "#XSSOCKET", "#XCONNECT", "%CMNG", "%XSYSTEMMODE",
-                  "#XSLM", "%XICCID", "%XBANDLOCK")),
-    DialectEntry("sequans", "sequans", "Sequans Monarch / Monarch 2", ("+SQN", "+SYSSTART")),
-    DialectEntry("xbee3", "xbee3", "Digi XBee 3 Cellular", (), two_letter=True),
-)
-_ALIASES = {"quectel": "quectel-gsm", "nordic": "nordic-slm", "slm": "nordic-slm",
-            "xbee": "xbee3", "digi": "xbee3", "monarch": "sequans", "generic": "generic",
-            "3gpp": "generic"}
+#: names ``--dialect`` accepts for "3GPP only, no vendor".
+_GENERIC_ALIASES = frozenset({"generic", "3gpp"})
 
 
 @dataclass(frozen=True)
 class LoadedDialect:
-    """A dialect entry with whatever of its modules could be imported."""
+    """A dialect's manifest with whatever of its catalog and rules could be loaded."""
 
-    entry: DialectEntry
+    entry: DialectInfo
     catalog: Catalog | None
     rules: tuple[Rule, ...]
     responses: Mapping[str, tuple[Param, ...]]
@@ -132,63 +81,77 @@ class LoadedDialect:
     missing: tuple[str, ...]
 
 
-def _import(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+def _dialects() -> tuple[DialectInfo, ...]:
+    return registry.all_dialects()
 
 
-@cache
 def load_dialect(name: str) -> LoadedDialect | None:
-    """Load a dialect's catalog and rules modules (each may be missing).
+    """Load a dialect's catalog and doctor rules through the registry (each may be missing).
 
     Args:
-        name: a dialect name of :data:`DIALECTS` (or an alias).
+        name: a dialect name (or an alias) of an installed plug-in.
 
     Returns:
         LoadedDialect | None: ``None`` for an unknown name.
     """
-    key = canonical_dialect(name)
-    entry = next((e for e in DIALECTS if e.name == key), None)
+    return _load_dialect(canonical_dialect(name), registry.generation())
+
+
+@cache
+def _load_dialect(key: str, generation: int) -> LoadedDialect | None:
+    entry = next((e for e in _dialects() if e.name == key), None)
     if entry is None:
         return None
     missing: list[str] = []
-    catalog_module = _import(f"celltls.dialects.{entry.package}.catalog")
-    rules_module = _import(f"celltls.dialects.{entry.package}.rules")
-    catalog = getattr(catalog_module, "CATALOG", None) if catalog_module else None
+    catalog: Catalog | None
+    try:
+        catalog = entry.catalog()
+    except ImportError:
+        catalog = None
     if not isinstance(catalog, Catalog):
         catalog = None
         missing.append("catalog")
-    if rules_module is None:
+    try:
+        extra = registry.doctor_rules(entry.name)
+    except ImportError:
+        extra = None
         missing.append("rules")
-    responses: dict[str, tuple[Param, ...]] = {}
-    for module in (catalog_module, rules_module):
-        responses.update(getattr(module, "RESPONSES", {}) or {})
-    rules = tuple(getattr(rules_module, "RULES", ()) or ()) if rules_module else ()
-    score = getattr(rules_module, "score", None) if rules_module else None
-    return LoadedDialect(entry, catalog, rules, responses, score, tuple(missing))
+    if extra is None or entry.doctor is None:
+        if "rules" not in missing:
+            missing.append("rules")
+        return LoadedDialect(entry, catalog, (), {}, None, tuple(missing))
+    return LoadedDialect(entry, catalog, tuple(extra.rules), dict(extra.responses), extra.score,
+                         tuple(missing))
 
 
 def canonical_dialect(name: str) -> str:
     """Normalise a dialect name: case, ``_`` for ``-``, and aliases (``"quectel"``)."""
     key = name.strip().lower().replace("_", "-")
-    return _ALIASES.get(key, key)
+    if key in _GENERIC_ALIASES:
+        return "generic"
+    return registry.canonical(key)
 
 
 def dialect_names() -> tuple[str, ...]:
     """The names ``--dialect`` accepts (``"generic"`` = 3GPP only)."""
-    return (*(e.name for e in DIALECTS), "generic")
+    return (*(e.name for e in _dialects()), "generic")
+
+
+ScoreTable = tuple[dict[str, dict[str, int]], tuple[tuple[str, str], ...]]
+
+
+def _score_table() -> ScoreTable:
+    return _score_table_of(registry.generation())
 
 
 @lru_cache(maxsize=1)
-def _score_table() -> tuple[dict[str, dict[str, int]], tuple[tuple[str, str], ...]]:
+def _score_table_of(generation: int) -> ScoreTable:
     generic = {name.upper() for name in GENERIC.commands}
     exact: dict[str, dict[str, int]] = {}
     hints: list[tuple[str, str]] = []
-    for entry in DIALECTS:
+    for entry in _dialects():
         loaded = load_dialect(entry.name)
-        for hint in entry.hints:
+        for hint in entry.doctor_hints:
             hints.append((hint, entry.name))
         if loaded is None or loaded.catalog is None or entry.two_letter:
             continue
@@ -231,7 +194,8 @@ def detect_dialect(lines: Sequence[Line]) -> tuple[str, dict[str, int]]:
         for hint, dialect in hints:
             if name.startswith(hint):
                 scores[dialect] = scores.get(dialect, 0) + 1
-    for entry in DIALECTS:
+    dialects = _dialects()
+    for entry in dialects:
         loaded = load_dialect(entry.name)
         if loaded is not None and loaded.score is not None:
             extra = int(loaded.score(lines))
@@ -239,53 +203,8 @@ def detect_dialect(lines: Sequence[Line]) -> tuple[str, dict[str, int]]:
                 scores[entry.name] = scores.get(entry.name, 0) + extra
     if not scores:
         return "generic", scores
-    best = max(DIALECTS, key=lambda e: (scores.get(e.name, 0), -DIALECTS.index(e)))
+    best = max(dialects, key=lambda e: (scores.get(e.name, 0), -dialects.index(e)))
     return (best.name if scores.get(best.name, 0) > 0 else "generic"), scores
-
-
-@dataclass
-class Session:
-    """What a rule sees: the decoded log and the dialect.
-
-    Attributes:
-        text: the input text.
-        lines: the reader's lines (``lines[i].lineno == i + 1``).
-        decoded: the decoded lines, same indexing.
-        dialect: the dialect's name (``"generic"`` when none was detected).
-        catalog: the dialect's catalog, ``None`` when it has none (yet).
-        decoder: the decoder used (gives error-code meanings).
-    """
-
-    text: str
-    lines: list[Line]
-    decoded: list[Decoded]
-    dialect: str
-    catalog: Catalog | None
-    decoder: Decoder
-    _replies: dict[int, list[int]] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        for index, item in enumerate(self.decoded):
-            if item.kind != "command" and item.command is not None:
-                self._replies.setdefault(item.command, []).append(index)
-
-    def commands(self, *names: str) -> Iterator[tuple[int, Decoded]]:
-        """``(index, decoded)`` of every command line, or of those named (``"+QSSLOPEN"``)."""
-        wanted = {n.upper() for n in names}
-        for index, item in enumerate(self.decoded):
-            if item.kind == "command" and (not wanted or (item.name or "") in wanted):
-                yield index, item
-
-    def replies(self, index: int) -> list[Decoded]:
-        """The response lines that follow command ``index`` up to the next command."""
-        return [self.decoded[i] for i in self._replies.get(index, ())]
-
-    def final(self, index: int) -> Decoded | None:
-        """The final result code that answered command ``index``, if it is in the log."""
-        for reply in self.replies(index):
-            if reply.kind == "final":
-                return reply
-        return None
 
 
 @dataclass(frozen=True)
@@ -320,12 +239,6 @@ class Report:
         return {f.code for f in self.findings}
 
 
-def _generic_rules() -> tuple[Rule, ...]:
-    from celltls.doctor import rules
-
-    return rules.RULES
-
-
 def diagnose(text: str, dialect: str | None = None) -> Report:
     """Explain a modem session from its log.
 
@@ -357,9 +270,10 @@ def diagnose(text: str, dialect: str | None = None) -> Report:
     decoder = Decoder(catalog, loaded.responses if loaded else {},
                       two_letter=bool(loaded and loaded.entry.two_letter))
     decoded = decoder.decode(lines)
-    session = Session(text, lines, decoded, name, catalog, decoder)
+    session = Session(text, lines, decoded, name, catalog, decoder,
+                      default_bearer=bool(loaded and loaded.entry.default_bearer))
     findings: list[Finding] = []
-    rules = (*_generic_rules(), *(loaded.rules if loaded else ()))
+    rules = (*generic_rules.RULES, *(loaded.rules if loaded else ()))
     for rule in rules:
         try:
             findings.extend(rule(session))

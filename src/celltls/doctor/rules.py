@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from celltls.at.codes import REGISTERED
 from celltls.dialects.spec import parse_number
 from celltls.doctor.decode import REGISTRATION_PREFIXES, Decoded
-from celltls.doctor.engine import Finding, Rule, Session
+from celltls.doctor.model import Finding, Rule, Session
 from celltls.doctor.reader import DASH_CHARS, QUOTE_CHARS
 
 V250_STRING = "ITU-T V.250 5.3 (string constants)"
@@ -35,7 +35,6 @@ BRINGUP_COMMANDS = frozenset({"+CFUN", "+COPS", "+CGDCONT", "+QIREGAPP", "+QICSG
                               "+KCNXCFG", "+CEREG", "+CGREG", "+CREG"})
 #: Commands that store a CA certificate (or read back a stored one).
 CA_COMMANDS = frozenset({"+QSECWRITE", "%CMNG", "+SQNSNVW", "+KCERTSTORE", "+KTCPCFG"})
-LTE_DIALECTS = frozenset({"nordic-slm", "sequans"})
 
 #: Likely causes of common +CME ERROR codes in a data session (27.007 9.2 meanings).
 CME_CAUSES = {
@@ -223,7 +222,7 @@ def network_state(session: Session) -> Iterator[Finding]:
         value = _registration_stat(item)
         if value is not None:
             stat, stat_line = value, item.lineno
-            if value in REGISTERED and session.dialect in LTE_DIALECTS:
+            if value in REGISTERED and session.default_bearer:
                 pdp = True  # an LTE attach brings up the default bearer
             continue
         if item.kind == "value" and item.command is not None and \

@@ -28,35 +28,18 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any
 
+from celltls.dialects import registry
 from celltls.sim.engine import ATEngine
 
-__all__ = ["DIALECTS", "VirtualModemServer", "register_dialect", "run"]
+__all__ = ["VirtualModemServer", "run", "simulated_dialects"]
 
 log = logging.getLogger(__name__)
 
-ModemFactory = Callable[..., ATEngine]
 
 
-def _quectel_gsm(**options: Any) -> ATEngine:
-    from celltls.dialects.quectel_gsm.modem import QuectelGsmModem
-
-    return QuectelGsmModem(**options)
-
-
-def _sierra(**options: Any) -> ATEngine:
-    from celltls.dialects.sierra.modem import factory
-
-    return factory(**options)
-
-
-#: Dialect name -> factory of its virtual modem (keyword arguments: ``model``, ``guard_time``,
-#: ``latency`` and the modem's own options).
-DIALECTS: dict[str, ModemFactory] = {"quectel-gsm": _quectel_gsm, "sierra": _sierra}
-
-
-def register_dialect(name: str, factory: ModemFactory) -> None:
-    """Make a dialect's virtual modem available to :class:`VirtualModemServer` and :func:`run`."""
-    DIALECTS[name] = factory
+def simulated_dialects() -> list[str]:
+    """The dialects that have a virtual modem (from :mod:`celltls.dialects.registry`)."""
+    return registry.names(simulated=True)
 
 
 class _Pacer:
@@ -110,7 +93,8 @@ class VirtualModemServer:
     """A virtual modem served on a TCP port (``socket://``) or a pty.
 
     Args:
-        dialect: a key of :data:`DIALECTS` (``"quectel-gsm"``).
+        dialect: a dialect with a virtual modem (``"quectel-gsm"``; see
+            :func:`simulated_dialects`).
         host: address to listen on (TCP).
         port: TCP port; 0 picks a free one.
         pty: serve on a pseudo-terminal instead of TCP.
@@ -124,7 +108,7 @@ class VirtualModemServer:
         modem: the virtual modem, for fault injection and inspection.
 
     Raises:
-        KeyError: unknown dialect.
+        UnknownDialectError: unknown dialect, or one without a virtual modem.
     """
 
     def __init__(
@@ -140,10 +124,13 @@ class VirtualModemServer:
         guard_time: float = 1.0,
         **modem_options: Any,
     ) -> None:
-        if dialect not in DIALECTS:
-            raise KeyError(f"unknown dialect {dialect!r}; known: {sorted(DIALECTS)}")
-        self.dialect = dialect
-        self.modem: ATEngine = DIALECTS[dialect](
+        info = registry.get(dialect)
+        if info.virtual_modem is None:
+            raise registry.UnknownDialectError(
+                f"dialect {info.name!r} has no virtual modem yet; "
+                f"simulated: {', '.join(simulated_dialects())}")
+        self.dialect = info.name
+        self.modem: ATEngine = info.virtual_modem()(
             model=model, guard_time=guard_time, latency=latency, **modem_options
         )
         self._host = host
@@ -352,7 +339,7 @@ def run(
     or the pty path), flushed at once, so that a parent process can read it.
 
     Args:
-        dialect: a key of :data:`DIALECTS`.
+        dialect: a dialect with a virtual modem (:func:`simulated_dialects`).
         listen: ``"HOST:PORT"`` or ``"PORT"`` to listen on (TCP); ``None``: 127.0.0.1, a free port.
         pty: serve on a pseudo-terminal instead.
         baudrate: output pacing, bits per second (``None``: unpaced).
@@ -362,7 +349,7 @@ def run(
         **modem_options: passed to the dialect's modem.
 
     Raises:
-        KeyError: unknown dialect.
+        UnknownDialectError: unknown dialect, or one without a virtual modem.
         ValueError: ``listen`` cannot be parsed.
     """
     host, port = "127.0.0.1", 0

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 from celltls.dialects.nordic_slm.catalog import ERRNO
-from celltls.doctor.engine import Finding, Rule, Session
+from celltls.doctor.model import Finding, Rule, Session
 
 _ERRNO = re.compile(r"errno\s*[:=]?\s*-?(\d+)")
 

@@ -1,1 +1,5 @@
-"""Quectel GSM modules (M66, M95, MC60, M26, UC15): SSL sockets through +QSSL commands."""
+"""Quectel GSM modules (M66, M95, MC60, M26...): SSL sockets through the +QSSL commands.
+
+The plug-in manifest is :data:`celltls.dialects.quectel_gsm.plugin.DIALECT`, listed in the
+``celltls.dialects`` entry-point group (pyproject.toml).
+"""

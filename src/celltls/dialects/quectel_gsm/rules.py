@@ -15,7 +15,7 @@ from celltls.dialects.quectel_gsm.catalog import (
     NVRAM_NAMES,
 )
 from celltls.dialects.spec import Param, parse_number
-from celltls.doctor.engine import Finding, Rule, Session
+from celltls.doctor.model import Finding, Rule, Session
 
 
 def _p(name: str, kind: str, description: str, **kw: object) -> Param:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from celltls.dialects.sequans.catalog import HTTP_RC
 from celltls.dialects.spec import parse_number
-from celltls.doctor.engine import Finding, Rule, Session
+from celltls.doctor.model import Finding, Rule, Session
 
 SOURCE_LEVEL = ("Sequans Monarch AT Commands Reference Manual, AT+SQNSPCFG <certValidLevel> "
                 "(quoted in SQN-FORUM); SQN-REF 5, 12")

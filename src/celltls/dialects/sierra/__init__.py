@@ -1,4 +1,5 @@
 """Sierra Wireless AirPrime dialect (RC76xx and HL78xx, the "K" command set).
 
-Registers the virtual modem with :mod:`celltls.sim.serve` when imported.
+The plug-in manifest is :data:`celltls.dialects.sierra.plugin.DIALECT`, listed in the
+``celltls.dialects`` entry-point group (pyproject.toml).
 """

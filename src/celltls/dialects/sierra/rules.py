@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from celltls.dialects.sierra import catalog as cat
 from celltls.dialects.sierra.driver import describe_kcnx_ind
-from celltls.doctor.engine import Finding, Rule, Session
+from celltls.doctor.model import Finding, Rule, Session
 
 RESPONSES = cat.RESPONSES
 _KCNX = re.compile(r"\+KCNX_IND:\s*\d+(?:\s*,\s*-?\d+)+")

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from celltls.dialects.xbee3.catalog import CI_TCP
-from celltls.doctor.engine import Finding, Rule, Session
+from celltls.doctor.model import Finding, Rule, Session
 from celltls.doctor.reader import Line
 
 _SETTING = re.compile(
