@@ -21,10 +21,11 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import h11
@@ -45,9 +46,14 @@ from celltls.errors import (
     ATCommandError,
     ATProtocolError,
     ATTimeoutError,
+    CellTLSError,
+    ConnectTimeoutError,
     CredentialError,
+    DNSError,
     HTTPError,
+    ModuleRebootedError,
     NetworkError,
+    NetworkLostError,
     ProfileError,
     SocketError,
     UnsafeArgumentError,
@@ -62,6 +68,68 @@ CATALOG = cat.CATALOG
 #: Bytes asked of one AT+KTCPRCV, and sent by one AT+KTCPSND.
 MAX_RECV = 16384
 MAX_SEND = 16384
+#: Session ids the HL78xx hands out for TCP and HTTP (sierra-hl78xx.md S4: S4
+#: MAX_TCP_SESSION_ID 6, S5d test answers (1-6)); probed one by one when ``AT+KTCPCFG?`` or
+#: ``AT+KHTTPCFG?`` is not answered.
+SESSION_IDS = range(1, 7)
+#: ``+CME ERROR: 910``: bad session id, i.e. the id is free (sierra-hl78xx.md S4 +KTCPSTAT, S7).
+CME_BAD_SESSION = 910
+
+#: Names of every ``+KTCP_NOTIF`` / ``+KHTTP_ERROR`` code: the catalog's 0-11 (HL75-ATIG
+#: 11.10.2) and 12-15 from sierra-hl78xx.md S4 "+KTCP_NOTIF codes" (S2 enum 0-15, S4 0-14).
+NOTIF_NAMES: dict[int, str] = {
+    12: "connection timeout",
+    13: "SSL connection error",
+    14: "SSL init error",
+    15: "SSL certificate error",
+    **cat.NOTIF,
+}
+#: Notification codes that come from the TLS layer or a failed connect that TLS may explain.
+_TLS_NOTIFS = (5, 13, 14, 15)
+
+
+def notif_name(code: int) -> str:
+    """The meaning of a ``+KTCP_NOTIF``/``+KHTTP_ERROR`` ``code`` (:data:`NOTIF_NAMES`)."""
+    return NOTIF_NAMES.get(code, "unknown notification code")
+
+
+def parse_notif(text: str) -> tuple[int, int] | None:
+    """``(session id, code)`` of a ``+KTCP_NOTIF: <sid>,<code>`` (or ``+KHTTP_ERROR``) line,
+    ``None`` when malformed."""
+    try:
+        sid_text, code_text = text.split(":", 1)[1].split(",")[:2]
+        return int(sid_text), int(code_text)
+    except ValueError:
+        return None
+
+
+def notif_error(text: str, *, host: str = "", port: int = 0,
+                during: str = "use") -> CellTLSError:
+    """The celltls error for a ``+KTCP_NOTIF: <sid>,<code>`` line (sierra-hl78xx.md S4).
+
+    Code 3 is a :class:`DNSError`, 12 a :class:`ConnectTimeoutError`, 0 a
+    :class:`NetworkLostError` (carrying the URC), the rest a :class:`SocketError` naming the
+    code. TLS codes (5, 13-15) are explained by the caller with :mod:`celltls.tlsprobe` where
+    it can; here they become a :class:`SocketError` too.
+
+    Args:
+        text: the URC as received.
+        host, port: the server, for the message.
+        during: what was happening (``"connect"``, ``"receive"``...).
+    """
+    parsed = parse_notif(text)
+    code = parsed[1] if parsed else -1
+    where = f" ({host}:{port})" if host else ""
+    message = f"{text}: {notif_name(code)}{where} during {during}"
+    if code == 3:
+        return DNSError(f"the module could not resolve {host or 'the host name'} ({text})")
+    if code == 12:
+        return ConnectTimeoutError(f"no connection to {host}:{port} in time: {message}")
+    if code == 0 and during == "connect":
+        return NetworkError(f"{message}: no packet data connection (attach first?)")
+    if code == 0:
+        return NetworkLostError(message, urc=text)
+    return SocketError(message)
 
 
 def capabilities_for(model: cat.ModelProfile) -> Capabilities:
@@ -115,34 +183,153 @@ class Sierra(Dialect):
         self.pattern = cat.DEFAULT_PATTERN.encode()
         self._stored: dict[str, str] = {}
         self._sockets: dict[int, SierraSocket] = {}
+        self._http_sessions: set[int] = set()
         self._lock = threading.Lock()
+        #: what went wrong outside any command (a reboot, the network lost), numbered so that
+        #: a wait can tell what happened since it began.
+        self._trouble_seq = 0
+        self._trouble: CellTLSError | None = None
+        self._reboot_seen = False
+        # +KSUP is a URC even in the middle of another command's answer (sierra-hl78xx.md S2);
+        # the catalog does not list it yet.
+        if "+KSUP:" not in self.protocol.urc_prefixes:
+            self.protocol.urc_prefixes = (*self.protocol.urc_prefixes, "+KSUP:")
         channel.subscribe("+KTCP_DATA:", self._on_tcp_urc)
         channel.subscribe("+KTCP_NOTIF:", self._on_tcp_urc)
+        channel.subscribe("+KSUP:", self._on_ksup)
+        channel.subscribe("+KCNX_IND:", self._on_kcnx_ind)
 
     # -- commands ----------------------------------------------------------------------------
 
     def at(self, name: str, args: str = "", **kw: object) -> Reply:
         """Send ``AT<name>[=<args>]`` with the catalog's timeout and response prefix.
 
-        ``args`` must already be encoded with :mod:`celltls.at.quoting`.
+        ``args`` must already be encoded with :mod:`celltls.at.quoting`. A query (``args`` is
+        ``"?"``, or ``AT+KTCPSTAT``) whose answer was lost is sent once more; any other command
+        is not repeated (the module may have acted on it).
+
+        Raises:
+            ModuleRebootedError: a ``+KSUP`` arrived while the command ran.
+            ATCommandError, ATTimeoutError: see :meth:`ATChannel.command`.
         """
         command = CATALOG.command(name) if name.startswith("+K") else None
-        line = f"AT{name}" + (f"={args}" if args else "")
+        line = f"AT{name}" + ("?" if args == "?" else f"={args}" if args else "")
         options: dict[str, object] = {
             "timeout": command.timeout if command else 5.0,
             "response_prefixes": (command.response_prefix,)
             if command and command.response_prefix else (f"{name}:",),
         }
         options.update(kw)
-        return self.channel.command(line, **options)  # type: ignore[arg-type]
+        query = args == "?" or name in _QUERIES
+        attempts = 2 if query else 1
+        for attempt in range(attempts):
+            seq = self._trouble_seq
+            try:
+                return self.channel.command(line, **options)  # type: ignore[arg-type]
+            except ATTimeoutError:
+                self._raise_trouble(seq)
+                if attempt + 1 == attempts:
+                    raise
+                log.warning("%s: no answer; asking again (a query is safe to repeat)", line)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def query_line(self, name: str, args: str, prefix: str) -> str:
+        """A query that must answer one ``prefix`` line: the text after it.
+
+        An answer without that line (a stray final result code took the place of the real
+        one) is asked again once, after resynchronising the line.
+
+        Raises:
+            ATProtocolError: still no such line. ATCommandError, ATTimeoutError: see :meth:`at`.
+        """
+        for attempt in range(2):
+            reply = self.at(name, args, response_prefixes=(prefix,))
+            try:
+                return reply.first(prefix)
+            except ATProtocolError:
+                if attempt:
+                    raise
+                log.warning("%s: answer without %s; resynchronising", reply.command, prefix)
+                self.channel.abandon_data_phase()  # forces an AT resync before the next one
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- events outside commands ---------------------------------------------------------------
+
+    def _report(self, error: CellTLSError) -> None:
+        """Record a failure reported by a URC (reader thread) for every wait in progress."""
+        self._trouble = error
+        self._trouble_seq += 1
+
+    def _raise_trouble(self, since: int) -> None:
+        if self._trouble_seq != since and self._trouble is not None:
+            raise self._trouble
+
+    def _on_ksup(self, event: Urc | object) -> None:
+        text = event.text if isinstance(event, Urc) else getattr(event, "header", "")
+        status = text.split(":", 1)[1].strip()
+        error = ModuleRebootedError(
+            f"the module restarted ({text}: {_ksup_meaning(status)}); its "
+            "sessions are gone", urc=text)
+        log.warning("module restarted: %s", text)
+        self._reboot_seen = True
+        self._report(error)
+        with self._lock:
+            sockets = list(self._sockets.values())
+        for sock in sockets:
+            sock._fail(error)
+
+    def _on_kcnx_ind(self, event: Urc | object) -> None:
+        text = event.text if isinstance(event, Urc) else getattr(event, "header", "")
+        fields = [f.strip() for f in text.split(":", 1)[1].split(",")]
+        if len(fields) < 2 or fields[0] != str(self.cnx) or fields[1] != "0":
+            return
+        with self._lock:
+            sockets = list(self._sockets.values())
+            busy = bool(sockets or self._http_sessions)
+        if not busy:
+            return  # after the last session closed, 1,0,0 ends the idle count-down (S5b)
+        error = NetworkLostError(f"the network dropped the PDP connection ({text}: "
+                                 f"{describe_kcnx_ind(text)})", urc=text)
+        self._report(error)
+        for sock in sockets:
+            sock._fail(error)
+
+    def wait_urc(self, waiter: UrcWaiter, timeout: float, what: str) -> str:
+        """Wait for a URC, failing early on a reboot or a lost network.
+
+        Returns:
+            str: the URC's text.
+
+        Raises:
+            ATTimeoutError: none within ``timeout`` seconds.
+            ModuleRebootedError, NetworkLostError: reported while waiting.
+        """
+        seq = self._trouble_seq
+        deadline = time.monotonic() + timeout
+        while True:
+            self._raise_trouble(seq)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ATTimeoutError(what, timeout)
+            try:
+                event = waiter.wait(min(remaining, 0.25), what)
+            except ATTimeoutError:
+                continue
+            return event.text if isinstance(event, Urc) else event.header
+
+    # -- start of a session ------------------------------------------------------------------
 
     def initialise(self) -> dict[str, str]:
-        """``AT+CMEE=1``, the model (``AT+CGMM``), and a session EOF pattern (``AT+KPATTERN``).
+        """``AT+CMEE=1``, the model (``AT+CGMM``), boot reports (``AT+KSREP``), a session EOF
+        pattern (``AT+KPATTERN``), then :meth:`recover`.
 
         Returns:
             dict: ``model`` and ``firmware``.
+
+        Raises:
+            ATTimeoutError: the module does not answer (not even after leaving a data phase).
         """
-        self.channel.command("AT", timeout=2)
+        self.sync()
         self.at("+CMEE", "1")
         info: dict[str, str] = {}
         with contextlib.suppress(ATCommandError):
@@ -155,8 +342,157 @@ class Sierra(Dialect):
             with contextlib.suppress(KeyError):
                 self.model = cat.model(info.get("model", ""))
                 self.capabilities = capabilities_for(self.model)
-        self.set_pattern(f"--celltls-{secrets.token_hex(6)}--")
+        self._enable_boot_report()
+        self.recover()
         return info
+
+    def sync(self, timeout: float = 30.0) -> None:
+        """Bring the line to command mode with a fresh EOF pattern, and prove that the answers
+        read are the module's answers to these commands.
+
+        An earlier host run may have left the module inside a data phase (an upload waiting
+        for its pattern: sierra-hl78xx.md S4 +KTCPSND) or streaming the rest of a download.
+        ``AT+KPATTERN=<new>`` then ``AT+KPATTERN?`` must read back the new pattern; until it
+        does, the line is resynchronised, and after a timeout the data-phase ends the module
+        may be waiting for are written (``+++`` with guard times for RC76xx uploads, the
+        factory pattern ``--EOF--Pattern--``) before trying again.
+
+        Raises:
+            ATTimeoutError: no proof of command mode within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            pattern = f"--celltls-{secrets.token_hex(6)}--"
+            try:
+                self.set_pattern(pattern)
+                reply = self.channel.command("AT+KPATTERN?", timeout=3,
+                                             response_prefixes=("+KPATTERN:",))
+                read_back = [quoting.unquote(line.split(":", 1)[1].strip())
+                             for line in reply.lines if line.startswith("+KPATTERN:")]
+                if read_back == [pattern]:
+                    return
+                log.warning("AT+KPATTERN? answered %r, not %r: stale answers on the line; "
+                            "resynchronising", reply.lines, pattern)
+                self.channel.abandon_data_phase()
+            except ATCommandError as exc:
+                if "KPATTERN?" in exc.command:
+                    log.info("AT+KPATTERN? not answered (%s); the pattern is taken as set", exc)
+                    return
+                log.warning("setting the EOF pattern failed (%s); resynchronising", exc)
+                self.channel.abandon_data_phase()
+            except ATTimeoutError as exc:
+                if time.monotonic() > deadline:
+                    raise ATTimeoutError(
+                        "the module (no answer in command mode: it may be inside a data phase "
+                        "of an earlier run, or asleep; power-cycle it if this persists)",
+                        timeout) from exc
+                log.warning("no answer (%s): ending a data phase the module may be in", exc)
+                self._end_foreign_data_phase()
+            if time.monotonic() > deadline:
+                raise ATTimeoutError("AT+KPATTERN? (proof of command mode)", timeout)
+            time.sleep(0.2)
+
+    def _end_foreign_data_phase(self) -> None:
+        """Write what ends an upload data phase started by someone else: the guard-time framed
+        ``+++`` (RC76xx ``AT+KCERTSTORE``, SEED-000) and the factory EOF pattern (sierra-hl78xx.md
+        S4 +KPATTERN); the module takes both as payload otherwise, which is harmless."""
+        time.sleep(self.guard_time)
+        self.channel.write_raw(b"+++")
+        time.sleep(self.guard_time)
+        self.channel.write_raw(cat.DEFAULT_PATTERN.encode())
+        self.channel.abandon_data_phase()
+
+    def _enable_boot_report(self) -> None:
+        """Turn on the ``+KSUP`` boot URC (``AT+KSREP=1``, kept by the module; sierra-hl78xx.md
+        S2), so that a restart is recognised. A module without it is logged, not refused."""
+        try:
+            line = self.query_line("+KSREP", "?", "+KSREP:")
+            if line.split(",")[0].strip() != "1":
+                self.at("+KSREP", "1")
+        except (ATCommandError, ATProtocolError, ATTimeoutError) as exc:
+            log.info("no +KSUP boot report (%s): a restart is noticed by its effects only", exc)
+
+    def recover(self) -> dict[str, list[int]]:
+        """Close and delete what an earlier host run left open in the module.
+
+        TCP sessions are listed with ``AT+KTCPCFG?`` (else probed with ``AT+KTCPSTAT=<id>``,
+        ``+CME ERROR: 910`` meaning free), then ``AT+KTCPCLOSE=<id>,1`` and ``AT+KTCPDEL=<id>``;
+        HTTP sessions are listed with ``AT+KHTTPCFG?`` (else probed with ``AT+KHTTPDEL``), then
+        ``AT+KHTTPCLOSE=<id>`` and ``AT+KHTTPDEL=<id>`` (sierra-hl78xx.md S4 "Sessions left by
+        an earlier host run", S6; S1, S4, S5, S10b). Sessions this driver opened are kept.
+        A state query the module does not answer is logged and skipped.
+
+        Returns:
+            dict: ``{"tcp": [...], "http": [...]}``, the ids found and cleaned up.
+        """
+        with self._lock:
+            own_tcp = set(self._sockets)
+            own_http = set(self._http_sessions)
+        tcp = [sid for sid in self._listed("+KTCPCFG") if sid not in own_tcp]
+        for sid in tcp:
+            log.warning("TCP session %d was left open by an earlier run: closing it", sid)
+            self._quietly("+KTCPCLOSE", f"{sid},1")
+            self._quietly("+KTCPDEL", str(sid))
+        http = [sid for sid in self._listed("+KHTTPCFG") if sid not in own_http]
+        for sid in http:
+            log.warning("HTTP session %d was left open by an earlier run: closing it", sid)
+            self._close_http(sid)
+        self._reboot_seen = False
+        return {"tcp": tcp, "http": http}
+
+    def _listed(self, name: str) -> list[int]:
+        """The session ids ``AT<name>?`` lists, or those found by probing when it fails."""
+        try:
+            reply = self.at(name, "?", response_prefixes=(f"{name}:",), timeout=10)
+        except (ATCommandError, ATTimeoutError) as exc:
+            log.info("AT%s? not answered (%s): probing session ids", name, exc)
+            return self._probe_ids(name)
+        ids: list[int] = []
+        for line in reply.lines:
+            if line.startswith(f"{name}:"):
+                first = line.split(":", 1)[1].split(",")[0].strip()
+                if first.isdigit():
+                    ids.append(int(first))
+        return ids
+
+    def _probe_ids(self, name: str) -> list[int]:
+        """Ids in use found one by one: ``AT+KTCPSTAT=<id>`` for TCP; for HTTP,
+        ``AT+KHTTPCLOSE`` then ``AT+KHTTPDEL`` (S10b). ``910`` means free; any other refusal
+        of the first id means the module lacks the command, and probing stops."""
+        used: list[int] = []
+        for sid in SESSION_IDS:
+            try:
+                if name == "+KTCPCFG":
+                    self.at("+KTCPSTAT", str(sid))
+                else:
+                    self._quietly("+KHTTPCLOSE", str(sid))
+                    self.at("+KHTTPDEL", str(sid))
+                    log.warning("HTTP session %d was left by an earlier run: deleted", sid)
+                    continue  # already cleaned up
+            except ATCommandError as exc:
+                if exc.code == CME_BAD_SESSION:
+                    continue
+                log.info("%s probe of id %d: %s; not probing further", name, sid, exc)
+                return used
+            except ATTimeoutError as exc:
+                log.info("%s probe of id %d: %s", name, sid, exc)
+                return used
+            used.append(sid)
+        return used
+
+    def _quietly(self, name: str, args: str) -> None:
+        """Send a clean-up command; a refusal (already closed, unknown id) is only logged."""
+        try:
+            self.at(name, args)
+        except (ATCommandError, ATTimeoutError) as exc:
+            log.info("AT%s=%s: %s", name, args, exc)
+
+    def _before_use(self) -> None:
+        """After a restart reported while idle, set the pattern again and clean up."""
+        if self._reboot_seen:
+            log.warning("the module restarted since the last request: initialising again")
+            self.sync()
+            self.recover()
 
     def set_pattern(self, pattern: str) -> None:
         """``AT+KPATTERN=<pattern>`` (HL78-ATIG +KPATTERN).
@@ -202,15 +538,28 @@ class Sierra(Dialect):
         self.at("+KCNXCFG", args, shown=shown)
         if self.model.cnxup:
             waiter = self.channel.expect_urc(lambda t: t.startswith(f"+KCNX_IND: {self.cnx},"))
+            deadline = time.monotonic() + timeout
             try:
                 self.at("+KCNXUP", str(self.cnx))
-                event = waiter.wait(timeout, "+KCNX_IND after AT+KCNXUP")
+                while True:
+                    # 4 connecting, 5/6 idle count-down: not an outcome yet (sierra-hl78xx.md
+                    # S3: OK, +KCNX_IND: 1,4,1, then +KCNX_IND: 1,1,0); 2 with attempts left
+                    # is retried by the module after <tim1>.
+                    text = self.wait_urc(waiter, max(0.0, deadline - time.monotonic()),
+                                         "+KCNX_IND after AT+KCNXUP")
+                    fields = [f.strip() for f in
+                              quoting.split_arguments(text.split(":", 1)[1])]
+                    status = fields[1] if len(fields) > 1 else ""
+                    if status == "1":
+                        break
+                    if status in ("4", "5", "6"):
+                        continue
+                    if status == "2" and len(fields) >= 4 and fields[2].isdigit() \
+                            and fields[3].isdigit() and int(fields[2]) < int(fields[3]):
+                        continue
+                    raise NetworkError(f"{text}: {describe_kcnx_ind(text)}")
             finally:
                 self.channel.forget(waiter)
-            text = event.text if isinstance(event, Urc) else event.header
-            fields = quoting.split_arguments(text.split(":", 1)[1])
-            if fields[1].strip() != "1":
-                raise NetworkError(f"{text}: {describe_kcnx_ind(text)}")
         return NetworkStatus(True, (stat, meaning), self._pdp_address(), apn)
 
     def _pdp_address(self) -> str | None:
@@ -351,6 +700,7 @@ class Sierra(Dialect):
                                "Modem.request(..., via='native')")
         host_arg = quoting.quote(host, "remote_name", max_len=255)
         port_arg = quoting.integer(port, "tcp_port", 1, 65535)
+        self._before_use()
         cipher = self.apply_profile(profile)
         reply = self.at("+KTCPCFG", f"{self.cnx},3,{host_arg},{port_arg},,,,,{cipher}")
         sid = int(reply.first("+KTCPCFG:"))
@@ -358,77 +708,132 @@ class Sierra(Dialect):
             lambda t: t.startswith((f"+KTCP_IND: {sid},", f"+KTCP_NOTIF: {sid},")))
         try:
             self.at("+KTCPCNX", str(sid))
-            event = waiter.wait(timeout, f"AT+KTCPCNX={sid} (result)")
+            text = self.wait_urc(waiter, timeout, f"AT+KTCPCNX={sid} (result)")
+        except ATTimeoutError as exc:
+            self._drop_tcp(sid)
+            raise ConnectTimeoutError(
+                f"no TLS connection to {host}:{port} within {timeout:g} s (AT+KTCPCNX={sid}: "
+                "no +KTCP_IND); check the host, the port and the network") from exc
+        except BaseException:
+            self._drop_tcp(sid)  # Ctrl-C or a failure: leave nothing open in the module
+            raise
         finally:
             self.channel.forget(waiter)
-        text = event.text if isinstance(event, Urc) else event.header
         if text.startswith("+KTCP_NOTIF:"):
-            with contextlib.suppress(ATCommandError):
-                self.at("+KTCPDEL", str(sid))
-            code = int(text.split(",")[1])
-            if code == 5:
+            self._drop_tcp(sid)
+            parsed = parse_notif(text)
+            if parsed and parsed[1] in _TLS_NOTIFS:
                 raise explain_failure(host, port, self.capabilities, profile, reported=text,
                                       do_probe=self.probe_failures)
-            meaning = cat.NOTIF.get(code, "unknown")
-            if code in (0, 3):
-                raise NetworkError(f"{text}: {meaning}")
-            raise SocketError(f"{text}: {meaning}")
+            raise notif_error(text, host=host, port=port, during="connect")
         sock = SierraSocket(self, sid, host, port)
         with self._lock:
             self._sockets[sid] = sock
         return sock
 
+    def _drop_tcp(self, sid: int) -> None:
+        """``AT+KTCPCLOSE=<id>,1`` and ``AT+KTCPDEL=<id>``, failures logged (S4 +KTCPCLOSE)."""
+        self._quietly("+KTCPCLOSE", f"{sid},1")
+        self._quietly("+KTCPDEL", str(sid))
+        with self._lock:
+            self._sockets.pop(sid, None)
+
     def _on_tcp_urc(self, event: Urc | object) -> None:
         text = event.text if isinstance(event, Urc) else getattr(event, "header", "")
-        try:
-            sid_text, value = text.split(":", 1)[1].split(",")[:2]
-            sid, number = int(sid_text), int(value)
-        except ValueError:
+        parsed = parse_notif(text)
+        if parsed is None:
             log.warning("malformed URC %r", text)
             return
+        sid, number = parsed
         with self._lock:
             sock = self._sockets.get(sid)
-        if sock is not None:
-            sock._notify(text.startswith("+KTCP_DATA"), number)
+        if sock is None:
+            log.info("%s for a session this run did not open (left by an earlier run?)", text)
+        elif text.startswith("+KTCP_DATA"):
+            sock._notify_data(number)
+        else:
+            sock._notify_notif(number, text)
 
-    def download(self, line: str, *, length: int | None = None, timeout: float = 120.0,
-                 upload: Iterable[bytes] = ()) -> tuple[UrcWaiter, Iterator[bytes]]:
+    def _drain_raw(self) -> None:
+        """Drop raw bytes an abandoned data phase left in the channel, so that they are never
+        taken for the next phase's data."""
+        while True:
+            try:
+                stale = self.channel.read_raw(1 << 20, 0)
+            except ATTimeoutError:
+                return
+            if not stale:
+                return
+            log.warning("dropping %d bytes left by an abandoned data phase", len(stale))
+
+    def download(self, line: str, *, timeout: float = 120.0, upload: Iterable[bytes] = (),
+                 on_final: Callable[[], None] | None = None,
+                 ) -> tuple[UrcWaiter, Iterator[bytes]]:
         """Run a command whose answer is ``CONNECT``, data, the EOF pattern, ``OK``.
+
+        The data is bounded by the EOF pattern only, never by a requested count: the module
+        may return fewer bytes than asked (sierra-hl78xx.md S4 +KTCPRCV: k = min(ndata,
+        buffered), no length field).
 
         Args:
             line: the command line (arguments already encoded).
-            length: the number of bytes that precede the pattern, when known.
             timeout: seconds for each read.
             upload: bytes to write after ``CONNECT`` first (a POST body, pattern included).
+            on_final: called on the reader thread when the final result code after the data
+                arrives, in order with the URCs around it.
 
         Returns:
             the waiter that gets the final ``OK`` (as a URC) and an iterator of the data.
 
         Raises:
             ATCommandError: the module refused the command.
+            ATProtocolError: something else than ``CONNECT`` answered it (the line is then
+                resynchronised before the next command).
         """
+        self._drain_raw()
+
+        def is_final(text: str) -> bool:
+            hit = text in ("OK", "ERROR") or text.startswith(("+CME ERROR", "+KHTTP_ERROR"))
+            if hit and on_final is not None:
+                on_final()
+            return hit
+
         self.channel.arm_raw_on_connect()
         self.protocol.disarm_raw_on_connect()
-        self.protocol.end_raw_at(self.pattern, length)
-        waiter = self.channel.expect_urc(
-            lambda t: t in ("OK", "ERROR") or t.startswith(("+CME ERROR", "+KHTTP_ERROR")))
+        self.protocol.end_raw_at(self.pattern)
+        waiter = self.channel.expect_urc(is_final)
         try:
-            self.channel.command(line, timeout=30, connect_is_final=True, raw_after_connect=True)
+            reply = self.channel.command(line, timeout=30, connect_is_final=True,
+                                         raw_after_connect=True)
+            if reply.final is None or reply.final.kind != "CONNECT":
+                raise ATProtocolError(f"{line!r} was answered {reply.final and reply.final.text!r}"
+                                      " instead of CONNECT (a stray final result code)")
         except BaseException:
             self.protocol.cancel_raw_end()
             self.channel.forget(waiter)
+            if not isinstance(sys.exc_info()[1], ATCommandError):
+                self.channel.abandon_data_phase()
             raise
         for chunk in upload:
             self.channel.write_raw(chunk)
 
         def chunks() -> Iterator[bytes]:
             ended = False
+            seq = self._trouble_seq
             try:
+                deadline = time.monotonic() + timeout
                 while True:
-                    data = self.channel.read_raw(65536, timeout)
+                    try:
+                        data = self.channel.read_raw(65536, 0.25)
+                    except ATTimeoutError:
+                        self._raise_trouble(seq)
+                        if time.monotonic() > deadline:
+                            raise ATTimeoutError(f"data of {line}", timeout) from None
+                        continue
                     if not data:
                         ended = True
                         return
+                    deadline = time.monotonic() + timeout
                     yield data
             finally:
                 if not ended:  # a timeout, a port failure, or the reader gave up
@@ -437,17 +842,33 @@ class Sierra(Dialect):
 
         return waiter, chunks()
 
-    def finish(self, waiter: UrcWaiter, what: str) -> None:
+    def finish(self, waiter: UrcWaiter, what: str, *, data_complete: bool = False,
+               timeout: float = 30.0) -> None:
         """Wait for the ``OK`` that follows a data phase.
+
+        Args:
+            waiter: from :meth:`download`.
+            what: the command, for messages.
+            data_complete: the data phase ended with its pattern, so the data is whole even if
+                the ``OK`` got lost: then a missing ``OK`` is logged, the line resynchronised
+                and no error raised.
+            timeout: seconds to wait for it.
 
         Raises:
             ATCommandError: the module ended it with an error.
+            ATTimeoutError: no final result code (and ``data_complete`` is false).
         """
         try:
-            event = waiter.wait(30, f"OK after {what}")
+            text = self.wait_urc(waiter, timeout, f"OK after {what}")
+        except ATTimeoutError:
+            if not data_complete:
+                raise
+            log.warning("%s: the data ended with its pattern but no OK followed; "
+                        "resynchronising the line", what)
+            self.channel.abandon_data_phase()
+            return
         finally:
             self.channel.forget(waiter)
-        text = event.text if isinstance(event, Urc) else event.header
         if text != "OK":
             raise ATCommandError(what, [text], kind="ERROR", meaning=describe_line(text))
 
@@ -483,39 +904,54 @@ class Sierra(Dialect):
                 f"{self.model.max_uri} and answers +CME ERROR: 3 (SEED-000)")
         uri_arg = quoting.quote(uri, "request_uri")
         payload = _body_bytes(body)
+        # Every header is checked before the first command is written.
+        head = [f"{k}: {v}" for k, v in headers if k.lower() not in ("host", "content-length")]
+        if payload is not None:
+            head.append(f"Content-Length: {len(payload)}")
+        for item in head:
+            quoting.check_text(item, "header")
+        block = "".join(f"{h}\r\n" for h in head).encode("latin-1")
+        host_arg = quoting.quote(host, "server_name")
+        self._before_use()
         cipher = self.apply_profile(profile)
         # The session's +KHTTP_IND can follow the OK at once: collect from before the command,
         # for any session, and keep the one of ours once its id is known.
         waiter = self.channel.expect_urc(lambda t: t.startswith(("+KHTTP_IND: ", "+KHTTP_ERROR: ")))
+        sid: int | None = None
         try:
-            reply = self.at("+KHTTPCFG", f'{self.cnx},{quoting.quote(host, "server_name")},'
-                            f'{port},0,"","",1,1,{cipher}', response_prefixes=("+KHTTPCFG:",))
+            reply = self.at("+KHTTPCFG", f'{self.cnx},{host_arg},{port},0,"","",1,1,{cipher}',
+                            response_prefixes=("+KHTTPCFG:",))
             sid = int(reply.first("+KHTTPCFG:"))
+            with self._lock:
+                self._http_sessions.add(sid)
             deadline = time.monotonic() + timeout
             while True:
-                event = waiter.wait(max(0.0, deadline - time.monotonic()),
-                                    f"+KHTTP_IND: {sid},1 after AT+KHTTPCFG")
-                text = event.text if isinstance(event, Urc) else event.header
+                text = self.wait_urc(waiter, max(0.0, deadline - time.monotonic()),
+                                     f"+KHTTP_IND: {sid},1 after AT+KHTTPCFG")
                 if text.split(":", 1)[1].strip().split(",")[0] == str(sid):
                     break
+        except ATTimeoutError as exc:
+            if sid is not None:
+                self._close_http(sid)
+                raise ConnectTimeoutError(
+                    f"no HTTPS connection to {host}:{port} within {timeout:g} s "
+                    f"(no +KHTTP_IND: {sid},1)") from exc
+            raise
+        except BaseException:
+            if sid is not None:
+                self._close_http(sid)  # Ctrl-C or a failure: leave nothing open in the module
+            raise
         finally:
             self.channel.forget(waiter)
         if text.startswith("+KHTTP_ERROR"):
             self._close_http(sid)
-            code = int(text.split(",")[1])
-            if code == 5:
+            parsed = parse_notif(text)
+            if parsed and parsed[1] in _TLS_NOTIFS:
                 raise explain_failure(host, port, self.capabilities, profile, reported=text,
                                       do_probe=self.probe_failures)
-            raise ATCommandError("AT+KHTTPCFG", [text], kind="ERROR", code=code,
-                                 meaning=cat.NOTIF.get(code))
+            raise notif_error(text, host=host, port=port, during="connect")
         try:
-            head = [f"{k}: {v}" for k, v in headers if k.lower() not in ("host", "content-length")]
-            if payload is not None:
-                head.append(f"Content-Length: {len(payload)}")
             if head:
-                for item in head:
-                    quoting.check_text(item, "header")
-                block = "".join(f"{h}\r\n" for h in head).encode("latin-1")
                 self.at("+KHTTPHEADER", str(sid), data_phase="connect",
                         payload=block + self.pattern_for(block))
             upload: list[bytes] = []
@@ -532,17 +968,18 @@ class Sierra(Dialect):
         return NativeResponse(self, sid, method, host, uri, stream, done)
 
     def _close_http(self, sid: int) -> None:
-        for command in ("+KHTTPCLOSE", "+KHTTPDEL"):
-            try:
-                self.at(command, str(sid))
-            except (ATCommandError, ATTimeoutError) as exc:
-                log.info("%s=%d: %s", command, sid, exc)
+        """``AT+KHTTPCLOSE=<id>`` (``OK`` or ``NO CARRIER``, S5d) and ``AT+KHTTPDEL=<id>``;
+        refusals are logged (sierra-hl78xx.md S6)."""
+        self._quietly("+KHTTPCLOSE", str(sid))
+        self._quietly("+KHTTPDEL", str(sid))
+        with self._lock:
+            self._http_sessions.discard(sid)
 
 
 def _body_bytes(body: Body) -> bytes | None:
     if body is None:
         return None
-    if isinstance(body, bytes | bytearray):
+    if isinstance(body, bytes | bytearray | memoryview):
         return bytes(body)
     if hasattr(body, "read"):
         return bytes(body.read())
@@ -623,11 +1060,27 @@ class NativeResponse(BaseResponse):
 
 
 class SierraSocket(SecureSocket):
-    """A TLS socket of an HL78xx: ``AT+KTCPSND``, ``+KTCP_DATA``, ``AT+KTCPRCV``
-    (HL75-ATIG 11.10.3-11.10.8)."""
+    """A TLS socket of an HL78xx: ``AT+KTCPSND``, ``+KTCP_DATA``, ``AT+KTCPRCV``,
+    ``AT+KTCPSTAT`` (HL75-ATIG 11.10.3-11.10.10; sierra-hl78xx.md S4).
+
+    Data accounting (sierra-hl78xx.md S4 "+KTCP_DATA", "+KTCPRCV", "+KTCPSTAT", S11):
+
+    - ``+KTCP_DATA: <id>,<n>``: the module holds ``n`` unread bytes *now*; the count replaces
+      what the socket believed, it is never added to nor maxed with it.
+    - ``AT+KTCPRCV=<id>,<ndata>`` returns ``k = min(ndata, buffered)`` bytes, bounded by the
+      EOF pattern (no length field): the socket subtracts the ``k`` it actually got.
+    - A count that arrives during a read (before its final ``OK``) may be from before or after
+      it; a read that returns fewer bytes than the socket believed were there; a
+      ``+KTCP_NOTIF: <id>,4`` (the server closed: data may still be buffered); or
+      :attr:`poll_interval` seconds without news: in each case ``AT+KTCPSTAT=<id>`` and its
+      ``<rcv_data>``, which is authoritative, settle the count.
+    """
 
     #: seconds ``recv`` waits for data.
     timeout: float = 60.0
+    #: seconds without a ``+KTCP_DATA`` after which ``recv`` asks ``AT+KTCPSTAT`` itself (the
+    #: URC may be re-armed only after a read: sierra-hl78xx.md S11).
+    poll_interval: float = 2.0
 
     def __init__(self, driver: Sierra, sid: int, host: str, port: int) -> None:
         self.driver = driver
@@ -635,48 +1088,106 @@ class SierraSocket(SecureSocket):
         self.host = host
         self.port = port
         self._cond = threading.Condition()
-        self._available = 0
+        self._available = 0  # bytes the module holds, as far as known
+        self._doubt = False  # the count must be checked with AT+KTCPSTAT before use
+        self._reading = False
+        self._read_final = False  # the final result code of the read in flight arrived
+        self._count_in_read: int | None = None  # +KTCP_DATA before that final: ambiguous
+        self._count_after_read: int | None = None  # after it: fresh
+        self._count_in_stat: int | None = None
         self._buffer: deque[bytes] = deque()
-        self._peer_closed = False
+        self._peer_closed = False  # +KTCP_NOTIF 4, or KTCPSTAT status 4/5
+        self._failure: CellTLSError | None = None
         self._closed = False
+        #: bytes delivered by AT+KTCPRCV over the socket's life (for diagnosis).
+        self.received = 0
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    def _notify(self, data: bool, number: int) -> None:
+    # -- reader thread ----------------------------------------------------------------------
+
+    def _notify_data(self, number: int) -> None:
+        """``+KTCP_DATA: <id>,<number>`` arrived (reader thread)."""
         with self._cond:
-            if data:
-                self._available = max(self._available, number)
-            elif number in (4, 0, 5, 6):
-                self._peer_closed = True
+            if self._reading:
+                if self._read_final:
+                    self._count_after_read = number
+                else:
+                    self._count_in_read = number
+            else:
+                if number < self._available:
+                    self._doubt = True  # fewer than believed with no read between: check
+                self._available = number
+                if self._count_in_stat is not None:  # AT+KTCPSTAT in flight
+                    self._count_in_stat = max(self._count_in_stat, number)
             self._cond.notify_all()
+
+    def _notify_notif(self, code: int, text: str) -> None:
+        """``+KTCP_NOTIF: <id>,<code>`` arrived (reader thread)."""
+        with self._cond:
+            if code == 4:
+                self._peer_closed = True
+                self._doubt = True  # what is still buffered is told by AT+KTCPSTAT
+            else:
+                self._failure = notif_error(text, host=self.host, port=self.port,
+                                            during="the session")
+            self._cond.notify_all()
+
+    def _on_read_final(self) -> None:
+        with self._cond:
+            self._read_final = True
+
+    def _fail(self, error: CellTLSError) -> None:
+        """The session is gone (module restart, network lost)."""
+        with self._cond:
+            if self._failure is None:
+                self._failure = error
+            self._cond.notify_all()
+
+    # -- host side ----------------------------------------------------------------------------
 
     def sendall(self, data: bytes) -> None:
         """``AT+KTCPSND=<id>,<n>``, ``CONNECT``, the bytes, the EOF pattern, ``OK``.
 
         Raises:
-            SocketError: closed, or the module refused.
+            SocketError: closed, or the module refused (``+KTCP_NOTIF`` named).
+            ModuleRebootedError, NetworkLostError: reported by a URC.
         """
         view = memoryview(data)
         while view:
+            with self._cond:
+                if self._failure is not None:
+                    raise self._failure
             if self._closed or self._peer_closed:
                 raise SocketError(f"TLS session {self.sid} to {self.host} is closed")
             piece = bytes(view[:MAX_SEND])
             try:
-                self.driver.at("+KTCPSND", f"{self.sid},{len(piece)}", data_phase="connect",
-                               payload=piece + self.driver.pattern_for(piece))
+                reply = self.driver.at("+KTCPSND", f"{self.sid},{len(piece)}",
+                                       data_phase="connect",
+                                       payload=piece + self.driver.pattern_for(piece))
             except (ATCommandError, ATTimeoutError) as exc:
                 raise SocketError(f"AT+KTCPSND on session {self.sid} failed: {exc}") from exc
+            if not reply.intermediate:
+                # A stray OK answered before CONNECT: the piece was not written, and the
+                # module may be waiting for it. End that phase with the pattern, resync.
+                self.driver.channel.write_raw(self.driver.pattern)
+                self.driver.channel.abandon_data_phase()
+                raise SocketError(f"AT+KTCPSND on session {self.sid} was answered OK before "
+                                  "CONNECT (a stray result code); nothing was sent")
             view = view[len(piece):]
 
     def recv(self, max_bytes: int) -> bytes:
         """Up to ``max_bytes``; ``b""`` once the server closed and everything was read.
 
         Raises:
-            ATTimeoutError: nothing within :attr:`timeout`. SocketError: the read failed.
+            ATTimeoutError: nothing within :attr:`timeout`.
+            SocketError: the read failed, or data may have been lost (never silently).
+            ModuleRebootedError, NetworkLostError, DNSError...: reported by a URC.
         """
         deadline = time.monotonic() + self.timeout
+        last_check = time.monotonic()
         while True:
             with self._cond:
                 if self._buffer:
@@ -685,42 +1196,133 @@ class SierraSocket(SecureSocket):
                         self._buffer.appendleft(chunk[max_bytes:])
                         chunk = chunk[:max_bytes]
                     return chunk
+                if self._failure is not None:
+                    raise self._failure
                 if self._closed:
                     return b""
-                count = self._available
-                if not count:
+                count, doubt = self._available, self._doubt
+                if not count and not doubt:
                     if self._peer_closed:
                         return b""
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
+                    now = time.monotonic()
+                    if now >= deadline:
                         raise ATTimeoutError(f"data on TLS session {self.sid}", self.timeout)
-                    self._cond.wait(min(remaining, 0.5))
-                    continue
-                count = min(count, MAX_RECV)
-                self._available -= count
-            try:
-                waiter, stream = self.driver.download(f"AT+KTCPRCV={self.sid},{count}",
-                                                      length=count, timeout=self.timeout)
-                data = b"".join(stream)
-                self.driver.finish(waiter, "AT+KTCPRCV")
-            except ATCommandError as exc:
-                raise SocketError(f"AT+KTCPRCV on session {self.sid} failed: {exc}") from exc
+                    if now - last_check < self.poll_interval:
+                        self._cond.wait(min(deadline - now,
+                                            self.poll_interval - (now - last_check)))
+                        continue
+                    doubt = True
+            if doubt:
+                self._stat()
+                last_check = time.monotonic()
+                continue
+            self._read(min(count, MAX_RECV))
+
+    def _stat(self) -> None:
+        """``AT+KTCPSTAT=<id>`` → ``<status>,<tcp_notif>,<rem_data>,<rcv_data>``: the count."""
+        with self._cond:
+            self._count_in_stat = 0
+        try:
+            text = self.driver.query_line("+KTCPSTAT", str(self.sid), "+KTCPSTAT:")
+            fields = [int(f) for f in text.split(",")[:4]]
+            status, notif, rcv = fields[0], fields[1], fields[3]
+        except (ATCommandError, ATProtocolError, ValueError, IndexError) as exc:
+            error = SocketError(f"TLS session {self.sid} to {self.host}: its state cannot be "
+                                f"read ({exc})")
+            self._fail(error)
+            raise error from exc
+        except ATTimeoutError as exc:
+            raise SocketError(f"AT+KTCPSTAT={self.sid} was not answered: {exc}") from exc
+        with self._cond:
+            # Without a read in between the buffer only grows: the larger count is the newer.
+            self._available = max(rcv, self._count_in_stat or 0)
+            self._count_in_stat = None
+            self._doubt = False
+            if status in (4, 5) or notif == 4:
+                self._peer_closed = True
+            elif status in (0, 1):
+                self._failure = SocketError(
+                    f"TLS session {self.sid} to {self.host} no longer exists in the module "
+                    f"(+KTCPSTAT: {text}: {cat.KTCPSTAT_STATUS.get(status, 'unknown')})")
+            if notif not in (-1, 4) and status == 5 and not self._available:
+                self._failure = notif_error(f"+KTCP_NOTIF: {self.sid},{notif}",
+                                            host=self.host, port=self.port,
+                                            during="the session (from +KTCPSTAT)")
+
+    def _read(self, count: int) -> None:
+        """``AT+KTCPRCV=<id>,<count>``: the bytes before the pattern go to the buffer."""
+        with self._cond:
+            self._reading = True
+            self._read_final = False
+            self._count_in_read = self._count_after_read = None
+            believed = self._available
+        data = b""
+        try:
+            waiter, stream = self.driver.download(f"AT+KTCPRCV={self.sid},{count}",
+                                                  timeout=self.timeout,
+                                                  on_final=self._on_read_final)
+            data = b"".join(stream)
+            self.driver.finish(waiter, "AT+KTCPRCV", data_complete=True)
+        except ATCommandError as exc:
             with self._cond:
-                if data:
-                    self._buffer.append(data)
+                self._reading = False
+                self._doubt = True
+            if data:  # the data came but the module then reported an error: not trusted
+                error = SocketError(f"AT+KTCPRCV on session {self.sid} failed after "
+                                    f"{len(data)} bytes: {exc}")
+                self._fail(error)
+                raise error from exc
+            raise SocketError(f"AT+KTCPRCV on session {self.sid} failed: {exc}") from exc
+        except CellTLSError as exc:
+            # The module may have sent data that did not reach us whole: never go on silently.
+            error = SocketError(f"AT+KTCPRCV on session {self.sid} to {self.host} broke off: "
+                                f"{exc}; received data may be incomplete")
+            with self._cond:
+                self._reading = False
+            self._fail(error)
+            raise error from exc
+        except BaseException:
+            with self._cond:
+                self._reading = False
+            self._fail(SocketError(f"a read on TLS session {self.sid} was interrupted"))
+            raise
+        k = len(data)
+        with self._cond:
+            self._reading = False
+            if k > count:
+                error = SocketError(f"AT+KTCPRCV={self.sid},{count} returned {k} bytes")
+                self._failure = error
+                raise error
+            if self._count_after_read is not None:
+                self._available = self._count_after_read
+            elif self._count_in_read is not None:
+                self._available = max(0, self._count_in_read - k)
+                self._doubt = True
+            else:
+                self._available = max(0, believed - k)
+                if k < count:
+                    self._doubt = True  # the module held fewer than believed
+            if data:
+                self._buffer.append(data)
+                self.received += k
 
     def close(self) -> None:
         """``AT+KTCPCLOSE=<id>,1`` and ``AT+KTCPDEL=<id>`` (HL75-ATIG 11.10.5-6)."""
         if self._closed:
             return
         self._closed = True
-        for command, args in (("+KTCPCLOSE", f"{self.sid},1"), ("+KTCPDEL", str(self.sid))):
-            try:
-                self.driver.at(command, args)
-            except (ATCommandError, ATTimeoutError) as exc:
-                log.info("%s=%s: %s", command, args, exc)
-        with self.driver._lock:
-            self.driver._sockets.pop(self.sid, None)
+        self.driver._drop_tcp(self.sid)
+
+
+#: Commands that only read state: safe to send again when their answer was lost.
+_QUERIES = frozenset({"+KTCPSTAT", "+CGMM", "+CGMR", "+CGPADDR"})
+
+
+
+def _ksup_meaning(status: str) -> str:
+    """The meaning of a ``+KSUP`` <status> (catalog KSUP_STATUS, sierra-hl78xx.md S2)."""
+    table = getattr(cat, "KSUP_STATUS", {})
+    return str(table.get(int(status), "unknown status")) if status.isdigit() else "unknown"
 
 
 def describe_kcnx_ind(text: str) -> str:
