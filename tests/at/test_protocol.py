@@ -275,8 +275,8 @@ def test_module_leaves_data_mode_while_the_host_escapes() -> None:
 
 
 @settings(max_examples=200)
-@given(st.lists(st.integers(0, 60), max_size=8), st.booleans())
-def test_data_phase_bounded_by_a_pattern(cuts: list[int], announce: bool) -> None:
+@given(st.lists(st.integers(0, 60), max_size=8))
+def test_data_phase_bounded_by_a_pattern(cuts: list[int]) -> None:
     """A Sierra-style data phase: CONNECT, data, the EOF pattern, OK (AT+KPATTERN)."""
     pattern = b"--EOF--Pattern--"
     data = b"body with --EOF--Pat and \r\nOK\r\n inside"
@@ -284,7 +284,7 @@ def test_data_phase_bounded_by_a_pattern(cuts: list[int], announce: bool) -> Non
     starts, ends = [0, *sorted(cuts)], [*sorted(cuts), len(stream)]
     p = ATProtocol()
     p.send_command(Request("AT+KHTTPGET=1,\"/\"", connect_is_final=True, raw_after_connect=True))
-    p.end_raw_at(pattern, len(data) if announce else None)
+    p.end_raw_at(pattern)
     events: list[Event] = []
     for a, b in zip(starts, ends, strict=True):
         events.extend(p.receive_data(stream[a:b]))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import serial
 
 from celltls.at import quoting
+from celltls.at.framing import BlockHeader as DataBlockRule
 from celltls.at.protocol import (
     ATProtocol,
     DataBlock,
@@ -35,7 +36,6 @@ from celltls.at.protocol import (
     Response,
     Urc,
 )
-from celltls.at.framing import BlockHeader as DataBlockRule
 from celltls.errors import ATCommandError, ATProtocolError, ATTimeoutError, PortError
 from celltls.trace import TranscriptWriter
 

@@ -16,7 +16,10 @@ What it understands (ITU-T V.250 5.7 result code framing, 3GPP TS 27.007 9.2):
   command's response, never taken as that response;
 - length-delimited data blocks: a header line (``+QSSLRECV: 1.2.3.4:443,TCP,7``) followed by
   exactly that many raw bytes, which may hold CR LF, ``OK`` or anything else;
-- raw (transparent) data mode after ``CONNECT``, left with the escape sequence's ``OK``.
+- raw (transparent) data mode after ``CONNECT``, left with the escape sequence's ``OK``;
+- data phases bounded by an end-of-data pattern (Sierra ``AT+KPATTERN``).
+
+The modes are an explicit state machine: :class:`Mode` and its :data:`TRANSITIONS` table.
 
 A line that arrives while no command is pending and that is no known URC is delivered as a
 :class:`Urc` as well (an unknown URC is still a URC): nothing the module says is dropped.
@@ -24,6 +27,7 @@ A line that arrives while no command is pending and that is no known URC is deli
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -176,8 +180,43 @@ def classify_final(text: str, request: Request | None = None) -> Final | None:
     return None
 
 
+class Mode(enum.Enum):
+    """What the bytes from the module are, now (ITU-T V.250 5.7, 6.3.7 and the vendors' data
+    phases).
+
+    - ``COMMAND``: result-code lines (echo, information responses, final result codes, URCs,
+      the ``>`` prompt), whether a command is pending or not;
+    - ``BLOCK``: the announced number of bytes of a length-delimited block
+      (``+QSSLRECV: ...,<length>``), then back to ``COMMAND``;
+    - ``DATA``: transparent (online) data mode after ``CONNECT``, until the module leaves it by
+      itself (an exit marker such as ``CLOSED``) or the host sends the escape sequence;
+    - ``ESCAPE``: the host sent ``+++``; data may still arrive until the module's ``OK``;
+    - ``DATA_PHASE``: a data phase bounded by an end-of-data pattern (Sierra ``AT+KPATTERN``),
+      until that pattern.
+    """
+
+    COMMAND = "command"
+    BLOCK = "block"
+    DATA = "data"
+    ESCAPE = "escape"
+    DATA_PHASE = "data phase"
+
+
+#: The transitions the protocol makes; any other is a bug and raises ATProtocolError.
+TRANSITIONS: dict[Mode, frozenset[Mode]] = {
+    Mode.COMMAND: frozenset({Mode.BLOCK, Mode.DATA, Mode.DATA_PHASE}),
+    Mode.BLOCK: frozenset({Mode.COMMAND}),
+    Mode.DATA: frozenset({Mode.COMMAND, Mode.ESCAPE}),
+    Mode.ESCAPE: frozenset({Mode.COMMAND}),
+    Mode.DATA_PHASE: frozenset({Mode.COMMAND, Mode.ESCAPE}),
+}
+#: The modes in which the bytes are data, not lines.
+DATA_MODES = frozenset({Mode.DATA, Mode.ESCAPE, Mode.DATA_PHASE})
+
+
 @dataclass
 class _State:
+    mode: Mode = Mode.COMMAND
     pending: Request | None = None
     answered: bool = False
     prompted: bool = False
@@ -186,11 +225,9 @@ class _State:
     block_remaining: int = 0
     block_data: bytearray = field(default_factory=bytearray)
     block_solicited: bool = True
-    raw: bool = False
+    # what the next CONNECT (after the command's OK) or data mode will be
     raw_on_connect: bool = False
-    escape_pending: bool = False
     raw_end: bytes | None = None
-    raw_left: int | None = None
 
 
 class ATProtocol:
@@ -235,9 +272,32 @@ class ATProtocol:
         return self._state.pending
 
     @property
+    def mode(self) -> Mode:
+        """The protocol's mode (see :class:`Mode`)."""
+        return self._state.mode
+
+    @property
     def in_raw_mode(self) -> bool:
-        """Whether the line is in transparent data mode."""
-        return self._state.raw
+        """Whether the bytes from the module are data (any mode of :data:`DATA_MODES`)."""
+        return self._state.mode in DATA_MODES
+
+    def _to(self, mode: Mode) -> None:
+        """Move to ``mode`` by a transition of :data:`TRANSITIONS`.
+
+        Raises:
+            ATProtocolError: not a transition of the table (a bug in the caller).
+        """
+        current = self._state.mode
+        if mode is current:
+            return
+        if mode not in TRANSITIONS[current]:
+            raise ATProtocolError(f"no transition from {current.value} to {mode.value} mode")
+        self._state.mode = mode
+        if mode is Mode.COMMAND:
+            self._state.raw_end = None
+
+    def _enter_data(self) -> None:
+        self._to(Mode.DATA_PHASE if self._state.raw_end is not None else Mode.DATA)
 
     def send_command(self, request: Request) -> bytes:
         """Register ``request`` as pending and return the bytes to write.
@@ -248,8 +308,9 @@ class ATProtocol:
         """
         if self._state.pending is not None:
             raise ATProtocolError(f"{self._state.pending.line!r} is still pending")
-        if self._state.raw:
-            raise ATProtocolError("the line is in transparent data mode; escape first")
+        if self._state.mode is not Mode.COMMAND:
+            raise ATProtocolError(
+                f"the line is in {self._state.mode.value} mode; a command needs command mode")
         try:
             data = request.line.encode("ascii") + self.terminator
         except UnicodeEncodeError as exc:
@@ -260,9 +321,17 @@ class ATProtocol:
         return data
 
     def abort_pending(self) -> None:
-        """Forget the pending command (after a timeout); later lines are delivered as URCs."""
+        """Forget the pending command (after a timeout); later lines are delivered as URCs.
+
+        A length-delimited block still being read is dropped with it: after a lost byte its
+        count can no longer be trusted, and counting on would swallow the next answers.
+        """
         self._state.pending = None
         self._state.prompted = False
+        if self._state.mode is Mode.BLOCK:
+            self._state.block_remaining = 0
+            self._state.block_data = bytearray()
+            self._to(Mode.COMMAND)
 
     def arm_raw_on_connect(self) -> None:
         """Treat the next ``CONNECT`` (arriving after the command's ``OK``) as the start of
@@ -276,46 +345,48 @@ class ATProtocol:
     def begin_escape(self) -> None:
         """The host has sent the escape sequence (``+++``): the next ``CR LF OK CR LF`` in the
         raw stream ends data mode and is delivered as the :class:`Final` of a pending
-        ``+++`` request (V.250 6.3.7; Quectel GSM SSL-AN 3.4.1 step 3)."""
-        self._state.escape_pending = True
+        ``+++`` request (V.250 6.3.7; Quectel GSM SSL-AN 3.4.1 step 3).
+
+        Raises:
+            ATProtocolError: the line is not in a data mode.
+        """
+        self._to(Mode.ESCAPE)
         self._state.pending = Request("+++")
 
-    def end_raw_at(self, pattern: bytes, length: int | None = None) -> None:
-        """End the next raw (data) phase at ``pattern`` instead of at an escape.
+    def end_raw_at(self, pattern: bytes) -> None:
+        """End the next data phase at ``pattern`` instead of at an escape (:data:`Mode.DATA_PHASE`).
 
         The bytes before the pattern are delivered as :class:`RawData`, then ``RawData(b"")``
         marks the end and line parsing resumes, so the ``OK`` and URCs that follow are read as
-        lines. With ``length``, exactly that many bytes are data and the pattern must follow
-        them (if it does not, the pattern is searched for instead). For dialects that frame
-        data phases with an end-of-data pattern (Sierra Wireless ``AT+KPATTERN``).
+        lines. For dialects that frame data phases with an end-of-data pattern (Sierra Wireless
+        ``AT+KPATTERN``). No byte count is taken: a module may send fewer bytes than asked
+        (sierra-hl78xx.md §4, ``+KTCPRCV``), so only the pattern can end the phase.
 
         Args:
             pattern: the end-of-data pattern, at least one byte.
-            length: the number of data bytes before the pattern, when announced.
 
         Raises:
-            ValueError: an empty pattern or a negative length.
+            ValueError: an empty pattern.
         """
         if not pattern:
             raise ValueError("the end-of-data pattern must not be empty")
-        if length is not None and length < 0:
-            raise ValueError(f"negative data length {length}")
         self._state.raw_end = pattern
-        self._state.raw_left = length
+        if self._state.mode is Mode.DATA:
+            self._state.mode = Mode.DATA_PHASE
 
     def cancel_raw_end(self) -> None:
         """Forget :meth:`end_raw_at` (the command failed before its data phase)."""
         self._state.raw_end = None
-        self._state.raw_left = None
 
     def enter_raw_mode(self) -> None:
-        """Switch to transparent data mode now (the runner saw it begin)."""
-        self._state.raw = True
+        """Switch to data mode now (the runner saw it begin): :data:`Mode.DATA_PHASE` when an
+        end-of-data pattern is armed, else :data:`Mode.DATA`."""
+        self._enter_data()
 
     def leave_raw_mode(self) -> None:
-        """Leave transparent data mode (data mode ended, e.g. the connection closed)."""
-        self._state.raw = False
-        self._state.escape_pending = False
+        """Back to command mode (data mode ended, e.g. the connection closed, or abandoned)."""
+        if self._state.mode in DATA_MODES:
+            self._to(Mode.COMMAND)
 
     # -- module to host -------------------------------------------------------------------
 
@@ -332,9 +403,11 @@ class ATProtocol:
         buf = self._buffer
         if not buf:
             return False
-        if state.raw:
+        if state.mode is Mode.DATA_PHASE and state.raw_end is not None:
+            return self._step_raw_until_pattern(events, state.raw_end)
+        if state.mode in DATA_MODES:
             return self._step_raw(events)
-        if state.block_remaining:
+        if state.mode is Mode.BLOCK:
             take = min(state.block_remaining, len(buf))
             state.block_data += buf[:take]
             del buf[:take]
@@ -344,6 +417,7 @@ class ATProtocol:
                     DataBlock(state.block_header, bytes(state.block_data), state.block_solicited)
                 )
                 state.block_data = bytearray()
+                self._to(Mode.COMMAND)
             return True
         if state.swallow_space:
             state.swallow_space = False
@@ -394,24 +468,22 @@ class ATProtocol:
     def _step_raw(self, events: list[Event]) -> bool:
         state = self._state
         buf = self._buffer
-        if state.raw_end is not None and not state.escape_pending:
-            return self._step_raw_until_pattern(events, state.raw_end)
+        escaping = state.mode is Mode.ESCAPE
         exit_marker = next((m for m in self.raw_exit_markers if buf.endswith(m)), None)
         if exit_marker is not None:
             # The module left data mode by itself (the connection closed), maybe while the
             # host was sending the escape sequence: that escape is then answered by this.
             self._deliver(events, len(buf) - len(exit_marker))
             buf.clear()
-            state.raw = False
+            self._to(Mode.COMMAND)
             text = exit_marker.strip().decode("ascii", errors="replace")
-            if state.escape_pending:
-                state.escape_pending = False
+            if escaping:
                 state.pending = None
                 events.append(Final(text, True, text))
             else:
                 events.append(Urc(text))
             return False
-        if state.escape_pending:
+        if escaping:
             marker = b"\r\nOK\r\n"
             index = buf.find(marker)
             if index < 0:
@@ -419,8 +491,7 @@ class ATProtocol:
                 return False
             self._deliver(events, index)
             del buf[: len(marker)]
-            state.raw = False
-            state.escape_pending = False
+            self._to(Mode.COMMAND)
             events.append(Final("OK", True, "OK") if state.pending else Urc("OK"))
             state.pending = None
             return True
@@ -430,24 +501,14 @@ class ATProtocol:
         return False
 
     def _step_raw_until_pattern(self, events: list[Event], pattern: bytes) -> bool:
-        state = self._state
         buf = self._buffer
-        if state.raw_left:
-            take = min(state.raw_left, len(buf))
-            self._deliver(events, take)
-            state.raw_left -= take
-            return bool(buf) and state.raw_left == 0
-        if state.raw_left == 0 and len(buf) >= len(pattern) and not buf.startswith(pattern):
-            state.raw_left = None  # fewer bytes than announced came: look for the pattern
         index = buf.find(pattern)
         if index < 0:
             self._hold_back(events, (pattern,), minimum=1)
             return False
         self._deliver(events, index)
         del buf[: len(pattern)]
-        state.raw_end = None
-        state.raw_left = None
-        state.raw = False
+        self._to(Mode.COMMAND)
         events.append(RawData(b""))
         return True
 
@@ -474,7 +535,7 @@ class ATProtocol:
         if pending is None:
             if state.raw_on_connect and (stripped == "CONNECT" or stripped.startswith("CONNECT ")):
                 state.raw_on_connect = False
-                state.raw = True
+                self._enter_data()
                 events.append(Intermediate(stripped))
                 return
             length = self._block_length(stripped)
@@ -500,7 +561,7 @@ class ATProtocol:
             state.pending = None
             state.prompted = False
             if final.kind == "CONNECT" and pending.raw_after_connect:
-                state.raw = True
+                self._enter_data()
             events.append(final)
             return
         length = self._block_length(stripped)
@@ -534,6 +595,7 @@ class ATProtocol:
         self._state.block_header = header
         self._state.block_remaining = length
         self._state.block_solicited = solicited
+        self._to(Mode.BLOCK)
 
 
 def _line_end(buf: bytearray) -> int:
