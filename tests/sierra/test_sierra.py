@@ -12,7 +12,7 @@ import pytest
 
 from celltls import Certificate, CertificateVerifyError, Modem, ProfileError, TlsProfile
 from celltls.dialects.sierra import catalog as cat
-from celltls.dialects.sierra.driver import describe_kcnx_ind
+from celltls.dialects.sierra.urcs import describe_kcnx_ind
 from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes, make_pki
 from celltls.sim.serve import VirtualModemServer
 

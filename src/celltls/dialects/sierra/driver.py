@@ -42,6 +42,7 @@ from celltls.dialects.base import (
     StoredCredential,
 )
 from celltls.dialects.sierra import catalog as cat
+from celltls.dialects.sierra.urcs import describe_kcnx_ind, describe_line
 from celltls.errors import (
     ATCommandError,
     ATProtocolError,
@@ -1323,29 +1324,3 @@ def _ksup_meaning(status: str) -> str:
     """The meaning of a ``+KSUP`` <status> (catalog KSUP_STATUS, sierra-hl78xx.md S2)."""
     table = getattr(cat, "KSUP_STATUS", {})
     return str(table.get(int(status), "unknown status")) if status.isdigit() else "unknown"
-
-
-def describe_kcnx_ind(text: str) -> str:
-    """Decode ``+KCNX_IND: <cnx>,<status>[,...]`` field by field (HL75-ATIG 11.7.5)."""
-    fields = [f.strip() for f in text.split(":", 1)[1].split(",")]
-    status = int(fields[1]) if len(fields) > 1 and fields[1].lstrip("-").isdigit() else -1
-    out = [f"connection configuration {fields[0]}",
-           f"status {status} ({cat.KCNX_STATUS.get(status, 'unknown')})"]
-    if status == 2 and len(fields) >= 5:
-        out.append(f"attempt {fields[2]} of {fields[3]} attempts, next in {fields[4]} s "
-                   "(+KCNXTIMER)")
-    elif status in (0, 1) and len(fields) > 2:
-        out.append("IPv6" if fields[2] == "1" else "IPv4")
-    return ", ".join(out)
-
-
-def describe_line(text: str) -> str:
-    """The meaning of a ``+KHTTP_ERROR``/``+KTCP_NOTIF``/``+KCNX_IND`` line, else ``text``."""
-    if text.startswith("+KCNX_IND:"):
-        return describe_kcnx_ind(text)
-    if text.startswith(("+KHTTP_ERROR:", "+KTCP_NOTIF:")):
-        with contextlib.suppress(ValueError, IndexError):
-            code = int(text.split(",")[1])
-            return f"session {text.split(':')[1].split(',')[0].strip()}: " \
-                   f"{cat.NOTIF.get(code, 'unknown code')}"
-    return text

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from celltls.dialects.sierra import catalog as cat
-from celltls.dialects.sierra.driver import describe_kcnx_ind
+from celltls.dialects.sierra.urcs import describe_kcnx_ind
 from celltls.doctor.model import Finding, Rule, Session
 
 RESPONSES = cat.RESPONSES
