@@ -94,6 +94,49 @@ NOTIF = MappingProxyType(
         9: "bad session ID",
         10: "session is already running",
         11: "all sessions are used",
+        # 12-15: sierra-hl78xx.md S2 (Zephyr HL78xx enum) and S4 (12-14); 15 in S2 only
+        12: "connection timeout",
+        13: "SSL connection error",
+        14: "SSL init error",
+        15: "SSL certificate error",
+    }
+)
+
+#: +CME ERROR numbers of the K protocol commands (sierra-hl78xx.md S6, Legato atServerUtil.h
+#: "AT protocol specific error codes"; 910, 912, 918, 921, 930, 931 also observed on HL78xx).
+CME_ERRORS = MappingProxyType(
+    {
+        902: "no socket available",
+        903: "memory problem",
+        904: "DNS error",
+        905: "remote TCP disconnection",
+        906: "UDP/TCP connection error",
+        907: "generic error",
+        908: "failed to accept client",
+        909: "incoherent data",
+        910: "bad session ID",
+        911: "session already running",
+        912: "all sessions used",
+        913: "socket connection timeout",
+        914: "control socket connection timeout",
+        915: "parameter not expected",
+        916: "parameter out of range",
+        917: "missing parameter",
+        918: "feature not supported",
+        919: "feature not available",
+        920: "protocol not supported",
+        921: "bearer connection invalid state",
+        922: "session invalid state",
+        923: "terminate data mode invalid state",
+        924: "session busy",
+        925: "HTTP header name error",
+        926: "HTTP header value error",
+        927: "HTTP header name empty",
+        928: "HTTP header value empty",
+        929: "input data format invalid",
+        930: "input data content invalid",
+        931: "parameter length invalid",
+        932: "parameter format invalid",
     }
 )
 
@@ -115,6 +158,19 @@ KTCPSTAT_STATUS = MappingProxyType(
         3: "connection is up, socket can be used to send/receive data",
         4: "connection is closing, it cannot be used, wait for status 5",
         5: "socket is closed",
+    }
+)
+
+#: +KSUP <status>, the boot URC sent when AT+KSREP=1 (sierra-hl78xx.md §2, S1).
+KSUP_STATUS = MappingProxyType(
+    {
+        0: "ready",
+        1: "waiting for PIN/PUK",
+        2: "SIM absent",
+        3: "SIM locked",
+        4: "unrecoverable error",
+        5: "unknown state",
+        6: "inactive SIM",
     }
 )
 
@@ -142,6 +198,8 @@ class ModelProfile:
         cert_slots: root CA slots (``<index>``).
         max_cert: largest certificate or key, bytes.
         sources: where these facts come from.
+        sessions: how many sessions (TCP and HTTP, ids ``1..sessions``) the module keeps;
+            one more is refused with ``+CME ERROR: 912``.
     """
 
     name: str
@@ -154,6 +212,7 @@ class ModelProfile:
     cert_slots: int
     max_cert: int
     sources: tuple[str, ...]
+    sessions: int = SESSION_RANGE[1]
 
 
 MODELS = MappingProxyType(
@@ -179,7 +238,10 @@ MODELS = MappingProxyType(
                 "TINYGSM-HL78: AT+KCNXUP=1",
                 "ZEPHYR-HL78: AT+KSSLCRYPTO and TLS sockets",
                 "HL75-ATIG 11.5: the URI is bounded by the 1023-character command line",
+                "sierra-hl78xx.md S4: session ids 1-6 (MAX_TCP_SESSION_ID 6), S5d: HTTP ids "
+                "(1-6); S6/S10b: +CME ERROR: 912 when all are used",
             ),
+            sessions=6,
         ),
     }
 )
@@ -204,6 +266,10 @@ _COMMANDS = (
             forms=(Form((_p("EOF_pattern", "str", "the pattern", max_len=MAX_PATTERN,
                             default=DEFAULT_PATTERN),)),),
             response_prefix="+KPATTERN:"),
+    Command("+KSREP", "report the module's start-up status with +KSUP (kept in non-volatile "
+            "memory)", "sierra-hl78xx.md §2 (S1, S5)",
+            forms=(Form((_p("act", "int", "0: no +KSUP, 1: +KSUP at start-up", range=(0, 1)),)),),
+            response_prefix="+KSREP:"),
     Command("+KCNXCFG", "configure a PDP connection profile", "HL75-ATIG 11.7; SEED-000",
             forms=(Form((
                 _p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),
@@ -271,6 +337,8 @@ _COMMANDS = (
                 _p("cipher_index", "int", "+KSSLCRYPTO profile", optional=True, range=(0, 4)),
             )),),
             response_prefix="+KHTTPCFG:", timeout=30),
+    Command("+KHTTPCNX", "connect an HTTP session: OK, then +KHTTP_IND: <id>,1",
+            "sierra-hl78xx.md §6 (S5d)", forms=(Form((_SID,)),), timeout=30),
     Command("+KHTTPHEADER", "custom request headers, sent after CONNECT and closed with the EOF "
             "pattern", "SEED-000; HL78-ATIG (usage)",
             forms=(Form((_SID, _p("local_uri", "str", "file", optional=True))),),
@@ -352,6 +420,8 @@ _URCS = (
     Urc("+KTCP_DATA:", (_SID, _p("ndata_available", "int", "bytes waiting, read them with "
                                  "+KTCPRCV", unit="bytes")),
         "data received on a TCP session", "HL75-ATIG 11.10.8; ZEPHYR-HL78"),
+    Urc("+KSUP:", (_p("status", "int", "module status at start-up", values=KSUP_STATUS),),
+        "the module (re)started (only after AT+KSREP=1)", "sierra-hl78xx.md §2 (S1)"),
     Urc("+CEREG:", (_p("stat", "int", "EPS registration state"),), "EPS registration",
         "27.007 10.1.22"),
     Urc("+CGREG:", (_p("stat", "int", "GPRS registration state"),), "GPRS registration",

@@ -1,40 +1,72 @@
 """The virtual Sierra Wireless AirPrime modem (``celltls sim sierra --model rc7620|hl7800``).
 
-Written from the documents listed in :mod:`celltls.dialects.sierra.catalog` and the shapes of the
-seed thread's log (SEED-000), not from the driver. What it does:
+Written from the documents listed in :mod:`celltls.dialects.sierra.catalog`, from
+``shared/reference/sierra-hl78xx.md`` (source ids S#/L# below) and from the shapes of the seed
+thread's log (SEED-000), not from the driver. What it does:
 
+- ``ATI`` answers one line, the model (``HL7800``, L3); ``ATI3`` and ``AT+CGMR`` the firmware
+  string on one line (L1). ``AT+KSREP=<0|1>`` / ``AT+KSREP?`` (kept across reboots, as in NV);
+  a reboot drops every session and the PDP connection and, after ``AT+KSREP=1``, reports
+  ``+KSUP: 0`` (§2, S1).
 - ``AT+KPATTERN``: the end-of-data pattern of every data phase (default ``--EOF--Pattern--``).
 - ``AT+KCNXCFG``, ``AT+KCNXUP``/``AT+KCNXDOWN`` (HL78xx only) with ``+KCNX_IND``; ``AT+CEREG``,
-  ``AT+CGPADDR``, ``AT+CSQ``.
+  ``AT+CGPADDR``, ``AT+CSQ``. The network deactivating the PDP context reports
+  ``+KCNX_IND: 1,0,0`` and ``+KTCP_NOTIF: <id>,0`` for every open session (§3, S7). A session
+  brings the PDP up by itself (``+KCNX_IND: 1,4,1`` then ``1,1,0``: L3, L2); closing the last one
+  starts the idle count-down (``OK``, ``+KCNX_IND: 1,5,30``, then ``1,3``: L1, S5b), which a new
+  session cancels (``+KCNX_IND: 1,6``, S7).
 - ``AT+KCERTSTORE`` (RC76xx: the file then ``+++``; HL78xx: ``<type>,<size>[,<index>]``, the
   file then the EOF pattern), ``AT+KPRIVKSTORE``, ``AT+KCERTDELETE``, ``AT+KPRIVKDELETE``,
   ``AT+KCERTSTORE?`` (listing), ``AT+KSSLCRYPTO`` (HL78xx).
 - The HTTP client: ``AT+KHTTPCFG`` (answers ``+KHTTPCFG: <id>``, connects at once and reports
-  ``+KHTTP_IND: <id>,1`` or ``+KHTTP_ERROR: <id>,5``), ``AT+KHTTPHEADER`` (lines up to the
-  pattern; with no pattern within ``data_timeout`` seconds: ``+KHTTP_ERROR: <id>,6``, as in
-  SEED-000), ``AT+KHTTPGET``/``AT+KHTTPHEAD``/``AT+KHTTPPOST`` (``CONNECT``, the response as the
-  server sent it, the pattern, ``OK``, then ``+KHTTP_IND: <id>,3,<len>,<code>,"<reason>"``), a
+  ``+KHTTP_IND: <id>,1`` or ``+KHTTP_ERROR: <id>,5``), ``AT+KHTTPCFG?`` (every session, §6 S5d),
+  ``AT+KHTTPCNX``, ``AT+KHTTPHEADER`` (lines up to the pattern; with no pattern within
+  ``data_timeout`` seconds: ``+KHTTP_ERROR: <id>,6``, as in SEED-000),
+  ``AT+KHTTPGET``/``AT+KHTTPHEAD``/``AT+KHTTPPOST`` (``CONNECT``, the response as the server sent
+  it, the pattern, ``OK``, then ``+KHTTP_IND: <id>,3,<len>,<code>,"<reason>"``), a
   ``<request_uri>`` longer than the model takes refused with ``+CME ERROR: 3`` (SEED-000),
   ``AT+KHTTPCLOSE``, ``AT+KHTTPDEL``.
-- TLS sockets (HL78xx): ``AT+KTCPCFG=<cnx>,3,...``, ``AT+KTCPCNX`` (``+KTCP_IND: <id>,1`` or
+- TCP sessions (§4): ``AT+KTCPCFG=[<cnx>],0,"<host>",<port>`` (plain TCP client, both models)
+  and ``...,3,...`` (TLS client, HL78xx) answered ``+KTCPCFG: <id>``; ``AT+KTCPCFG?`` lists every
+  defined session; ``AT+KTCPCNX`` (``OK``, then ``+KTCP_IND: <id>,1`` or
   ``+KTCP_NOTIF: <id>,<n>``), ``AT+KTCPSND`` (``CONNECT``, data up to the pattern, ``OK``;
-  ``+KTCP_NOTIF: <id>,8`` when the count differs), ``+KTCP_DATA: <id>,<n>`` when data arrives,
-  ``AT+KTCPRCV`` (``CONNECT``, data, pattern, ``OK``), ``AT+KTCPCLOSE``, ``AT+KTCPDEL``, and
-  ``+KTCP_NOTIF: <id>,4`` when the server closes.
+  ``+KTCP_NOTIF: <id>,8`` when the count differs), ``+KTCP_DATA: <id>,<n>`` with ``n`` the unread
+  bytes at that moment, sent once and re-armed by the next ``AT+KTCPRCV`` (S5b, S5e, S7 p.220),
+  ``AT+KTCPRCV=<id>,<ndata>`` (``CONNECT``, min(ndata, buffered) bytes, the pattern, ``OK``;
+  S7 p.207, S2, S1), ``AT+KTCPSTAT=<id>`` (``+KTCPSTAT: <status>,<tcp_notif>,<rem_data>,
+  <rcv_data>``, S5b), ``AT+KTCPCLOSE``, ``AT+KTCPDEL``, ``+KTCP_NOTIF: <id>,4`` when the server
+  closes (buffered data stays readable, S4). An id that is not defined answers
+  ``+CME ERROR: 910``; a session beyond the model's limit (6 on HL78xx, S4) ``+CME ERROR: 912``.
+- Sessions (TCP and HTTP, one pool of ids as on the HL75, S7 p.192) belong to the modem, not
+  to the host's connection: they stay, with their open connections and buffered data, when the
+  host's serial connection drops and another one opens (:mod:`celltls.sim.serve` keeps one modem
+  object for all of them), until ``AT+KTCPDEL``/``AT+KHTTPDEL`` or a reboot frees them.
+
+Choices where the reference says "unknown": ``AT+KTCPRCV`` with nothing buffered on a session
+that has been connected returns ``CONNECT``, no data, the pattern, ``OK`` (the S7 min rule with
+0); ``AT+KTCPCFG?`` ``<status>`` is 1 while the session is connecting or connected, else 0;
+errors without a documented number use the S6 names: 911 session already running, 922 session
+invalid state, 916 parameter out of range, 917 missing parameter. The receive buffer of a
+session holds ``rx_buffer`` bytes; beyond that the server is held back by TCP flow control.
 
 TLS is real (:class:`celltls.sim.network.TlsConnection`), limited to TLS 1.2 and
 :data:`~celltls.dialects.sierra.catalog.CIPHER_SUITES`; the server is verified against the stored
-root CA, and a secure session with no root CA stored fails with notification 5 as SEED-000's
-HTTPS attempts did. Plain HTTP (``<secure>`` 0) is not simulated (``+CME ERROR: 4``).
+root CA, and a secure session with no root CA stored fails as SEED-000's HTTPS attempts did
+(``+KHTTP_ERROR: <id>,5``; on a TLS socket ``+KTCP_NOTIF: <id>,15``, S2). Plain HTTP
+(``<secure>`` 0) is not simulated (``+CME ERROR: 4``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import select
+import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from celltls.dialects.sierra import catalog as cat
 from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, unquote
@@ -48,6 +80,129 @@ from celltls.sim.network import (
 log = logging.getLogger(__name__)
 
 
+class _Link(Protocol):
+    """What a session needs of its connection (TLS or plain TCP)."""
+
+    def start(self, on_data: Callable[[bytes], None], on_closed: Callable[[str], None],
+              can_receive: Callable[[], bool] | None = None) -> None: ...
+
+    def send(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class _TcpLink:
+    """A plain TCP client connection of the virtual modem (``+KTCPCFG`` mode 0), with a reader
+    thread; the same methods as :class:`~celltls.sim.network.TlsConnection`."""
+
+    def __init__(self, sock: socket.socket, latency: float) -> None:
+        self._sock = sock
+        self._latency = latency
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def open(cls, host: str, port: int, *, timeout: float, latency: float = 0.0) -> _TcpLink:
+        """Resolve ``host`` and connect within ``timeout`` seconds.
+
+        Raises:
+            TlsOpenError: ``"dns failed: ..."``, ``"timeout: ..."`` or ``"connect failed: ..."``.
+        """
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise TlsOpenError(f"dns failed: {host}: {exc}") from exc
+        infos.sort(key=lambda info: info[0] != socket.AF_INET)
+        if latency:
+            time.sleep(latency)
+        last: OSError | None = None
+        for family, kind, proto, _name, address in infos:
+            sock = socket.socket(family, kind, proto)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(address)
+            except OSError as exc:
+                sock.close()
+                last = exc
+                continue
+            sock.setblocking(False)
+            return cls(sock, latency)
+        if isinstance(last, TimeoutError):
+            raise TlsOpenError(f"timeout: TCP connect to {host}:{port}")
+        raise TlsOpenError(f"connect failed: {host}:{port}: {last}")
+
+    def start(self, on_data: Callable[[bytes], None], on_closed: Callable[[str], None],
+              can_receive: Callable[[], bool] | None = None) -> None:
+        """Start the reader thread (see :meth:`TlsConnection.start`)."""
+        thread = threading.Thread(target=self._read_loop, args=(on_data, on_closed, can_receive),
+                                  name="celltls-sim-tcp", daemon=True)
+        self._thread = thread
+        thread.start()
+
+    def _read_loop(self, on_data: Callable[[bytes], None], on_closed: Callable[[str], None],
+                   can_receive: Callable[[], bool] | None) -> None:
+        reason = "closed by the server"
+        while not self._stop.is_set():
+            if can_receive is not None and not can_receive():
+                time.sleep(0.005)
+                continue
+            try:
+                readable, _, _ = select.select([self._sock], [], [], 0.1)
+                if not readable:
+                    continue
+                data = self._sock.recv(65536)
+            except BlockingIOError:
+                continue
+            except (OSError, ValueError) as exc:
+                if self._stop.is_set():
+                    return
+                reason = f"connection error: {exc}"
+                break
+            if not data:
+                break
+            if self._latency:
+                time.sleep(self._latency / 2)
+            on_data(data)
+        if not self._stop.is_set():
+            self._stop.set()
+            with contextlib.suppress(OSError):
+                self._sock.close()
+            on_closed(reason)
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data``.
+
+        Raises:
+            OSError: the connection is closed or failed.
+        """
+        if self._stop.is_set():
+            raise OSError("connection closed")
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[self._sock.send(view):]
+            except BlockingIOError:
+                select.select([], [self._sock], [], 0.1)
+
+    def close(self) -> None:
+        """Close the connection; the reader stops without reporting."""
+        if self._stop.is_set() and self._thread is None:
+            return
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=1.0)
+
+    def abort(self) -> None:
+        """Drop the connection as if the server had closed it (fault injection)."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+
 @dataclass
 class _HttpSession:
     sid: int
@@ -55,6 +210,9 @@ class _HttpSession:
     port: int
     secure: bool
     cipher_index: int
+    cnx: int = 1
+    login: str = ""
+    password: str = ""
     connected: bool = False
     headers: bytes = b""
 
@@ -62,14 +220,24 @@ class _HttpSession:
 @dataclass
 class _TcpSession:
     sid: int
+    cnx: int
+    mode: int  # 0 TCP client, 3 TLS client (sierra-hl78xx.md §4)
     host: str
     port: int
-    secure: bool
-    cipher_index: int
-    conn: TlsConnection | None = None
+    src_port: int = 0
+    data_mode: int = 0
+    urc_endtcp: int = 0
+    af: int = 0
+    cipher_index: int = 0
+    conn: _Link | None = None
     rx: bytearray = field(default_factory=bytearray)
-    state: int = 1  # +KTCPSTAT <status>
-    notified: bool = False
+    state: int = 1  # +KTCPSTAT <status>: 1 defined, 2 connecting, 3 up, 5 closed
+    notif: int = -1  # +KTCPSTAT <tcp_notif>: the last +KTCP_NOTIF code, -1 none
+    armed: bool = True  # whether the next arrival reports +KTCP_DATA
+
+    @property
+    def secure(self) -> bool:
+        return self.mode == 3
 
 
 class SierraModem(ATEngine):
@@ -78,7 +246,10 @@ class SierraModem(ATEngine):
     Args:
         model: ``"rc7620"`` or ``"hl7800"`` (default).
         data_timeout: seconds a data phase waits for the EOF pattern before it fails.
-        connect_timeout: seconds a TLS connection may take.
+        connect_timeout: seconds a TCP or TLS connection may take.
+        rx_buffer: bytes a TCP session buffers before the server is held back (flow control).
+        idle_time: seconds the PDP connection stays up after its last session closed (the
+            ``<idle>`` of ``AT+KCNXTIMER``; 30 in L1 and S5b).
         **engine: :class:`~celltls.sim.engine.ATEngine` options (``guard_time``, ``latency``...).
 
     Raises:
@@ -87,24 +258,30 @@ class SierraModem(ATEngine):
 
     def __init__(
         self, *, model: str | None = None, data_timeout: float = 10.0,
-        connect_timeout: float = 20.0, **engine: Any,
+        connect_timeout: float = 20.0, rx_buffer: int = 65536, idle_time: float = 30.0,
+        **engine: Any,
     ) -> None:
         self.profile = cat.model(model)
+        self.idle_time = idle_time
         self.data_timeout = data_timeout
         self.connect_timeout = connect_timeout
+        self.rx_buffer = rx_buffer
         names = {"rc7620": "RC7620", "hl7800": "HL7800"}
         super().__init__(manufacturer="Sierra Wireless", model=names[self.profile.name],
-                         revision="celltls-sim", **engine)
+                         revision=f"{names[self.profile.name]}.celltls-sim", **engine)
         self.certs: dict[tuple[int, int], bytes] = {}
         self.keys: dict[int, bytes] = {}
         self.errors: list[str] = []
+        self.ksrep = 0  # AT+KSREP, kept in non-volatile memory (sierra-hl78xx.md §2, S1)
         self._reset_sierra()
         for name, handler in {
+            "I": self._ati, "+CGMR": self._cgmr, "+KSREP": self._ksrep,
             "+KPATTERN": self._kpattern, "+KCNXCFG": self._kcnxcfg, "+KCNXUP": self._kcnxup,
             "+KCNXDOWN": self._kcnxdown, "+CEREG": self._cereg, "+CGPADDR": self._cgpaddr,
             "+KCERTSTORE": self._kcertstore, "+KPRIVKSTORE": self._kprivkstore,
             "+KCERTDELETE": self._kcertdelete, "+KPRIVKDELETE": self._kprivkdelete,
             "+KSSLCRYPTO": self._ksslcrypto, "+KHTTPCFG": self._khttpcfg,
+            "+KHTTPCNX": self._khttpcnx,
             "+KHTTPHEADER": self._khttpheader, "+KHTTPGET": self._khttpget,
             "+KHTTPHEAD": self._khttphead, "+KHTTPPOST": self._khttppost,
             "+KHTTPCLOSE": self._khttpclose, "+KHTTPDEL": self._khttpdel,
@@ -116,37 +293,113 @@ class SierraModem(ATEngine):
 
     def _reset_sierra(self) -> None:
         self.pattern = cat.DEFAULT_PATTERN.encode()
-        self.cnx: dict[int, tuple[str, str]] = {}
+        self.cnx: dict[int, tuple[str, str, str, str, str]] = {}
         self.cnx_up = False
         self.cereg_n = 0
         self.crypto: dict[int, tuple[int, ...]] = {0: (0, 0, 0, 0, 0, 1)}
         self.http: dict[int, _HttpSession] = {}
         self.tcp: dict[int, _TcpSession] = {}
         self._phase_timer: threading.Timer | None = None
+        self._idle_timer: threading.Timer | None = None
         self._escape_hook: Callable[[], None] | None = None
 
-    def on_reboot(self) -> None:
+    def _close_all_links(self) -> None:
         for session in self.tcp.values():
-            if session.conn is not None:
-                session.conn.close()
+            link, session.conn = session.conn, None
+            if link is not None:
+                link.close()
+
+    def on_reboot(self) -> None:
+        """A reboot forgets the sessions, the PDP connection and the pattern; certificates,
+        keys and ``AT+KSREP`` stay; ``+KSUP: 0`` when ``AT+KSREP=1`` (sierra-hl78xx.md §2)."""
+        self._close_all_links()
+        self._cancel_phase_timer()
+        self._cancel_idle()
         self._reset_sierra()
+        if self.ksrep:
+            self.urc("+KSUP: 0")
+
+    def on_pdp_deactivated(self) -> None:
+        """The network dropped the PDP context: ``+KCNX_IND: 1,0,0`` (lost by the network,
+        sierra-hl78xx.md §3, S7) and ``+KTCP_NOTIF: <id>,0`` (network error) per open session;
+        what they buffered stays readable."""
+        was_up, self.cnx_up = self.cnx_up, False
+        self._cancel_idle()
+        for session in sorted(self.tcp.values(), key=lambda s: s.sid):
+            if session.state in (2, 3):
+                link, session.conn = session.conn, None
+                if link is not None:
+                    link.close()
+                session.state = 5
+                session.notif = 0
+                self.urc(f"+KTCP_NOTIF: {session.sid},0")
+        for http in self.http.values():
+            http.connected = False
+        if was_up:
+            self.urc("+KCNX_IND: 1,0,0")
 
     def shutdown(self) -> None:
         with self.lock:
-            for session in self.tcp.values():
-                if session.conn is not None:
-                    session.conn.close()
-            if self._phase_timer is not None:
-                self._phase_timer.cancel()
+            self._close_all_links()
+            self._cancel_phase_timer()
+            self._cancel_idle()
         super().shutdown()
+
+    def error(self, exc: CommandError) -> None:
+        """As the engine, with the K commands' own texts for ``AT+CMEE=2`` (S6 table)."""
+        with self.lock:
+            text = cat.CME_ERRORS.get(exc.code) if exc.code is not None else None
+            if self.cmee == 2 and text is not None:
+                log.debug("command failed: %s", exc.reason)
+                self.final(f"+CME ERROR: {text}")
+                return
+        super().error(exc)
+
+    # ------------------------------------------------------------------ identity, boot
+    def _ati(self, cmd: ParsedCommand) -> str:
+        """``ATI`` → the model on one line (L3: ``HL7800``); ``ATI3`` → the firmware (L1)."""
+        which = cmd.args[0] if cmd.args else "0"
+        if which in ("", "0"):
+            self.respond(self.model)
+        elif which == "3":
+            self.respond(self.revision)
+        else:
+            raise CommandError(None, f"ATI{which} is not simulated")
+        return "OK"
+
+    def _cgmr(self, cmd: ParsedCommand) -> str:
+        """``AT+CGMR`` → the firmware string alone on its line (L1)."""
+        if cmd.kind == "test":
+            return "OK"
+        if cmd.kind != "exec":
+            raise CommandError(None, "unexpected form")
+        self.respond(self.revision)
+        return "OK"
+
+    def _ksrep(self, cmd: ParsedCommand) -> str:
+        """``AT+KSREP=<0|1>``; ``AT+KSREP?`` → ``+KSREP: <en>,<status>`` (0 ready; §2, S1, S5)."""
+        if cmd.kind == "read":
+            self.respond(f"+KSREP: {self.ksrep},0")
+        elif cmd.kind == "test":
+            self.respond("+KSREP: (0-1)")
+        elif cmd.kind == "write" and len(cmd.args) == 1:
+            self.ksrep = self.int_arg(cmd.args[0], 0, 1, code=916)
+        else:
+            raise CommandError(917, "AT+KSREP=<act>")
+        return "OK"
 
     # ------------------------------------------------------------------ helpers
     def _free_sid(self) -> int:
+        """The lowest free session id (TCP and HTTP share them: S7 p.192).
+
+        Raises:
+            CommandError: ``+CME ERROR: 912``, all sessions are used (sierra-hl78xx.md §4, S6).
+        """
         used = set(self.http) | set(self.tcp)
-        for sid in range(cat.SESSION_RANGE[0], cat.SESSION_RANGE[1] + 1):
+        for sid in range(1, self.profile.sessions + 1):
             if sid not in used:
                 return sid
-        raise CommandError(3, "all sessions are used")
+        raise CommandError(912, "all sessions are used")
 
     @staticmethod
     def _str(arg: str, name: str) -> str:
@@ -168,8 +421,12 @@ class SierraModem(ATEngine):
                 return
             self._cancel_phase_timer()
             payload = bytes(buffer[:index])
+            rest = bytes(buffer[index + len(pattern):])
+            buffer.clear()
             self.leave_data_mode(None)
             on_done(payload)
+            if rest:
+                self.feed(rest)  # what follows the pattern is command input again
 
         def expired() -> None:
             with self.lock:
@@ -234,22 +491,33 @@ class SierraModem(ATEngine):
 
     def _kcnxcfg(self, cmd: ParsedCommand) -> str:
         if cmd.kind == "read":
-            for cnx, (kind, apn) in sorted(self.cnx.items()):
-                self.respond(f'+KCNXCFG: {cnx},"{kind}","{apn}"')
+            # L3: 10 fields, the addresses stay 0.0.0.0 even while connected (state 2)
+            for cnx, fields in sorted(self.cnx.items()):
+                kind, apn, login, password, af = fields
+                state = 2 if self.cnx_up and cnx == 1 else 0
+                self.respond(f'+KCNXCFG: {cnx},"{kind}","{apn}","{login}","{password}","{af}",'
+                             f'"0.0.0.0","0.0.0.0","0.0.0.0",{state}')
             return "OK"
         if cmd.kind != "write" or len(cmd.args) < 3:
             raise CommandError(50, "AT+KCNXCFG=<cnx cnf>,<type>,<apn>...")
         cnx = self.int_arg(cmd.args[0], *cat.CNX_RANGE)
-        self.cnx[cnx] = (self._str(cmd.args[1], "ctxt_type"), self._str(cmd.args[2], "apn"))
+        extra = [unquote(a) or "" for a in cmd.args[3:6]] + ["", "", ""]
+        self.cnx[cnx] = (self._str(cmd.args[1], "ctxt_type"), self._str(cmd.args[2], "apn"),
+                         extra[0], extra[1], extra[2] or "IPV4")
         return "OK"
 
     def _bring_up(self) -> bool:
         if self.cnx_up:
+            if self._idle_timer is not None:
+                self._cancel_idle()
+                self.urc("+KCNX_IND: 1,6")  # idle count-down cancelled (S7)
             return True
         if 1 not in self.cnx or self.registration not in (1, 5):
             self.urc("+KCNX_IND: 1,2,1,2,30")
             return False
         self.cnx_up = True
+        # L3: +KCNX_IND: 1,4,1 (connecting, attempt 1), L2: +KCNX_IND: 1,1,0 (connected, IPv4)
+        self.urc("+KCNX_IND: 1,4,1")
         self.urc("+KCNX_IND: 1,1,0")
         return True
 
@@ -265,9 +533,36 @@ class SierraModem(ATEngine):
         if not self.profile.cnxup:
             raise CommandError(None, "no AT+KCNXDOWN on this model")
         self.cnx_up = False
+        self._cancel_idle()
         self.final("OK")
         self.urc("+KCNX_IND: 1,3")
         return None
+
+    def _start_idle(self) -> None:
+        """The last session closed: ``+KCNX_IND: 1,5,<idle>``, and ``+KCNX_IND: 1,3`` with the
+        PDP connection down once ``idle_time`` seconds pass (sierra-hl78xx.md §3: L1, S5b)."""
+        if not self.cnx_up or any(s.state in (2, 3) for s in self.tcp.values()):
+            return
+        self._cancel_idle()
+        self.urc(f"+KCNX_IND: 1,5,{round(self.idle_time)}")
+
+        def expired() -> None:
+            with self.lock:
+                if self._idle_timer is not timer:
+                    return
+                self._idle_timer = None
+                self.cnx_up = False
+                self.urc("+KCNX_IND: 1,3")
+
+        timer = threading.Timer(self.idle_time, expired)
+        timer.daemon = True
+        self._idle_timer = timer
+        timer.start()
+
+    def _cancel_idle(self) -> None:
+        timer, self._idle_timer = self._idle_timer, None
+        if timer is not None:
+            timer.cancel()
 
     def _cereg(self, cmd: ParsedCommand) -> str:
         if cmd.kind == "read":
@@ -368,18 +663,36 @@ class SierraModem(ATEngine):
 
     # ------------------------------------------------------------------ HTTP client
     def _session(self, arg: str) -> _HttpSession:
-        sid = self.int_arg(arg, *cat.SESSION_RANGE)
+        """The HTTP session ``arg`` names.
+
+        Raises:
+            CommandError: ``+CME ERROR: 910`` for an id that is not an HTTP session
+                (sierra-hl78xx.md §6, S10b).
+        """
+        try:
+            sid = int(arg.strip(), 10)
+        except ValueError:
+            raise CommandError(910, f"bad session ID {arg!r}") from None
         session = self.http.get(sid)
         if session is None:
-            raise CommandError(3, f"no HTTP session {sid}")
+            raise CommandError(910, f"no HTTP session {sid}")
         return session
 
     def _khttpcfg(self, cmd: ParsedCommand) -> str | None:
+        if cmd.kind == "read":
+            # sierra-hl78xx.md §6 (S5d): +KHTTPCFG: 1,1,"httpbin.org",443,2,"","",0,0,0; the
+            # 8th field is 1 while connected; <sec> 0 HTTP, 2 HTTPS
+            for sid, h in sorted(self.http.items()):
+                self.respond(f'+KHTTPCFG: {sid},{h.cnx},"{h.host}",{h.port},'
+                             f'{2 if h.secure else 0},"{h.login}","{h.password}",'
+                             f"{int(h.connected)},0,{h.cipher_index}")
+            return "OK"
         if cmd.kind != "write":
             raise CommandError(50, "AT+KHTTPCFG=...")
         args = list(cmd.args)
+        cnx = 1
         if args and unquote(args[0]) is None:
-            self.int_arg(args.pop(0), *cat.CNX_RANGE)
+            cnx = self.int_arg(args.pop(0), *cat.CNX_RANGE)
         if not args:
             raise CommandError(50, "no server")
         host = self._str(args[0], "server_name")
@@ -390,15 +703,27 @@ class SierraModem(ATEngine):
         if not secure:
             raise CommandError(4, "plain HTTP is not simulated")
         sid = self._free_sid()
-        session = _HttpSession(sid, host, port, bool(secure), cipher)
+        login = unquote(args[3]) or "" if len(args) > 3 else ""
+        password = unquote(args[4]) or "" if len(args) > 4 else ""
+        session = _HttpSession(sid, host, port, bool(secure), cipher, cnx, login, password)
         self.http[sid] = session
         self.respond(f"+KHTTPCFG: {sid}")
         self.final("OK")
         if start:
-            if not self._bring_up():
-                self.urc(f"+KHTTP_ERROR: {sid},5")
-                return None
-            self._spawn(lambda: self._http_connect(session))
+            self._http_start(session)
+        return None
+
+    def _http_start(self, session: _HttpSession) -> None:
+        if not self._bring_up():
+            self.urc(f"+KHTTP_ERROR: {session.sid},5")
+            return
+        self._spawn(lambda: self._http_connect(session))
+
+    def _khttpcnx(self, cmd: ParsedCommand) -> str | None:
+        """``AT+KHTTPCNX=<id>`` → ``OK``, then ``+KHTTP_IND: <id>,1`` (sierra-hl78xx.md §6, S5d)."""
+        session = self._session(cmd.args[0] if cmd.args else "")
+        self.final("OK")
+        self._http_start(session)
         return None
 
     def _http_connect(self, session: _HttpSession) -> None:
@@ -412,6 +737,8 @@ class SierraModem(ATEngine):
             return
         conn.close()
         with self.lock:
+            if self.http.get(session.sid) is not session:
+                return
             session.connected = True
             self.urc(f"+KHTTP_IND: {session.sid},1")
 
@@ -535,7 +862,16 @@ class SierraModem(ATEngine):
 
     # ------------------------------------------------------------------ TCP / TLS sockets
     def _tcp_session(self, arg: str) -> _TcpSession:
-        sid = self.int_arg(arg, *cat.SESSION_RANGE)
+        """The session ``arg`` names.
+
+        Raises:
+            CommandError: ``+CME ERROR: 910`` (bad session ID) when ``arg`` is not a defined
+                session (sierra-hl78xx.md S5b, S7: also after ``+KTCPDEL``).
+        """
+        try:
+            sid = int(arg.strip(), 10)
+        except ValueError:
+            raise CommandError(910, f"bad session ID {arg!r}") from None
         session = self.tcp.get(sid)
         if session is None:
             raise CommandError(910, f"bad session ID {sid}")
@@ -543,121 +879,211 @@ class SierraModem(ATEngine):
 
     def _ktcpcfg(self, cmd: ParsedCommand) -> str:
         if cmd.kind == "read":
+            # sierra-hl78xx.md §4 (S5c): <sid>,<status>,<cnx>,<mode>,,"<remote>",<port>,
+            # <src_port>,<data_mode>,<urc_endtcp>,<af>; <status> 0 once closed (S5f)
             for sid, s in sorted(self.tcp.items()):
-                self.respond(f'+KTCPCFG: {sid},{s.state},1,{3 if s.secure else 0},"{s.host}",'
-                             f"{s.port}")
+                status = 1 if s.state in (2, 3) else 0
+                self.respond(f'+KTCPCFG: {sid},{status},{s.cnx},{s.mode},,"{s.host}",{s.port},'
+                             f"{s.src_port},{s.data_mode},{s.urc_endtcp},{s.af}")
+            return "OK"
+        if cmd.kind == "test":
+            self.respond('+KTCPCFG: (1-2),(0,3),<remote-name/ip>,(1-65535),(0-65535),(0-1),'
+                         "(0-1),(0-1),(0-7),(0-1)")
             return "OK"
         if cmd.kind != "write" or len(cmd.args) < 4:
-            raise CommandError(50, "AT+KTCPCFG=<cnx cnf>,<mode>,<remote>,<port>...")
-        mode = self.int_arg(cmd.args[1], 0, 3)
+            raise CommandError(917, "AT+KTCPCFG=[<cnx>],<mode>,[<remote>],<port>...")
+        args = list(cmd.args) + [""] * (10 - len(cmd.args))
+        cnx = self.int_arg(args[0], *cat.CNX_RANGE, code=916) if args[0] else 1
+        mode = self.int_arg(args[1], 0, 4, code=916)
         if mode == 3 and not self.profile.secure_sockets:
             raise CommandError(4, "no secure TCP client on this model")
-        if mode != 3:
-            raise CommandError(4, "only the secure client mode is simulated")
-        host = self._str(cmd.args[2], "remote_name")
-        port = self.int_arg(cmd.args[3], 1, 65535)
-        cipher = self.int_arg(cmd.args[8], 0, 4) if len(cmd.args) > 8 and cmd.args[8] else 0
-        sid = self._free_sid()
-        self.tcp[sid] = _TcpSession(sid, host, port, True, cipher)
-        self.respond(f"+KTCPCFG: {sid}")
+        if mode not in (0, 3):
+            raise CommandError(4, "TCP server modes (1, 2, 4) are not simulated")
+        host = self._str(args[2], "remote_name") if args[2] else ""
+        if not host:
+            raise CommandError(917, "a client session needs <remote-name/ip>")
+        port = self.int_arg(args[3], 1, 65535, code=916)
+        session = _TcpSession(
+            sid=0, cnx=cnx, mode=mode, host=host, port=port,
+            src_port=self.int_arg(args[4], 0, 65535, code=916) if args[4] else 0,
+            data_mode=self.int_arg(args[5], 0, 1, code=916) if args[5] else 0,
+            urc_endtcp=self.int_arg(args[6], 0, 1, code=916) if args[6] else 0,
+            af=self.int_arg(args[7], 0, 1, code=916) if args[7] else 0,
+            cipher_index=self.int_arg(args[8], 0, 7, code=916) if args[8] else 0,
+        )
+        session.sid = self._free_sid()
+        self.tcp[session.sid] = session
+        self.respond(f"+KTCPCFG: {session.sid}")
         return "OK"
 
     def _ktcpcnx(self, cmd: ParsedCommand) -> str | None:
         session = self._tcp_session(cmd.args[0] if cmd.args else "")
-        if session.conn is not None:
-            raise CommandError(3, "session is already running")
+        if session.state in (2, 3):
+            raise CommandError(911, "session is already running")
         self.final("OK")
         if not self._bring_up():
+            session.notif = 0
             self.urc(f"+KTCP_NOTIF: {session.sid},0")
             return None
         session.state = 2
+        session.notif = -1
+        session.rx.clear()
+        session.armed = True
         self._spawn(lambda: self._tcp_connect(session))
         return None
 
+    @staticmethod
+    def _open_failure_code(reason: str) -> int:
+        """The ``+KTCP_NOTIF`` code of a failed open (sierra-hl78xx.md §4, S2 and S7 lists)."""
+        if reason.startswith("dns"):
+            return 3  # DNS error
+        if reason.startswith("timeout"):
+            return 12  # connection timeout
+        if reason.startswith("connect"):
+            return 5  # connection error
+        if reason.startswith(("verify", "no CA")):
+            return 15  # SSL certificate error
+        return 13  # SSL connection error
+
     def _tcp_connect(self, session: _TcpSession) -> None:
         try:
-            conn = self._open(session.host, session.port, session.cipher_index)
+            link: _Link
+            if session.mode == 3:
+                link = self._open(session.host, session.port, session.cipher_index)
+            else:
+                link = _TcpLink.open(session.host, session.port, timeout=self.connect_timeout,
+                                     latency=self.latency)
         except TlsOpenError as exc:
             with self.lock:
                 self.errors.append(exc.reason)
+                if self.tcp.get(session.sid) is not session:
+                    return
                 session.state = 5
-                code = 3 if exc.reason.startswith("dns") else 5
-                self.urc(f"+KTCP_NOTIF: {session.sid},{code}")
+                session.notif = self._open_failure_code(exc.reason)
+                self.urc(f"+KTCP_NOTIF: {session.sid},{session.notif}")
             return
         with self.lock:
-            session.conn = conn
+            if self.tcp.get(session.sid) is not session or session.state != 2:
+                link.close()  # deleted, closed or rebooted meanwhile
+                return
+            session.conn = link
             session.state = 3
-            conn.start(lambda data: self._tcp_data(session, data),
-                       lambda reason: self._tcp_closed(session))
+            link.start(lambda data: self._tcp_data(session, data),
+                       lambda reason: self._tcp_closed(session, link),
+                       lambda: len(session.rx) < self.rx_buffer)
             self.urc(f"+KTCP_IND: {session.sid},1")
 
     def _tcp_data(self, session: _TcpSession, data: bytes) -> None:
+        """Data from the server: buffered; ``+KTCP_DATA: <sid>,<n>`` with ``n`` the unread
+        bytes now, once, re-armed by the next ``AT+KTCPRCV`` (sierra-hl78xx.md §4: S5b, S5e,
+        S7 p.220)."""
         with self.lock:
-            was_empty = not session.rx
+            if self.tcp.get(session.sid) is not session or session.conn is None:
+                return
             session.rx.extend(data)
-            if was_empty:
+            if session.armed:
+                session.armed = False
                 self.urc(f"+KTCP_DATA: {session.sid},{len(session.rx)}")
 
-    def _tcp_closed(self, session: _TcpSession) -> None:
+    def _tcp_closed(self, session: _TcpSession, link: _Link) -> None:
         with self.lock:
+            if self.tcp.get(session.sid) is not session or session.conn is not link:
+                return
             session.state = 5
+            session.notif = 4
+            # buffered data stays readable after a remote close (sierra-hl78xx.md §4, S4)
             self.urc(f"+KTCP_NOTIF: {session.sid},4")
 
     def _ktcpsnd(self, cmd: ParsedCommand) -> str | None:
+        if cmd.kind == "test":
+            self.respond("+KTCPSND: (1-*),(1-*)")
+            return "OK"
         session = self._tcp_session(cmd.args[0] if cmd.args else "")
-        ndata = self.int_arg(cmd.args[1] if len(cmd.args) > 1 else "", 1, 4294967295)
+        ndata = self.int_arg(cmd.args[1] if len(cmd.args) > 1 else "", 1, 4294967295, code=916)
         if session.conn is None or session.state != 3:
-            raise CommandError(3, "session not connected")
+            raise CommandError(922, "session not connected")
         conn = session.conn
 
         def done(data: bytes) -> None:
+            if self.take_send_fault():
+                data = b""
             try:
-                conn.send(data)
+                if data:
+                    conn.send(data)
             except OSError:
-                self.urc(f"+KTCP_NOTIF: {session.sid},4")
-                self.error(CommandError(None, "send failed"))
+                session.notif = 0
+                self.error(CommandError(922, "send failed"))
                 return
             self.final("OK")
             if len(data) != ndata:
+                session.notif = 8
                 self.urc(f"+KTCP_NOTIF: {session.sid},8")
 
         def timeout() -> None:
+            session.notif = 6
             self.urc(f"+KTCP_NOTIF: {session.sid},6")
 
         self._pattern_phase(done, timeout)
         return None
 
     def _ktcprcv(self, cmd: ParsedCommand) -> str | None:
+        """``CONNECT``, k = min(ndata, buffered) bytes, the EOF pattern, ``OK``
+        (sierra-hl78xx.md §4: S7 p.207, S2, S1); then ``+KTCP_DATA`` for what is still unread
+        (S5e)."""
+        if cmd.kind == "test":
+            self.respond("+KTCPRCV: (1-*),(1-*)")
+            return "OK"
         session = self._tcp_session(cmd.args[0] if cmd.args else "")
-        ndata = self.int_arg(cmd.args[1] if len(cmd.args) > 1 else "", 1, 4294967295)
+        ndata = self.int_arg(cmd.args[1] if len(cmd.args) > 1 else "", 1, 4294967295, code=916)
+        if session.state in (1, 2) and not session.rx:
+            raise CommandError(922, "session not connected")
         take = bytes(session.rx[:ndata])
         del session.rx[:ndata]
         self.respond("CONNECT")
         self.write_raw(take + self.pattern)
         self.final("OK")
+        session.armed = True
         if session.rx:
+            session.armed = False
             self.urc(f"+KTCP_DATA: {session.sid},{len(session.rx)}")
         return None
 
-    def _ktcpclose(self, cmd: ParsedCommand) -> str:
+    def _ktcpclose(self, cmd: ParsedCommand) -> str | None:
         session = self._tcp_session(cmd.args[0] if cmd.args else "")
-        if session.conn is not None:
-            session.conn.close()
-            session.conn = None
+        if len(cmd.args) > 1 and cmd.args[1]:
+            self.int_arg(cmd.args[1], 0, 1, code=916)
+        was_open = session.state in (2, 3)
+        self._drop_link(session)
         session.state = 5
-        return "OK"
+        session.notif = -1
+        session.rx.clear()
+        self.final("OK")
+        if was_open:
+            self._start_idle()  # L1: OK, then +KCNX_IND: 1,5,30
+        return None
 
     def _ktcpdel(self, cmd: ParsedCommand) -> str:
         session = self._tcp_session(cmd.args[0] if cmd.args else "")
-        if session.conn is not None:
-            raise CommandError(3, "close the session first")
+        if session.state in (2, 3):
+            # (HL75) the session must be closed first (sierra-hl78xx.md §4, S7)
+            raise CommandError(922, "close the session first")
+        self._drop_link(session)
         del self.tcp[session.sid]
         return "OK"
 
     def _ktcpstat(self, cmd: ParsedCommand) -> str:
-        session = self._tcp_session(cmd.args[0] if cmd.args else "")
-        self.respond(f"+KTCPSTAT: {session.state},-1,0,{len(session.rx)}")
+        if cmd.kind != "write" or not cmd.args or not cmd.args[0]:
+            raise CommandError(917, "AT+KTCPSTAT=<session_id>")
+        session = self._tcp_session(cmd.args[0])
+        # sierra-hl78xx.md §4 (S4, S5b, S8): <status>,<tcp_notif>,<rem_data>,<rcv_data>;
+        # a send completes before its OK here, so <rem_data> is 0
+        self.respond(f"+KTCPSTAT: {session.state},{session.notif},0,{len(session.rx)}")
         return "OK"
+
+    def _drop_link(self, session: _TcpSession) -> None:
+        link, session.conn = session.conn, None
+        if link is not None:
+            link.close()
 
     def on_server_close(self, socket_id: int) -> None:
         session = self.tcp.get(socket_id)

@@ -2,7 +2,8 @@
 
 Facts from the catalog (:data:`~celltls.dialects.sierra.catalog.KCNX_STATUS`,
 :data:`~celltls.dialects.sierra.catalog.NOTIF`); HL75-ATIG 11.7.5 and
-shared/reference/sierra-hl78xx.md §3-4. Shared by the driver and the doctor rules so that neither imports the other.
+shared/reference/sierra-hl78xx.md §3-4. Shared by the driver and the doctor rules, so that
+neither imports the other.
 """
 
 from __future__ import annotations
