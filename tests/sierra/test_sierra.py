@@ -104,7 +104,7 @@ def test_header_without_pattern_gives_khttp_error_6(pki: PKI, https: LocalHTTPSS
         assert b"OK" in raw.read_until(b"OK")
         raw.send(b'AT+KCNXCFG=1,"GPRS","m3-world"\r')
         raw.read_until(b"OK")
-        raw.send(f'AT+KHTTPCFG=1,"127.0.0.1",{https.port},0,"","",1,1\r'.encode())
+        raw.send(f'AT+KHTTPCFG=1,"127.0.0.1",{https.port},2,"","",1,0\r'.encode())
         assert b"+KHTTP_IND: 1,1" in raw.read_until(b"+KHTTP_IND")
         raw.send(b"AT+KHTTPHEADER=1\r")
         answer = raw.read_until(b"+KHTTP_ERROR", timeout=3).decode()
@@ -117,7 +117,7 @@ def test_https_without_ca_fails_with_khttp_error_5(https: LocalHTTPSServer) -> N
         raw = Raw(sim.url)
         raw.send(b'ATE0\rAT+KCNXCFG=1,"GPRS","m3-world"\r')
         raw.read_until(b"OK")
-        raw.send(f'AT+KHTTPCFG=1,"127.0.0.1",{https.port},0,"","",1,1\r'.encode())
+        raw.send(f'AT+KHTTPCFG=1,"127.0.0.1",{https.port},2,"","",1,0\r'.encode())
         assert b"+KHTTP_ERROR: 1,5" in raw.read_until(b"+KHTTP_ERROR")
 
 
@@ -132,7 +132,7 @@ def test_long_uri_refused_with_cme_3(pki: PKI, https: LocalHTTPSServer) -> None:
         time.sleep(0.3)
         raw.send(b"+++")
         raw.read_until(b"\r\nOK")
-        raw.send(f'AT+KHTTPCFG=1,"127.0.0.1",{https.port},0,"","",1,1\r'.encode())
+        raw.send(f'AT+KHTTPCFG=1,"127.0.0.1",{https.port},2,"","",1,0\r'.encode())
         raw.read_until(b"+KHTTP_IND: 1,1")
         raw.send(f'AT+KHTTPGET=1,"{uri}"\r'.encode())
         assert b"+CME ERROR: 3" in raw.read_until(b"ERROR")

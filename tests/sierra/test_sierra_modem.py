@@ -285,13 +285,13 @@ def test_sessions_survive_the_host_connection(server: VirtualModemServer, host: 
 def test_session_limit_is_shared_and_freed_by_delete(host: Host) -> None:
     """S4: 6 sessions on HL78xx; S6/S10b: +CME ERROR: 912 when all are used, so a leftover
     session blocks a new one until deleted; §6 S5d: +KHTTPCFG? shape."""
-    assert host.cmd('AT+KHTTPCFG=1,"example.invalid",443,0,"","",0,1') == ["+KHTTPCFG: 1", "OK"]
+    assert host.cmd('AT+KHTTPCFG=1,"example.invalid",443,2,"","",0,0') == ["+KHTTPCFG: 1", "OK"]
     assert host.cmd("AT+KHTTPCFG?") == ['+KHTTPCFG: 1,1,"example.invalid",443,2,"","",0,0,0',
                                         "OK"]
     for sid in range(2, 7):
         assert host.cmd(f'AT+KTCPCFG=1,0,"127.0.0.1",{1000 + sid}') == [f"+KTCPCFG: {sid}", "OK"]
     assert host.cmd('AT+KTCPCFG=1,0,"127.0.0.1",999') == ["+CME ERROR: 912"]
-    assert host.cmd('AT+KHTTPCFG=1,"example.invalid",443,0,"","",0,1') == ["+CME ERROR: 912"]
+    assert host.cmd('AT+KHTTPCFG=1,"example.invalid",443,2,"","",0,0') == ["+CME ERROR: 912"]
     assert host.cmd("AT+KHTTPCLOSE=1") == ["OK"]
     assert host.cmd("AT+KHTTPDEL=1") == ["OK"]
     assert host.cmd("AT+KHTTPCFG?") == ["OK"]
@@ -377,3 +377,14 @@ def test_tls_session_and_certificate_error(host: Host, peer: Peer, pki: PKI) -> 
     line = wait_line(host, "+KTCP_NOTIF: 2,")[0]
     assert re.fullmatch(r"\+KTCP_NOTIF: 2,15", line)
     assert stat(host, 2) == "+KTCPSTAT: 5,15,0,0"
+
+
+def test_khttpcfg_fields_as_sierra_tests_send_them(host: Host) -> None:
+    """sierra-hl78xx.md §6 (S5d): ``AT+KHTTPCFG=1,"<server>",<port>,2,"","",0,0,0`` creates an
+    HTTPS session (<sec> 2 = HTTPS), read back as ``+KHTTPCFG: 1,1,"<server>",<port>,2,"","",0,0,0``
+    (8th field 0: not connected); <sec> 1 is no value of the test answer's ``(0,2)``."""
+    assert host.cmd('AT+KHTTPCFG=1,"example.invalid",443,2,"","",0,0,0') == ["+KHTTPCFG: 1",
+                                                                             "OK"]
+    assert host.cmd("AT+KHTTPCFG?") == ['+KHTTPCFG: 1,1,"example.invalid",443,2,"","",0,0,0',
+                                        "OK"]
+    assert host.cmd('AT+KHTTPCFG=1,"example.invalid",443,1') == ["+CME ERROR: 916"]

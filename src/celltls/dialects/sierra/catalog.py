@@ -178,7 +178,11 @@ KSUP_STATUS = MappingProxyType(
 CERT_TYPES = MappingProxyType({0: "root CA certificate", 1: "local (client) certificate"})
 
 #: +KHTTPCFG <http_version> (HL78-ATIG (usage)).
-HTTP_VERSIONS = MappingProxyType({0: "HTTP/1.1", 1: "HTTP/1.0"})
+#: +KHTTPCFG <http_sec> (sierra-hl78xx.md §6: S5d test answer "(0,2)", S5d/S9/S10b usage with
+#: port 443). An earlier reading of this field as the HTTP version (0 HTTP/1.1, 1 HTTP/1.0) and of
+#: the 8th field as a "secure" flag is not borne out by any source: Sierra's own HL78 tests send
+#: ``AT+KHTTPCFG=1,"<server>",<port>,2,"","",0,0,0`` for HTTPS and ``...,0,...`` for HTTP.
+HTTP_SECURITY = MappingProxyType({0: "HTTP", 2: "HTTPS"})
 
 
 @dataclass(frozen=True)
@@ -324,17 +328,19 @@ _COMMANDS = (
             )),),
             response_prefix="+KSSLCRYPTO:"),
     Command("+KHTTPCFG", "create an HTTP(S) session and connect it",
-            "HL78-ATIG +KHTTPCFG (usage); SEED-000",
+            "sierra-hl78xx.md §6 (S5d test answer and usage, S9, S10b); SEED-000",
             forms=(Form((
                 _p("cnx_cnf", "int", "connection configuration", optional=True, range=CNX_RANGE),
                 _p("server_name", "str", "server name or address", max_len=255),
                 _p("http_port", "int", "port", optional=True, range=(1, 65535), default=80),
-                _p("http_version", "int", "HTTP version", optional=True, values=HTTP_VERSIONS),
+                _p("http_sec", "int", "0 HTTP, 2 HTTPS", optional=True, values=HTTP_SECURITY),
                 _p("login", "str", "user", optional=True),
                 _p("password", "str", "password", optional=True, secret=True),
-                _p("start_http_session", "int", "connect now", optional=True, range=(0, 1)),
-                _p("secure", "int", "HTTPS", optional=True, values={0: "HTTP", 1: "HTTPS"}),
-                _p("cipher_index", "int", "+KSSLCRYPTO profile", optional=True, range=(0, 4)),
+                _p("start_http_session", "int", "1: connect now", optional=True, range=(0, 1)),
+                _p("x", "int", "meaning unknown (S5d range 0-1; sent as 0)", optional=True,
+                   range=(0, 1)),
+                _p("cipher_index", "int", "+KSSLCRYPTO profile (S5d range 0-7; 0-15 on "
+                   "firmware before 04.06)", optional=True, range=(0, 15)),
             )),),
             response_prefix="+KHTTPCFG:", timeout=30),
     Command("+KHTTPCNX", "connect an HTTP session: OK, then +KHTTP_IND: <id>,1",

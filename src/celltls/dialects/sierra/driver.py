@@ -920,7 +920,8 @@ class Sierra(Dialect):
         waiter = self.channel.expect_urc(lambda t: t.startswith(("+KHTTP_IND: ", "+KHTTP_ERROR: ")))
         sid: int | None = None
         try:
-            reply = self.at("+KHTTPCFG", f'{self.cnx},{host_arg},{port},0,"","",1,1,{cipher}',
+            # <http_sec> 2 = HTTPS, <start> 1 = connect now, <x> 0 (sierra-hl78xx.md §6, S5d)
+            reply = self.at("+KHTTPCFG", f'{self.cnx},{host_arg},{port},2,"","",1,0,{cipher}',
                             response_prefixes=("+KHTTPCFG:",))
             sid = int(reply.first("+KHTTPCFG:"))
             with self._lock:

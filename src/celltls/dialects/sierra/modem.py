@@ -695,11 +695,19 @@ class SierraModem(ATEngine):
             cnx = self.int_arg(args.pop(0), *cat.CNX_RANGE)
         if not args:
             raise CommandError(50, "no server")
+        # AT+KHTTPCFG=<cnx>,"<server>"[,<port>[,<sec>[,"<login>"[,"<pwd>"[,<start>[,<x>
+        # [,<cipher_idx>]]]]]]]; test answer (1-2),<server>,(1-65535),(0,2),(0-64),(0-64),
+        # (0-1),(0-1),(0-7): sierra-hl78xx.md §6 (S5d). <sec> 0 HTTP, 2 HTTPS.
         host = self._str(args[0], "server_name")
         port = self.int_arg(args[1], 1, 65535) if len(args) > 1 and args[1] else 80
+        sec = self.int_arg(args[2], 0, 2) if len(args) > 2 and args[2] else 0
+        if sec == 1:
+            raise CommandError(916, "<sec> is 0 (HTTP) or 2 (HTTPS)")
         start = self.int_arg(args[5], 0, 1) if len(args) > 5 and args[5] else 1
-        secure = self.int_arg(args[6], 0, 1) if len(args) > 6 and args[6] else 0
-        cipher = self.int_arg(args[7], 0, 4) if len(args) > 7 and args[7] else 0
+        if len(args) > 6 and args[6]:
+            self.int_arg(args[6], 0, 1)
+        cipher = self.int_arg(args[7], 0, 15) if len(args) > 7 and args[7] else 0
+        secure = sec == 2
         if not secure:
             raise CommandError(4, "plain HTTP is not simulated")
         sid = self._free_sid()
