@@ -205,7 +205,8 @@ def test_pdp_deactivation_and_reboot(host: Host) -> None:
     assert host.cmd("AT+QSSLSTATE")[0] == '+QSSLSTATE: "PDP DEACT"'
     assert host.cmd("AT+CMEE=1") == ["OK"]
     modem.reboot()
-    assert host.cmd("AT")[0] == "AT\r"  # echo is back on after a reboot
+    # echo is back on after a reboot (a dialect may write boot URCs such as RDY first)
+    assert host.cmd("AT")[-2:] == ["AT\r", "OK"]
     assert host.cmd("ATE0")[-1] == "OK"
     assert host.cmd("AT+CMEE?") == ["+CMEE: 0", "OK"]
 
@@ -257,3 +258,73 @@ def test_pty_serving() -> None:
             assert out.endswith(b"\r\nOK\r\n")
         finally:
             os.close(fd)
+
+
+def test_quoted_semicolon_is_an_argument_not_a_separator(engine: tuple[ATEngine, Recorder]) -> None:
+    eng, rec = engine
+    seen: list[tuple[str, tuple[str, ...]]] = []
+
+    def handler(cmd: ParsedCommand) -> str:
+        seen.append((cmd.kind, cmd.args))
+        return "OK"
+
+    eng.register("+TARGS", handler)
+    eng.feed(b'ATE0\rAT+TARGS="a;b,c", 7 ;+TARGS=?;+TARGS\r')
+    assert rec.take() == b"ATE0\r\r\nOK\r\n\r\nOK\r\n"
+    assert seen == [("write", ('"a;b,c"', "7")), ("test", ()), ("exec", ())]
+    eng.feed(b'AT+TARGS="open\r')  # an unterminated string: ERROR, the handler never runs
+    assert rec.take() == b"\r\nERROR\r\n"
+    assert len(seen) == 3
+
+
+def test_line_layer_alone_knows_only_the_line_commands() -> None:
+    from celltls.sim.line import LineEngine
+
+    line = LineEngine(guard_time=0.1)
+    rec = Recorder()
+    line.attach_sink(rec)
+    line.feed(b"ATE0\r")
+    assert rec.take() == b"ATE0\r\r\nOK\r\n"
+    line.feed(b"AT+CGMI\r")  # a 27.007 command: not the line's business
+    assert rec.take() == b"\r\nERROR\r\n"
+    line.feed(b"ATE7\r")  # a numbered error, still plain ERROR without 27.007's +CMEE
+    assert rec.take() == b"\r\nERROR\r\n"
+
+
+def test_cereg_only_on_a_modem_with_lte(engine: tuple[ATEngine, Recorder]) -> None:
+    eng, rec = engine
+    eng.feed(b"ATE0\rAT+CEREG?\r")
+    assert rec.take().endswith(b"\r\nERROR\r\n")
+
+    class LteModem(ATEngine):
+        eps_registration = True
+
+    lte = LteModem(guard_time=0.1)
+    out = Recorder()
+    lte.attach_sink(out)
+    lte.feed(b"ATE0\rAT+CEREG=1;+CEREG?\r")
+    assert out.take() == b"ATE0\r\r\nOK\r\n\r\n+CEREG: 1,1\r\n\r\nOK\r\n"
+    lte.fault_lose_registration()
+    assert out.take() == b"\r\n+CEREG: 0\r\n"
+    lte.fault_restore_registration(5)
+    lte.feed(b"ATZ\rAT+CEREG?\r")
+    assert out.take() == (
+        b"\r\n+CEREG: 5\r\n"  # the URC of AT+CEREG=1
+        b"\r\nOK\r\n"  # ATZ, typed with echo off, turns echo on and the URC off
+        b"AT+CEREG?\r\r\n+CEREG: 0,5\r\n\r\nOK\r\n"
+    )
+
+
+def test_cfun_reset_reboots_and_cfun_zero_deregisters(engine: tuple[ATEngine, Recorder]) -> None:
+    eng, rec = engine
+    eng.feed(b"ATE0\rAT+CMEE=2;+CREG=1\r")
+    rec.take()
+    eng.feed(b"AT+CFUN=0\r")
+    assert rec.take() == b"\r\n+CREG: 0\r\n\r\nOK\r\n"
+    assert not eng.attached
+    eng.feed(b"AT+CFUN=1\r")
+    assert rec.take() == b"\r\n+CREG: 1\r\n\r\nOK\r\n"
+    eng.feed(b"AT+CFUN=1,1\r")
+    assert rec.take() == b"\r\nOK\r\n"
+    eng.feed(b"AT+CMEE?\r")  # the reboot restored echo and AT+CMEE=0
+    assert rec.take() == b"AT+CMEE?\r\r\n+CMEE: 0\r\n\r\nOK\r\n"

@@ -13,6 +13,7 @@ contain a double quote); 5.2.1 (S3 command line termination character).
 
 from __future__ import annotations
 
+from celltls.at.syntax import split_arguments as split_arguments  # one implementation, shared
 from celltls.errors import UnsafeArgumentError
 
 _TYPOGRAPHIC = {
@@ -136,30 +137,12 @@ def command_line(line: str, shown: str | None = None) -> bytes:
     return line.encode("ascii")
 
 
-def split_arguments(text: str) -> list[str]:
-    """Split the argument part of a command or response line on commas outside quotes.
-
-    ``'1,"a,b",3'`` gives ``['1', '"a,b"', '3']``. Whitespace around each argument is kept, so
-    the caller can tell ``AT+X= 1`` from ``AT+X=1``. An unbalanced quote leaves the rest of the
-    text in the last argument.
-    """
-    parts: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        if char == "," and not quoted:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
 def unquote(text: str) -> str:
-    """Remove one pair of surrounding double quotes (and surrounding blanks), if present."""
+    """Remove one pair of surrounding double quotes (and surrounding blanks), if present.
+
+    Lenient, for reading response fields; :func:`celltls.at.syntax.string_value` is the strict
+    form that tells a string constant from anything else.
+    """
     text = text.strip()
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
         return text[1:-1]

@@ -28,7 +28,7 @@ from celltls.at.codes import (
     cme_meaning,
     csq_to_dbm,
 )
-from celltls.at.quoting import split_arguments
+from celltls.at.syntax import Operation, scan_commands, split_arguments
 from celltls.dialects.spec import Catalog, Command, Form, Param, parse_number
 from celltls.doctor.reader import Line
 
@@ -272,12 +272,8 @@ class ParsedCommand:
     args_start: int
 
 
-_EXT = re.compile(r"[+#%^&*$][A-Za-z][A-Za-z0-9_]*|\$[0-9]")
-_BASIC = re.compile(r"&?[A-Za-z](?:[0-9]*)")
-
-
 def parse_command(text: str, *, two_letter: bool = False) -> ParsedCommand:
-    """Split a command line into name, operation and arguments.
+    """Split a command line into name, operation and arguments (its first command).
 
     Args:
         text: the command line, normalised, starting with ``AT`` in any case.
@@ -285,10 +281,13 @@ def parse_command(text: str, *, two_letter: bool = False) -> ParsedCommand:
             the rest is the value (Digi XBee3 Cellular User Guide, "AT command syntax").
 
     Returns:
-        ParsedCommand: ``name`` upper-cased (``"+QSSLOPEN"``, ``"E"``, ``"DL"``), ``op``
-        (``"write"``, ``"read"``, ``"test"``, ``"execute"``), the argument text and its index.
+        ParsedCommand: ``name`` upper-cased (``"+QSSLOPEN"``, ``"E"``, ``"DL"``; ``""`` when
+        the line holds no readable command), ``op`` (``"write"``, ``"read"``, ``"test"``,
+        ``"execute"``; a basic command with a number, ``ATE0``, is a ``"write"`` of that
+        number), the argument text and its index. Never raises.
 
-    Source: ITU-T V.250 5.2 (basic and extended syntax); 3GPP TS 27.007 4.1.
+    Source: ITU-T V.250 5.2 (basic and extended syntax); 3GPP TS 27.007 4.1; the parser is
+    :func:`celltls.at.syntax.scan_commands`, the virtual modems' own.
     """
     i = 2
     n = len(text)
@@ -301,30 +300,14 @@ def parse_command(text: str, *, two_letter: bool = False) -> ParsedCommand:
             rest_start += 1
         value = text[rest_start:]
         return ParsedCommand(name, "write" if value.strip() else "read", value, rest_start)
-    found = _EXT.match(text, i)
-    if found:
-        name = found.group(0).upper()
-        j = found.end()
-    else:
-        basic = _BASIC.match(text, i)
-        if not basic:
-            return ParsedCommand("", "execute", text[i:], i)
-        letters = basic.group(0)
-        digits = len(letters) - len(letters.rstrip("0123456789"))
-        name = letters[: len(letters) - digits].upper()
-        j = basic.end() - digits
-        if digits and (basic.end() >= n or text[basic.end()] not in "=?"):
-            return ParsedCommand(name, "write", text[j : basic.end()], j)
-        j = basic.end() if name.startswith("S") else j
-    while j < n and text[j] == " ":
-        j += 1
-    if text.startswith("=?", j):
-        return ParsedCommand(name, "test", "", j + 2)
-    if text.startswith("?", j):
-        return ParsedCommand(name, "read", "", j + 1)
-    if text.startswith("=", j):
-        return ParsedCommand(name, "write", text[j + 1 :], j + 1)
-    return ParsedCommand(name, "execute", text[j:], j)
+    commands = scan_commands(text, i)
+    if not commands:
+        return ParsedCommand("", "execute", text[i:], i)
+    first = commands[0]
+    op = str(first.op)
+    if first.basic and first.name and first.op is Operation.EXECUTE and first.args:
+        op = "write"
+    return ParsedCommand(first.name, op, first.args_text, first.args_start)
 
 
 def argument_spans(args_text: str) -> list[tuple[int, str]]:
