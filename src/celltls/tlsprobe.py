@@ -17,11 +17,17 @@ from __future__ import annotations
 import socket
 import ssl
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from celltls.dialects.base import Capabilities
 from celltls.errors import (
+    CertificateExpiredError,
+    CertificateNotYetValidError,
     CertificateVerifyError,
+    ConnectionRefusedByServer,
+    ConnectTimeoutError,
+    DNSError,
+    NetworkError,
     TLSError,
     TLSHandshakeError,
     TLSNegotiationError,
@@ -47,9 +53,15 @@ class ProbeResult:
         module_error: the OpenSSL error of that handshake when it failed.
         server_offers: the version and cipher the server chose with an unrestricted client.
         chain: the server's certificate (leaf) as seen by the probe.
+        failure: why the host could not reach the server: ``"dns"`` (the name does not
+            resolve), ``"refused"`` (nothing listens on the port), ``"timeout"`` (no TCP answer),
+            ``"silent"`` (TCP accepted, no TLS answer), ``"other"``; ``""`` when it could.
+        failure_detail: the host's error message for ``failure``.
     """
 
     reachable: bool
+    failure: str = ""
+    failure_detail: str = ""
     module_negotiated: bool = False
     module_error: str = ""
     server_offers: str = ""
@@ -83,8 +95,15 @@ def probe(host: str, port: int, caps: Capabilities, profile: TlsProfile,
     try:
         with socket.create_connection((host, port), timeout=timeout):
             pass
-    except OSError:
-        return ProbeResult(reachable=False)
+    except socket.gaierror as exc:
+        return ProbeResult(reachable=False, failure="dns", failure_detail=str(exc))
+    except ConnectionRefusedError as exc:
+        return ProbeResult(reachable=False, failure="refused", failure_detail=str(exc))
+    except TimeoutError as exc:
+        return ProbeResult(reachable=False, failure="timeout", failure_detail=str(exc) or
+                           f"no answer within {timeout:g} s")
+    except OSError as exc:
+        return ProbeResult(reachable=False, failure="other", failure_detail=str(exc))
     result = ProbeResult(reachable=True)
     plain = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     plain.check_hostname = False
@@ -95,6 +114,10 @@ def probe(host: str, port: int, caps: Capabilities, profile: TlsProfile,
         ) as tls:
             cipher = tls.cipher()
             result.server_offers = f"{tls.version()} {cipher[0] if cipher else '?'}"
+    except TimeoutError as exc:
+        result.failure = "silent"
+        result.failure_detail = str(exc) or f"no TLS answer within {timeout:g} s"
+        return result
     except (OSError, ssl.SSLError) as exc:
         result.server_offers = f"no handshake even without restrictions ({exc})"
     ctx = _module_context(caps, profile)
@@ -123,7 +146,7 @@ def explain_failure(
     reported: str,
     module_clock: datetime | None = None,
     do_probe: bool = True,
-) -> TLSError:
+) -> TLSError | NetworkError:
     """Build the most specific error for a failed module handshake.
 
     Args:
@@ -135,8 +158,13 @@ def explain_failure(
         do_probe: whether the host may probe the server.
 
     Returns:
-        TLSError: a :class:`TLSNegotiationError`, :class:`CertificateVerifyError` or
-        :class:`TLSHandshakeError`, to be raised by the caller.
+        TLSError | NetworkError: to be raised by the caller. When the host cannot reach the
+        server either, what stopped it: :class:`DNSError` (the name does not resolve),
+        :class:`ConnectionRefusedByServer`, :class:`ConnectTimeoutError` (no answer to TCP, or
+        TCP accepted and no TLS answer); else :class:`TLSNegotiationError`,
+        :class:`CertificateVerifyError` (:class:`CertificateExpiredError`,
+        :class:`CertificateNotYetValidError` against the module's clock, or the host's when
+        the module's is unknown and the profile checks dates) or :class:`TLSHandshakeError`.
     """
     versions = ", ".join(v.label for v in profile.versions(caps.tls_versions))
     where = f"{host}:{port}"
@@ -148,6 +176,9 @@ def explain_failure(
             evidence=_possible_causes(caps, profile, versions),
         )
     result = probe(host, port, caps, profile)
+    unreachable = _unreachable_error(host, port, reported, result)
+    if unreachable is not None:
+        return unreachable
     if not result.reachable:
         return TLSHandshakeError(
             f"the module could not complete a TLS handshake with {where} (it reported "
@@ -182,15 +213,22 @@ def explain_failure(
                     "server sends intermediates, the root that issued the top intermediate)",
                 ],
             )
-        when = module_clock
-        if profile.check_time and when is not None and not leaf.valid_at(when):
-            return CertificateVerifyError(
-                f"the module could not verify the certificate of {where}: its clock "
-                f"({when.isoformat()}) is outside the certificate's validity",
+        when = module_clock or datetime.now(UTC)
+        if profile.check_time and not leaf.valid_at(when):
+            expired = when > leaf.not_after
+            clock = "the module's clock" if module_clock else "the host's clock"
+            kind = CertificateExpiredError if expired else CertificateNotYetValidError
+            return kind(
+                f"the module could not verify the certificate of {where}: it "
+                + (f"expired on {leaf.not_after.isoformat()}" if expired
+                   else f"is not valid before {leaf.not_before.isoformat()}")
+                + f" ({clock}: {when.isoformat()})",
                 host=host, port=port, detail=reported,
                 evidence=[
-                    f"valid from {leaf.not_before.isoformat()} to {leaf.not_after.isoformat()}",
-                    "fix: set the module's clock (AT+CCLK) or let it ignore its clock",
+                    f"server certificate: subject {leaf.subject}, valid from "
+                    f"{leaf.not_before.isoformat()} to {leaf.not_after.isoformat()}",
+                    "fix: renew the server's certificate" if expired and not module_clock
+                    else "fix: renew the certificate, or set the module's clock (AT+CCLK)",
                 ],
             )
     return TLSHandshakeError(
@@ -201,8 +239,36 @@ def explain_failure(
     )
 
 
+def _unreachable_error(
+    host: str, port: int, reported: str, result: ProbeResult
+) -> NetworkError | None:
+    """The network error the host's own attempt points at, when it failed like that."""
+    where = f"{host}:{port}"
+    seen = f"the module reported {reported!r}; the host's own attempt: {result.failure_detail}"
+    if result.failure == "dns":
+        return DNSError(
+            f"the host name {host!r} could not be resolved ({seen}); check the name, and the "
+            "DNS servers of the PDP context"
+        )
+    if result.failure == "refused":
+        return ConnectionRefusedByServer(
+            f"{where} refused the connection ({seen}); nothing listens on port {port}: check "
+            "the port and that the server runs"
+        )
+    if result.failure in ("timeout", "silent"):
+        what = ("accepted TCP but never answered the TLS handshake" if result.failure == "silent"
+                else "did not answer the TCP connection")
+        return ConnectTimeoutError(
+            f"{where} {what} ({seen}); check the port (a plain-HTTP or non-TLS port?) and "
+            "firewalls"
+        )
+    return None
+
+
 def _possible_causes(caps: Capabilities, profile: TlsProfile, versions: str) -> list[str]:
     causes = [
+        "the host name may not resolve, the port may be closed or the server may not answer "
+        "(the module reports all of these with the same code)",
         f"the server may offer none of the module's versions ({versions}) or suites "
         f"({caps.key_exchange}): ECDHE-only and TLS 1.3-only servers are out of reach",
     ]

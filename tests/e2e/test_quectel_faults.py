@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import io
+import socket
+import threading
+from collections.abc import Iterator
 
 import pytest
+import trustme
 
 from celltls import HTTPError, Modem, NetworkError, SocketError, TlsProfile
-from celltls.sim.httpsd import LocalHTTPSServer, deterministic_bytes
+from celltls.errors import (
+    CertificateExpiredError,
+    ConnectionRefusedByServer,
+    ConnectTimeoutError,
+    DNSError,
+    ModuleRebootedError,
+    NetworkLostError,
+)
+from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes
 from celltls.sim.serve import VirtualModemServer
+from celltls.trace import TranscriptWriter, read_text
 
 
 def test_send_fail_is_retried(modem: Modem, sim: VirtualModemServer, https: LocalHTTPSServer,
@@ -58,3 +73,176 @@ def test_server_close_mid_response(modem: Modem, sim: VirtualModemServer,
     with pytest.raises(SocketError, match="closed"):
         sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
     sock.close()
+
+
+# -- names for what happened (issue 12) ---------------------------------------------------------
+
+
+def _modem_lines(transcript: io.StringIO) -> list[str]:
+    return [r.text for r in read_text(transcript.getvalue()).records if r.direction == "<"]
+
+
+def _host_lines(transcript: io.StringIO) -> list[str]:
+    return [r.text for r in read_text(transcript.getvalue()).records if r.direction == ">"]
+
+
+def test_pdp_loss_mid_download_is_network_lost(modem: Modem, sim: VirtualModemServer,
+                                              https: LocalHTTPSServer,
+                                              profile: TlsProfile) -> None:
+    """+QSSLURC: "closed" then +PDP DEACT (SSL-AN 2.2.10.2): named, with the URC."""
+    response = modem.request("GET", https.url("/bytes/1048576"), profile=profile)
+    chunks = response.iter_bytes()
+    next(chunks)
+    sim.modem.fault_deactivate_pdp()
+    with pytest.raises(NetworkLostError) as caught:
+        for _ in chunks:
+            pass
+    assert "PDP DEACT" in caught.value.urc
+    assert "PDP DEACT" in str(caught.value)
+    modem.attach(apn="internet")
+    again = modem.request("GET", https.url("/bytes/2000"), profile=profile)
+    assert again.read() == deterministic_bytes(2000)
+
+
+def test_reboot_mid_download_is_module_rebooted(modem: Modem, sim: VirtualModemServer,
+                                               https: LocalHTTPSServer,
+                                               profile: TlsProfile) -> None:
+    response = modem.request("GET", https.url("/bytes/1048576"), profile=profile)
+    chunks = response.iter_bytes()
+    next(chunks)
+    sim.modem.reboot()
+    with pytest.raises(ModuleRebootedError) as caught:
+        for _ in chunks:
+            pass
+    assert caught.value.urc in ("RDY", "Call Ready")
+    modem.attach(apn="internet")
+    again = modem.request("GET", https.url("/bytes/2000"), profile=profile)
+    assert again.read() == deterministic_bytes(2000)
+
+
+def test_unknown_host_is_a_dns_error(modem: Modem, profile: TlsProfile) -> None:
+    with pytest.raises(DNSError, match=r"no-such-host\.invalid"):
+        modem.tls_connect("no-such-host.invalid", 443, profile, timeout=30)
+
+
+def test_refused_port_is_connection_refused(modem: Modem, profile: TlsProfile) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ConnectionRefusedByServer, match=str(port)):
+        modem.tls_connect("127.0.0.1", port, profile, timeout=30)
+
+
+def test_silent_server_is_a_connect_timeout(modem: Modem, profile: TlsProfile) -> None:
+    """TCP is accepted (by the listen backlog) and no TLS answer ever comes: the module's own
+    timeout (SSL-AN 2.2.2, 10 s here) expires; that is not a TLS problem."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        with pytest.raises(ConnectTimeoutError, match="within 10 s"):
+            modem.tls_connect("127.0.0.1", silent.getsockname()[1], profile, timeout=10)
+
+
+def test_expired_certificate_is_named(modem: Modem, pki: PKI, profile: TlsProfile) -> None:
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=30)
+    leaf = pki.ca.issue_cert("127.0.0.1", key_type=trustme.KeyType.RSA,
+                             not_before=past - datetime.timedelta(days=60), not_after=past)
+    chain = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
+    with (
+        LocalHTTPSServer(cert_chain_pem=chain, key_pem=leaf.private_key_pem.bytes()) as server,
+        pytest.raises(CertificateExpiredError, match="expired"),
+    ):
+        modem.request("GET", server.url("/bytes/10"), profile=profile)
+
+
+class DroppingRelay:
+    """A line between driver and virtual modem that can lose one final result code."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"socket://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._upstream_port = upstream_port
+        self._pattern: bytes | None = None
+        self._lock = threading.Lock()
+        self._socks: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def drop_next(self, pattern: bytes) -> None:
+        with self._lock:
+            self._pattern = pattern
+
+    def _accept(self) -> None:
+        try:
+            host, _ = self._listener.accept()
+        except OSError:
+            return
+        modem_side = socket.create_connection(("127.0.0.1", self._upstream_port))
+        self._socks += [host, modem_side]
+        threading.Thread(target=self._pump, args=(host, modem_side, False), daemon=True).start()
+        self._pump(modem_side, host, True)
+
+    def _pump(self, src: socket.socket, dst: socket.socket, filtered: bool) -> None:
+        held = bytearray()
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if not data:
+                with contextlib.suppress(OSError):
+                    dst.shutdown(socket.SHUT_WR)
+                return
+            held += data
+            with self._lock:
+                pattern = self._pattern if filtered else None
+                if pattern is not None and (at := held.find(pattern)) >= 0:
+                    del held[at : at + len(pattern)]
+                    self._pattern = pattern = None
+            # Hold back only a tail that may be the start of the pattern (a prompt must pass).
+            keep = next((k for k in range(len(pattern or b"") - 1, 0, -1)
+                         if pattern and held.endswith(pattern[:k])), 0)
+            out = bytes(held[: len(held) - keep])
+            del held[: len(out)]
+            with contextlib.suppress(OSError):
+                dst.sendall(out)
+
+    def close(self) -> None:
+        self._listener.close()
+        for sock in self._socks:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+@pytest.fixture
+def relay(sim: VirtualModemServer) -> Iterator[DroppingRelay]:
+    line = DroppingRelay(sim.port)
+    yield line
+    line.close()
+
+
+def test_lost_ok_of_a_query_is_asked_again(relay: DroppingRelay) -> None:
+    transcript = io.StringIO()
+    with Modem(relay.url, "quectel-gsm", trace=TranscriptWriter(transcript)) as modem:
+        modem.attach(apn="internet")
+        before = _host_lines(transcript).count("AT+QSSLSTATE")
+        relay.drop_next(b"\r\nOK\r\n")
+        assert modem.driver.ip_state() == "IP STATUS"  # type: ignore[attr-defined]
+        assert _host_lines(transcript).count("AT+QSSLSTATE") == before + 2
+
+
+def test_lost_send_ok_is_reported_not_sent_again(relay: DroppingRelay, https: LocalHTTPSServer,
+                                                 profile: TlsProfile) -> None:
+    transcript = io.StringIO()
+    with Modem(relay.url, "quectel-gsm", trace=TranscriptWriter(transcript)) as modem:
+        modem.attach(apn="internet")
+        sock = modem.tls_connect("127.0.0.1", https.port, profile)
+        sock.send_timeout = 3.0  # type: ignore[attr-defined]
+        relay.drop_next(b"\r\nSEND OK\r\n")
+        with pytest.raises(SocketError, match="not sent again"):
+            sock.sendall(b"GET /bytes/10 HTTP/1.1\r\nHost: x\r\n\r\n")
+        sends = [line for line in _host_lines(transcript) if line.startswith("AT+QSSLSEND=")]
+        assert len(sends) == 1
+        with pytest.raises(SocketError):
+            sock.recv(10)  # the stream is abandoned, not continued
+        again = modem.request("GET", https.url("/bytes/700"), profile=profile)
+        assert again.read() == deterministic_bytes(700)

@@ -1,7 +1,21 @@
 """The Quectel GSM driver (M66, M95, MC60...): SSL sockets with +QSSL and +QSEC commands.
 
 Everything here follows the Quectel GSM SSL Application Note V3.3 ("SSL-AN"), sections cited per
-method, and the catalog (:mod:`celltls.dialects.quectel_gsm.catalog`).
+method, and the catalog (:mod:`celltls.dialects.quectel_gsm.catalog`). Recovery and the meaning
+of boot and network URCs follow ``shared/reference/quectel-gsm-tcpip.md`` ("TCPIP-REF", its
+sections 2, 3, 6 and 10 and their source ids S1-S17, L1-L5).
+
+Trust rules of the socket code:
+
+- a session starts by finding what an earlier run left (data mode, open sockets) and closing it
+  (TCPIP-REF 6, 10): :meth:`QuectelGsm.recover`;
+- ``AT+QSSLRECV`` answers are taken by their own length field; anything else in an answer, or an
+  answer that arrives after its command was given up, makes the socket fail loudly: bytes are
+  never skipped nor counted twice (:func:`recv_payload`);
+- a query whose final result code was lost is asked again; ``AT+QSSLSEND``, ``AT+QSSLRECV`` and
+  ``AT+QSSLOPEN`` are never repeated silently (:data:`RETRY_SAFE`);
+- ``+PDP DEACT``, ``RDY``/``Call Ready`` become :class:`~celltls.errors.NetworkLostError` and
+  :class:`~celltls.errors.ModuleRebootedError` naming the URC.
 """
 
 from __future__ import annotations
@@ -13,7 +27,7 @@ import time
 from collections import deque
 
 from celltls.at import quoting
-from celltls.at.channel import ATChannel, Reply
+from celltls.at.channel import ATChannel, Reply, UrcWaiter
 from celltls.at.codes import REGISTERED, REGISTRATION_STATES
 from celltls.at.protocol import DataBlock, Urc
 from celltls.dialects.base import (
@@ -29,8 +43,13 @@ from celltls.errors import (
     ATCommandError,
     ATProtocolError,
     ATTimeoutError,
+    CellTLSError,
+    ConnectTimeoutError,
     CredentialError,
+    ModuleRebootedError,
     NetworkError,
+    NetworkLostError,
+    PortError,
     ProfileError,
     SocketError,
 )
@@ -77,8 +96,82 @@ _NVRAM_NAMES: dict[CredentialKind, str] = {
     "client_cert": "NVRAM:CC0",
     "client_key": "NVRAM:CK0",
 }
-#: Guard time around the +++ escape sequence, seconds (V.250 S12 default 1 s).
+#: Guard time around the +++ escape sequence, seconds (V.250 S12 default 1 s; drivers keep about
+#: 1 s of silence on each side, TCPIP-REF 6 and 10, S7).
 GUARD_TIME = 1.0
+
+#: Commands asked again once when their final result code is lost: queries, and settings that
+#: leave the module in the same state when repeated. Never ``AT+QSSLSEND`` (the data may have
+#: gone out), ``AT+QSSLRECV`` (a read empties the module's buffer), ``AT+QSSLOPEN``,
+#: ``AT+QSECWRITE``/``AT+QSECDEL``, ``AT+QIACT``/``AT+QIDEACT`` (state changes).
+RETRY_SAFE = frozenset(
+    {"+QSSLSTATE", "+QSECREAD", "+QSSLCFG", "+CMEE", "+CGMM", "+CGMR", "+QIFGCNT", "+QICSGP",
+     "+QSSLCLOSE"}
+)
+#: Lines that announce a module start (TCPIP-REF 2: drivers treat RDY and Call Ready as boot URCs,
+#: S4, S6, S7, S13).
+BOOT_URCS = ("RDY", "Call Ready")
+#: The URC of a PDP context the network deactivated (TCPIP-REF 3, S2, S10, S14b).
+PDP_DEACT_URC = "+PDP DEACT"
+#: <socketstatus> words of AT+QSSLSTATE that hold an ssid (SSL-AN 2.2.6); ``INITIAL`` and
+#: ``CLOSED`` do not.
+_BUSY_STATES = ("CONNECTING", "CONNECTED", "REMOTE CLOSING", "CLOSING")
+
+
+def recv_payload(reply: Reply, requested: int) -> bytes:
+    """The bytes of one ``AT+QSSLRECV`` answer, taken by the answer's own length field.
+
+    The answer is ``+QSSLRECV: <ipaddr>:<port>,TCP,<actual length>`` CR LF, exactly that many
+    bytes, then ``OK``; a bare ``OK`` when the buffer is empty (SSL-AN 2.2.4). The protocol layer
+    cuts the block by the header's length; this checks that nothing else came with it.
+
+    Args:
+        reply: the command's reply (final result ``OK``).
+        requested: the ``<length>`` asked for, bytes.
+
+    Returns:
+        bytes: the data, ``b""`` for an empty buffer.
+
+    Raises:
+        ATProtocolError: an answer that is not one block of at most ``requested`` bytes (a
+            garbled header, bytes outside the block, two blocks): the stream cannot be trusted.
+    """
+    if reply.lines or len(reply.blocks) > 1:
+        raise ATProtocolError(
+            f"malformed AT+QSSLRECV answer: lines {reply.lines!r} and "
+            f"{len(reply.blocks)} data blocks; expected one header "
+            "'+QSSLRECV: <ipaddr>:<port>,TCP,<length>' and that many bytes (SSL-AN 2.2.4)"
+        )
+    if not reply.blocks:
+        return b""
+    data = reply.blocks[0].data
+    if len(data) > requested:
+        raise ATProtocolError(
+            f"AT+QSSLRECV answered {len(data)} bytes ({reply.blocks[0].header!r}); at most "
+            f"{requested} were asked for (SSL-AN 2.2.4)"
+        )
+    return data
+
+
+def parse_socket_line(line: str) -> tuple[int, str, str, int, str, int] | None:
+    """Parse one socket line of ``AT+QSSLSTATE`` (SSL-AN 2.2.6).
+
+    ``+QSSLSTATE: <socketindex>,<"TCP"|"UDP">,<ipaddr>,<port>,<socketstatus>,<sslflag>``, the
+    words quoted or not (the quoting of real firmware is unknown, TCPIP-REF 6).
+
+    Returns:
+        tuple: ``(index, type, ipaddr, port, status, sslflag)``, or ``None`` for the stack-state
+        line or anything else.
+    """
+    body = line.split(":", 1)[1] if line.startswith("+QSSLSTATE:") else line
+    fields = [quoting.unquote(f) for f in quoting.split_arguments(body)]
+    if len(fields) < 6:
+        return None
+    try:
+        return (int(fields[0]), fields[1], fields[2], int(fields[3] or 0), fields[4].upper(),
+                int(fields[5]))
+    except ValueError:
+        return None
 
 
 def check_file_name(name: str, size: int) -> None:
@@ -143,15 +236,37 @@ class QuectelGsm(Dialect):
         # In transparent mode the module prints CLOSED when it leaves data mode by itself
         # (SSL-AN 1.2 step 6; the text is the one Quectel GSM TCP/IP drivers handle).
         channel.protocol.raw_exit_markers = (b"\r\nCLOSED\r\n",)
+        # Boot and PDP URCs have no colon: make sure they are URCs even inside an answer.
+        known = tuple(channel.protocol.urc_prefixes)
+        channel.protocol.urc_prefixes = known + tuple(
+            p for p in (*BOOT_URCS, PDP_DEACT_URC) if p not in known
+        )
+        # ssids the module holds for something else (a plain TCP socket, TCPIP-REF 6, S1 1.3).
+        self._foreign: set[int] = set()
+        # the socket whose AT+QSSLRECV was sent last: a late answer belongs to it.
+        self._last_reader: QuectelSocket | None = None
+        self._pdp_lost = ""  # the +PDP DEACT line, until attach() again
+        self._reboot_urc = ""  # the boot URC seen, until the driver set the module up again
         channel.subscribe('+QSSLURC: "recv"', self._on_recv_urc)
         channel.subscribe('+QSSLURC: "closed"', self._on_closed_urc)
+        channel.subscribe("+QSSLRECV:", self._on_late_read)
+        channel.subscribe(PDP_DEACT_URC, self._on_pdp_deact)
+        for boot in BOOT_URCS:
+            channel.subscribe(boot, self._on_boot)
 
     # -- commands ----------------------------------------------------------------------------
 
     def at(self, name: str, args: str = "", **kw: object) -> Reply:
         """Send ``AT<name>[=<args>]`` with the catalog's timeout, prefixes and result codes.
 
-        ``args`` must already be encoded with :mod:`celltls.at.quoting`.
+        ``args`` must already be encoded with :mod:`celltls.at.quoting`. A command of
+        :data:`RETRY_SAFE` whose final result code does not come is sent once more (the channel
+        first resynchronises the line with ``AT``); any other command's timeout is raised.
+
+        Raises:
+            ATCommandError: a failure final result code.
+            ATTimeoutError: no final result code (twice for a command of :data:`RETRY_SAFE`).
+            PortError: the port failed.
         """
         command = CATALOG.command(name)
         line = f"AT{command.name}" + (f"={args}" if args else "")
@@ -163,18 +278,32 @@ class QuectelGsm(Dialect):
             "final_pattern": command.final_pattern,
         }
         options.update(kw)
-        return self.channel.command(line, **options)  # type: ignore[arg-type]
+        attempts = 2 if command.name in RETRY_SAFE else 1
+        for attempt in range(attempts):
+            try:
+                return self.channel.command(line, **options)  # type: ignore[arg-type]
+            except ATTimeoutError as exc:
+                if attempt + 1 >= attempts:
+                    raise
+                log.warning("%s: %s; asking again (safe to repeat)", command.name, exc)
+        raise AssertionError("unreachable")
 
     # -- identification ----------------------------------------------------------------------
 
     def initialise(self) -> dict[str, str]:
-        """Turn on numeric ``+CME ERROR`` codes and read the model (27.007 9.1, 5.2).
+        """Recover the line, turn on numeric ``+CME ERROR`` codes, read the model (27.007 9.1,
+        5.2) and close the secure sockets an earlier run left open (:meth:`recover`).
 
         Returns:
             dict: ``model`` and ``firmware`` as reported.
+
+        Raises:
+            ATTimeoutError: the module does not answer ``AT``, even after the escape sequence.
+            PortError: the port failed.
         """
-        self.channel.command("AT", timeout=2)
+        self.recover_line()
         self.at("+CMEE", "1")
+        self.close_stale_sockets()
         info: dict[str, str] = {}
         with contextlib.suppress(ATCommandError):
             model = self.at("+CGMM").lines
@@ -184,7 +313,189 @@ class QuectelGsm(Dialect):
             info["firmware"] = firmware[-1] if firmware else ""
         return info
 
-    # -- network -----------------------------------------------------------------------------
+    # -- recovery ----------------------------------------------------------------------------
+
+    def _answers_at(self, timeout: float = 2.0) -> bool:
+        """Whether ``AT`` gets a plain ``OK`` (no stray lines) within ``timeout`` seconds."""
+        try:
+            reply = self.channel.command("AT", timeout=timeout, check=False)
+        except ATTimeoutError:
+            return False
+        final = reply.final
+        return final is not None and final.ok and not reply.lines and not reply.blocks
+
+    def recover_line(self) -> None:
+        """Make sure the line is in command mode, as an earlier run may have left it otherwise.
+
+        A host restart does not reset the module: it may still be in transparent data mode (AT
+        text would go to the server as data) or in the middle of a ``>`` data phase. When ``AT``
+        gets no answer, the driver sends ESC (which cancels a ``AT+QSSLSEND`` prompt, SSL-AN
+        2.2.3), then ``+++`` with :attr:`guard_time` seconds of silence on each side (SSL-AN
+        1.2 step 6, 3.4; TCPIP-REF 6 and 10, S7), and asks again.
+
+        Raises:
+            ATTimeoutError: the module still does not answer.
+            PortError: the port failed.
+        """
+        if self._answers_at():
+            return
+        log.warning("%s does not answer AT: leaving a data phase or data mode an earlier run "
+                    "may have left (ESC, then +++ with guard times)", self.channel.name)
+        self.channel.write_raw(b"\x1b")
+        time.sleep(self.guard_time)
+        self.channel.write_raw(b"+++")
+        time.sleep(self.guard_time * 1.5)
+        # In command mode the "+++" prefixes the next line, which then fails: ask twice.
+        for _attempt in range(2):
+            if self._answers_at(3.0):
+                return
+        raise ATTimeoutError("AT (after ESC and the escape sequence +++)", 6.0)
+
+    def socket_states(self) -> list[tuple[int, str, str, int, str, int]]:
+        """The socket lines of ``AT+QSSLSTATE`` (SSL-AN 2.2.6), plain TCP/UDP sockets included.
+
+        Returns:
+            list: ``(index, type, ipaddr, port, status, sslflag)`` per line (see
+            :func:`parse_socket_line`).
+
+        Raises:
+            ATCommandError, ATTimeoutError: the query failed (asked twice on a timeout).
+        """
+        reply = self.at("+QSSLSTATE")
+        return [parsed for line in reply.lines if (parsed := parse_socket_line(line))]
+
+    def close_stale_sockets(self) -> list[int]:
+        """Close the secure sockets the module holds that this run did not open.
+
+        An earlier run killed mid-transfer leaves its socket open in the module, and every later
+        ``AT+QSSLOPEN`` on that ssid answers ``+QSSLOPEN: <ssid>,-2`` (occupied, SSL-AN 2.2.2)
+        until a restart. The sockets are read with ``AT+QSSLSTATE`` (SSL-AN 2.2.6; drivers
+        decide from it or close before opening, TCPIP-REF 6, S9, S10) and the SSL ones closed
+        with ``AT+QSSLCLOSE`` (2.2.5). Plain TCP/UDP sockets (``sslflag`` 0) share the ssid range
+        (SSL-AN 1.3) and are left alone: their ssids are not used.
+
+        Returns:
+            list: the ssids closed.
+        """
+        try:
+            states = self.socket_states()
+        except (ATCommandError, ATTimeoutError) as exc:
+            log.warning("cannot read the socket states (%s); stale sockets stay open", exc)
+            return []
+        closed: list[int] = []
+        with self._sockets_lock:
+            ours = set(self._sockets)
+        for index, kind, address, port, status, ssl_flag in states:
+            if index in ours or status not in _BUSY_STATES:
+                continue
+            if ssl_flag != 1:
+                log.warning("socket %d (%s %s:%d, %s) is a plain %s socket: not used", index,
+                            kind, address, port, status, kind)
+                self._foreign.add(index)
+                continue
+            log.warning("closing secure socket %d (%s:%d, %s) left open by an earlier run",
+                        index, address, port, status)
+            if self._close_ssid(index):
+                closed.append(index)
+        return closed
+
+    def _close_ssid(self, ssid: int, timeout: float | None = None) -> bool:
+        """``AT+QSSLCLOSE=<ssid>``; whether the module said ``CLOSE OK``. Never raises for a
+        module answer or a lost one (a socket that is not open answers ``ERROR``)."""
+        options: dict[str, object] = {} if timeout is None else {"timeout": timeout}
+        try:
+            self.at("+QSSLCLOSE", str(ssid), **options)
+        except (ATCommandError, ATTimeoutError, PortError) as exc:
+            log.info("AT+QSSLCLOSE=%d: %s", ssid, exc)
+            return False
+        return True
+
+    def close_all(self) -> None:
+        """Close every secure socket this run opened (on error, Ctrl-C or exit); never raises
+        for a module answer."""
+        with self._sockets_lock:
+            socks = [s for s in self._sockets.values() if s is not None]
+        for sock in socks:
+            try:
+                sock.close()
+            except (CellTLSError, OSError) as exc:
+                log.info("closing socket %d: %s", sock.ssid, exc)
+
+    def _after_module_events(self) -> None:
+        """Set the module up again after a boot URC (RAM settings and files are gone)."""
+        if not self._reboot_urc:
+            return
+        log.warning("the module restarted (%s): setting it up again", self._reboot_urc)
+        self._stored.clear()
+        self.at("+CMEE", "1")
+        self._reboot_urc = ""
+
+    # -- URCs of the module and the network ----------------------------------------------------
+
+    def _each_socket(self) -> list[QuectelSocket]:
+        with self._sockets_lock:
+            return [s for s in self._sockets.values() if s is not None]
+
+    def _on_boot(self, event: Urc | DataBlock) -> None:
+        text = event.text if isinstance(event, Urc) else event.header
+        if text.strip() not in BOOT_URCS:
+            return
+        self._reboot_urc = text.strip()
+        for sock in self._each_socket():
+            sock._fail(
+                ModuleRebootedError(
+                    f"the module restarted ({text.strip()!r}) while secure socket {sock.ssid} "
+                    f"to {sock.host}:{sock.port} was open; its connections, SSL settings and "
+                    "RAM certificates are gone: bring the network up again (Modem.attach, the "
+                    "CLI's --apn) and repeat the request (TCPIP-REF 2)",
+                    urc=text.strip(),
+                ),
+                gone=True,
+            )
+
+    def _on_pdp_deact(self, event: Urc | DataBlock) -> None:
+        text = (event.text if isinstance(event, Urc) else event.header).strip()
+        self._pdp_lost = text
+        for sock in self._each_socket():
+            sock._fail(self._network_lost(sock, text), gone=True)
+
+    def _network_lost(self, sock: QuectelSocket, urc: str) -> NetworkLostError:
+        return NetworkLostError(
+            f"the network deactivated the PDP context ({urc!r}) while secure socket "
+            f"{sock.ssid} to {sock.host}:{sock.port} was open ({sock.received} bytes received); "
+            "bring the network up again (Modem.attach, the CLI's --apn) and repeat the request "
+            "(SSL-AN 2.2.10.2, TCPIP-REF 3)",
+            urc=urc,
+        )
+
+    def _stack_lost(self) -> str:
+        """The URC (or state) saying the PDP context is gone, ``""`` while it is up."""
+        if self._pdp_lost:
+            return self._pdp_lost
+        try:
+            state = self.ip_state()
+        except (ATCommandError, ATTimeoutError, ATProtocolError, NetworkError):
+            return ""
+        return self._pdp_lost or ("STATE: PDP DEACT" if state == "PDP DEACT" else "")
+
+    def _on_late_read(self, event: Urc | DataBlock) -> None:
+        """A ``+QSSLRECV`` answer that came after its command was given up (or shifted by a
+        duplicated final result code): its bytes were not delivered in order, so the socket
+        that read last fails instead of skipping them."""
+        sock = self._last_reader
+        size = len(event.data) if isinstance(event, DataBlock) else 0
+        header = event.header if isinstance(event, DataBlock) else event.text
+        log.warning("AT+QSSLRECV answer with no command pending: %r (+%d bytes)", header, size)
+        if sock is not None:
+            sock._fail(
+                SocketError(
+                    f"secure socket {sock.ssid}: an AT+QSSLRECV answer ({header!r}, {size} "
+                    "bytes) arrived after its command had ended; those bytes are out of order, "
+                    "so the stream is abandoned rather than delivered with a gap (SSL-AN 2.2.4)"
+                ),
+                gone=False,
+            )
+
 
     def _circuit_switched_note(self) -> str:
         """What ``AT+CREG?`` adds when GPRS registration failed (SSL-AN 4.1 item 2)."""
@@ -237,6 +548,7 @@ class QuectelGsm(Dialect):
         if user is not None or password is not None:
             extra = "," + quoting.quote(user or "", "user", max_len=30)
             extra += "," + quoting.quote(password or "", "password", max_len=30, secret=True)
+        self._after_module_events()
         try:
             stat, meaning = self.wait_registered(timeout)
         except NetworkError as exc:
@@ -265,6 +577,7 @@ class QuectelGsm(Dialect):
         reply = self.at("+QILOCIP")
         assert reply.final is not None
         address = reply.final.text if reply.final.kind == "VALUE" else None
+        self._pdp_lost = ""
         return NetworkStatus(True, (stat, meaning), address, apn)
 
     def detach(self) -> None:
@@ -418,20 +731,31 @@ class QuectelGsm(Dialect):
 
     # -- sockets -----------------------------------------------------------------------------
 
-    def _reserve_ssid(self) -> int:
-        """Take a free secure socket id (0-5) for an open under way."""
+    def _reserve_ssid(self, prefer: int | None = None) -> int:
+        """Take a free secure socket id (0-5) for an open under way: ``prefer`` when it is
+        free, else the lowest one neither open here nor held by something else."""
         with self._sockets_lock:
-            for ssid in range(cat.SSID_RANGE[0], cat.SSID_RANGE[1] + 1):
-                if ssid not in self._sockets:
-                    self._sockets[ssid] = None
-                    return ssid
-        raise SocketError("all 6 secure sockets (ssid 0-5) are in use (SSL-AN 2.2.2)")
+            free = [
+                ssid for ssid in range(cat.SSID_RANGE[0], cat.SSID_RANGE[1] + 1)
+                if ssid not in self._sockets and ssid not in self._foreign
+            ]
+            if free:
+                ssid = prefer if prefer in free else free[0]
+                self._sockets[ssid] = None
+                return ssid
+        held = f" ({sorted(self._foreign)} held by other sockets)" if self._foreign else ""
+        raise SocketError(f"all 6 secure sockets (ssid 0-5) are in use{held} (SSL-AN 2.2.2)")
 
     def tls_connect(
         self, host: str, port: int, profile: TlsProfile, *, timeout: float = 90.0,
         transparent: bool = False,
     ) -> SecureSocket:
         """Apply ``profile`` and open a secure socket with ``AT+QSSLOPEN`` (SSL-AN 2.2.2).
+
+        ``+QSSLOPEN: <ssid>,-2`` (socket occupied) means an earlier run left that ssid open: it
+        is closed (``AT+QSSLCLOSE``) and the open tried once more; if it is still occupied,
+        another free ssid is used. An open that is interrupted (Ctrl-C, a lost result) is
+        closed in the module so that it does not stay occupied.
 
         Args:
             host: server name or IP address (at most 255 bytes, no quotes or controls).
@@ -443,24 +767,47 @@ class QuectelGsm(Dialect):
         Raises:
             UnsafeArgumentError: bad host, port or timeout (nothing is sent).
             ProfileError, CredentialError: see :meth:`apply_profile`.
-            CertificateVerifyError, TLSNegotiationError, TLSHandshakeError: ``connectcode -1``
-                explained (see :mod:`celltls.tlsprobe`).
-            SocketError: ``connectcode -2`` (socket occupied) or no free socket.
+            DNSError, ConnectionRefusedByServer: ``connectcode -1`` and the host's own attempt
+                fails the same way (see :mod:`celltls.tlsprobe`).
+            ConnectTimeoutError: ``connectcode -1`` when the module's own ``timeout`` expired.
+            CertificateVerifyError (CertificateExpiredError...), TLSNegotiationError,
+                TLSHandshakeError: ``connectcode -1`` explained by the host-side probe.
+            NetworkLostError: the PDP context is gone (``+PDP DEACT``).
+            ModuleRebootedError: the module restarted during the open.
+            SocketError: every ssid is occupied.
             ATTimeoutError: no result within ``timeout`` (+5 s).
         """
         host_arg = quoting.quote(host, "host", max_len=CAPABILITIES.max_hostname)
         port_arg = quoting.integer(port, "port", 1, 65535)
         seconds = quoting.integer(int(timeout), "timeout", *cat.OPEN_TIMEOUT_RANGE)
+        self._after_module_events()
         self.apply_profile(profile)
-        ssid = self._reserve_ssid()
-        try:
-            sock = self._open(ssid, host, port, host_arg, port_arg, seconds, profile, transparent)
-        except BaseException:
-            self._forget_socket(ssid)
-            raise
-        with self._sockets_lock:
-            self._sockets[ssid] = sock
-        return sock
+        tried_close: set[int] = set()
+        prefer: int | None = None
+        while True:
+            ssid = self._reserve_ssid(prefer)
+            try:
+                sock = self._open(
+                    ssid, host, port, host_arg, port_arg, seconds, profile, transparent
+                )
+            except _Occupied:
+                self._forget_socket(ssid)
+                if ssid not in tried_close:
+                    # Left open by an earlier run (TCPIP-REF 6, 10): close it, try it again.
+                    tried_close.add(ssid)
+                    self._close_ssid(ssid)
+                    prefer = ssid
+                else:
+                    log.warning("ssid %d stays occupied after AT+QSSLCLOSE: using another", ssid)
+                    self._foreign.add(ssid)
+                    prefer = None
+                continue
+            except BaseException:
+                self._forget_socket(ssid)
+                raise
+            with self._sockets_lock:
+                self._sockets[ssid] = sock
+            return sock
 
     def _open(
         self, ssid: int, host: str, port: int, host_arg: str, port_arg: str, seconds: str,
@@ -471,45 +818,91 @@ class QuectelGsm(Dialect):
         args = f"{ssid},{ctx},{host_arg},{port_arg},{mode},{seconds}"
         prefix = f"+QSSLOPEN: {ssid},"
         waiter = self.channel.expect_urc(
-            lambda t: t.startswith(prefix) or (transparent and t.startswith("CONNECT"))
+            lambda t: t.startswith(prefix)
+            or (transparent and t.startswith("CONNECT"))
+            or t.strip() in BOOT_URCS
+            or t.startswith(PDP_DEACT_URC)
         )
         if transparent:
             self.channel.arm_raw_on_connect()
+        started = time.monotonic()
+        refused = False
         try:
             # The result comes after OK as +QSSLOPEN: <ssid>,<code>, a URC: no response prefix,
             # so that the result of an earlier open is never taken as this command's answer.
             try:
                 self.at("+QSSLOPEN", args, response_prefixes=())
             except ATCommandError as exc:
+                refused = True
                 raise self._open_refused(exc) from exc
-            try:
-                event = waiter.wait(float(seconds) + 5, f"AT+QSSLOPEN={args} (result)")
-            except ATTimeoutError:
-                # A late success would leave the socket open in the module (and a later open
-                # of this ssid answered -2): close it.
-                with contextlib.suppress(ATCommandError, ATTimeoutError):
-                    self.at("+QSSLCLOSE", str(ssid))
-                raise
-        except BaseException:
+            event = self._wait_open(waiter, float(seconds) + 5, f"AT+QSSLOPEN={args} (result)")
+        except BaseException as exc:
             self.channel.protocol.disarm_raw_on_connect()
+            if not refused and not isinstance(
+                exc, ModuleRebootedError | NetworkLostError | PortError
+            ):
+                # Ctrl-C, a lost OK or a result that never came: a late success would leave the
+                # socket open in the module (and a later open of this ssid answered -2).
+                self._close_ssid(ssid, timeout=5)
             raise
         finally:
             self.channel.forget(waiter)
         text = event.text if isinstance(event, Urc) else event.header
         if text.startswith("CONNECT"):
-            sock: QuectelSocket = QuectelTransparentSocket(self, ssid, host, port)
-        else:
-            self.channel.protocol.disarm_raw_on_connect()
-            code = int(text[len(prefix) :].strip())
-            if code == -2:
-                raise SocketError(f"{text}: socket {ssid} is occupied (SSL-AN 2.2.2)")
-            if code != 0:
-                raise explain_failure(
-                    host, port, CAPABILITIES, profile, reported=text,
-                    do_probe=self.probe_failures,
-                )
-            sock = QuectelSocket(self, ssid, host, port)
-        return sock
+            return QuectelTransparentSocket(self, ssid, host, port)
+        self.channel.protocol.disarm_raw_on_connect()
+        code = int(text[len(prefix) :].strip())
+        if code == -2:
+            raise _Occupied(f"{text}: socket {ssid} is occupied (SSL-AN 2.2.2)")
+        if code != 0:
+            raise self._open_failed(host, port, profile, text, time.monotonic() - started,
+                                    int(seconds))
+        return QuectelSocket(self, ssid, host, port)
+
+    def _wait_open(self, waiter: UrcWaiter, timeout: float, what: str) -> Urc | DataBlock:
+        """The open's result, or the error a boot or PDP URC stands for."""
+        event = waiter.wait(timeout, what)
+        text = (event.text if isinstance(event, Urc) else event.header).strip()
+        if text in BOOT_URCS:
+            raise ModuleRebootedError(
+                f"the module restarted ({text!r}) during {what}; bring the network up again "
+                "and repeat (TCPIP-REF 2)", urc=text,
+            )
+        if text.startswith(PDP_DEACT_URC):
+            raise NetworkLostError(
+                f"the network deactivated the PDP context ({text!r}) during {what}; bring the "
+                "network up again (Modem.attach, the CLI's --apn) (TCPIP-REF 3)", urc=text,
+            )
+        return event
+
+    def _open_failed(
+        self, host: str, port: int, profile: TlsProfile, text: str, elapsed: float,
+        seconds: int,
+    ) -> CellTLSError:
+        """Name the cause of ``+QSSLOPEN: <ssid>,-1`` (SSL-AN 2.2.2).
+
+        The module reports one code for every failure. What it says with its timing: a result
+        that comes when its own ``<timeout>`` expires means nothing answered in time
+        (:class:`ConnectTimeoutError`, not a TLS problem). Otherwise the host probes the server
+        (:func:`celltls.tlsprobe.explain_failure`): a name the host cannot resolve, a port that
+        refuses, an expired certificate... each gets its own class.
+        """
+        lost = self._stack_lost()
+        if lost:
+            return NetworkLostError(
+                f"{text}: the PDP context is gone ({lost!r}); bring the network up again "
+                "(Modem.attach, the CLI's --apn) (TCPIP-REF 3)", urc=lost,
+            )
+        if elapsed >= seconds * 0.9:
+            return ConnectTimeoutError(
+                f"no connection to {host}:{port} within {seconds} s: the module reported "
+                f"{text!r} after {elapsed:.0f} s, when its own connect timeout expired "
+                "(SSL-AN 2.2.2); the server does not answer (a firewall dropping packets, a "
+                "wrong port, a server that accepts TCP but never speaks TLS)"
+            )
+        return explain_failure(
+            host, port, CAPABILITIES, profile, reported=text, do_probe=self.probe_failures,
+        )
 
     def _open_refused(self, exc: ATCommandError) -> Exception:
         """Explain an ``AT+QSSLOPEN`` refused outright: usually no active PDP context."""
@@ -517,6 +910,12 @@ class QuectelGsm(Dialect):
             state = self.ip_state()
         except (ATCommandError, ATTimeoutError, NetworkError):
             return exc
+        if state == "PDP DEACT":
+            urc = self._pdp_lost or "STATE: PDP DEACT"
+            return NetworkLostError(
+                f"{exc}: the network deactivated the PDP context ({urc!r}); bring it up again "
+                "(Modem.attach(apn=...), the CLI's --apn) (SSL-AN 2.2.6, TCPIP-REF 3)", urc=urc,
+            )
         if state not in ("IP GPRSACT", "IP STATUS", "IP PROCESSING"):
             return NetworkError(
                 f"{exc}: the TCP/IP stack is in state {state!r} "
@@ -550,7 +949,11 @@ class QuectelGsm(Dialect):
     def _on_closed_urc(self, event: Urc | DataBlock) -> None:
         sock, _ = self._urc_socket(event)
         if sock is not None:
-            sock._notify_closed()
+            sock._notify_closed(event.text if isinstance(event, Urc) else event.header)
+
+
+class _Occupied(SocketError):
+    """``+QSSLOPEN: <ssid>,-2``: the ssid is held in the module (SSL-AN 2.2.2)."""
 
 
 class QuectelSocket(SecureSocket):
@@ -559,14 +962,24 @@ class QuectelSocket(SecureSocket):
     ``recv`` waits for ``+QSSLURC: "recv"`` and then reads with ``AT+QSSLRECV`` (1500 bytes at a
     time, one read per ``recv`` call, so memory stays bounded) until a read finds the module's
     buffer empty, and only then waits for the next URC, since none comes until the buffer has
-    been read empty (SSL-AN 2.2.10.1). ``sendall`` cuts data into ``AT+QSSLSEND`` payloads of
-    at most 1460 bytes;
-    ``SEND FAIL`` (sending blocked) is retried after a pause, ``ERROR`` means the connection is
-    gone (SSL-AN 2.2.3).
+    been read empty (SSL-AN 2.2.10.1). While it waits it also reads every
+    :attr:`poll_interval` seconds, so that a URC lost on the line costs a pause, not the
+    transfer. Each answer is taken by its own length field (:func:`recv_payload`).
+
+    ``sendall`` cuts data into ``AT+QSSLSEND`` payloads of at most 1460 bytes; ``SEND FAIL``
+    (sending blocked) is retried after a pause, ``ERROR`` means the connection is gone (SSL-AN
+    2.2.3). A send or read whose answer is lost, or that is interrupted, is never repeated: the
+    socket fails (its bytes may or may not have moved) and is closed in the module.
     """
 
     #: seconds ``recv`` waits for data before raising ATTimeoutError.
     timeout: float = 60.0
+    #: seconds between reads while no URC announces data (a lost URC), seconds.
+    poll_interval: float = 2.0
+    #: seconds the clean-up ``AT+QSSLCLOSE`` after an interruption may take.
+    cleanup_timeout: float = 5.0
+    #: seconds one ``AT+QSSLSEND`` may take to answer; ``None``: the catalog's.
+    send_timeout: float | None = None
     send_fail_retries = 10
     send_fail_pause = 0.5
 
@@ -575,15 +988,26 @@ class QuectelSocket(SecureSocket):
         self.ssid = ssid
         self.host = host
         self.port = port
+        #: bytes received so far.
+        self.received = 0
         self._buffer: deque[bytes] = deque()
         self._cond = threading.Condition()
         self._data_pending = True  # read once at start: data may have come before the URC hook
         self._peer_closed = False
+        self._closed_urc = ""
         self._closed = False
+        self._failure: CellTLSError | None = None
+        self._gone = False  # the module no longer holds the socket (reboot, PDP loss)
+        self._eof_checked = False
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def failure(self) -> CellTLSError | None:
+        """Why the socket cannot be used any more, or ``None``."""
+        return self._failure
 
     def _notify_data(self, cid: int) -> None:
         with self._cond:
@@ -591,32 +1015,95 @@ class QuectelSocket(SecureSocket):
             self._data_pending = True
             self._cond.notify_all()
 
-    def _notify_closed(self) -> None:
+    def _notify_closed(self, urc: str = "") -> None:
         with self._cond:
             self._peer_closed = True
+            self._closed_urc = urc
             self._data_pending = True
             self._cond.notify_all()
+
+    def _fail(self, exc: CellTLSError, *, gone: bool) -> None:
+        """Record the first reason the stream cannot go on (any thread)."""
+        with self._cond:
+            if self._failure is None:
+                self._failure = exc
+            self._gone = self._gone or gone
+            self._cond.notify_all()
+
+    def _abandon(self, exc: CellTLSError, *, gone: bool = False) -> CellTLSError:
+        """Fail the socket and close it in the module; returns the error to raise."""
+        self._fail(exc, gone=gone)
+        failure = self._failure
+        assert failure is not None
+        self._close_quietly()
+        return failure
+
+    def _close_quietly(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if not (self._peer_closed or self._gone):
+                self.driver._close_ssid(self.ssid, timeout=self.cleanup_timeout)
+        finally:
+            self.driver._forget_socket(self.ssid)
+            with self._cond:
+                self._cond.notify_all()
+
+    def _timeout_cause(self, exc: ATTimeoutError, what: str) -> CellTLSError:
+        """A lost answer, named after the boot or PDP URC that explains it, if one came."""
+        if self.driver._reboot_urc:
+            return ModuleRebootedError(
+                f"the module restarted ({self.driver._reboot_urc!r}) during {what} on secure "
+                f"socket {self.ssid}; bring the network up again and repeat (TCPIP-REF 2)",
+                urc=self.driver._reboot_urc,
+            )
+        if self.driver._pdp_lost:
+            return self.driver._network_lost(self, self.driver._pdp_lost)
+        return SocketError(f"{what} on secure socket {self.ssid}: {exc}")
+
+    def _check_usable(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if self._closed or self._peer_closed:
+            lost = self.driver._pdp_lost
+            if lost and not self._closed:
+                raise self.driver._network_lost(self, lost)
+            raise SocketError(f"secure socket {self.ssid} to {self.host} is closed")
 
     def sendall(self, data: bytes) -> None:
         """Send ``data`` in ``AT+QSSLSEND=<ssid>,<length>`` pieces of at most 1460 bytes.
 
         Raises:
             SocketError: the socket is closed, or the module answered ERROR (connection gone)
-                or kept answering SEND FAIL.
+                or kept answering SEND FAIL, or a send's final result code was lost (it is not
+                sent again: the data may have gone out; the socket is closed).
+            NetworkLostError, ModuleRebootedError: the PDP context or the module went away.
         """
         view = memoryview(data)
         while view:
-            if self._closed or self._peer_closed:
-                raise SocketError(f"secure socket {self.ssid} to {self.host} is closed")
+            self._check_usable()
             piece = bytes(view[: cat.MAX_SEND])
             for attempt in range(self.send_fail_retries + 1):
+                what = f"AT+QSSLSEND={self.ssid},{len(piece)}"
                 try:
                     reply = self.driver.at(
                         "+QSSLSEND", f"{self.ssid},{len(piece)}", payload=piece,
                         data_phase="prompt", check=False,
+                        **({} if self.send_timeout is None else {"timeout": self.send_timeout}),
                     )
                 except ATTimeoutError as exc:
-                    raise SocketError(f"AT+QSSLSEND on socket {self.ssid} timed out") from exc
+                    cause = self._timeout_cause(exc, what)
+                    if isinstance(cause, SocketError):
+                        cause = SocketError(
+                            f"{what}: no final result code ({exc}); whether the {len(piece)} "
+                            "bytes went out is unknown, so they are not sent again and the "
+                            "connection is closed (SSL-AN 2.2.3)"
+                        )
+                    raise self._abandon(cause) from exc
+                except KeyboardInterrupt:
+                    self._abandon(SocketError(f"{what} was interrupted"))
+                    raise
                 final = reply.final
                 assert final is not None
                 if final.ok:
@@ -626,8 +1113,10 @@ class QuectelSocket(SecureSocket):
                     time.sleep(self.send_fail_pause * (attempt + 1))
                     continue
                 self._peer_closed = True
+                if self.driver._pdp_lost:
+                    raise self.driver._network_lost(self, self.driver._pdp_lost)
                 raise SocketError(
-                    f"AT+QSSLSEND={self.ssid},{len(piece)} answered {final.text}: "
+                    f"{what} answered {final.text}: "
                     + ("sending stayed blocked" if final.text == "SEND FAIL"
                        else "the connection is gone; open it again (SSL-AN 2.2.3)")
                 )
@@ -639,35 +1128,75 @@ class QuectelSocket(SecureSocket):
         Returns:
             bool: whether data came; ``False`` means the module's buffer is empty, so the next
             data will be announced by a new ``+QSSLURC: "recv"`` (SSL-AN 2.2.10.1 note 1).
+
+        Raises:
+            SocketError: the module refused the read, its answer was lost (a read empties the
+                buffer, so it is not repeated) or malformed; the socket is closed.
+            NetworkLostError, ModuleRebootedError: the PDP context or the module went away.
         """
+        what = f"AT+QSSLRECV={self.driver.cid},{self.ssid},{cat.MAX_RECV}"
+        self.driver._last_reader = self
         try:
             reply = self.driver.at(
                 "+QSSLRECV", f"{self.driver.cid},{self.ssid},{cat.MAX_RECV}",
                 response_prefixes=("+QSSLRECV:",),
             )
-        except ATCommandError:
-            if self._peer_closed:
+            data = recv_payload(reply, cat.MAX_RECV)
+        except ATCommandError as exc:
+            if self._peer_closed or self._gone:
                 return False
+            if self.driver._pdp_lost:
+                raise self._abandon(self.driver._network_lost(self, self.driver._pdp_lost),
+                                    gone=True) from exc
+            raise self._abandon(SocketError(f"reading secure socket {self.ssid} failed: {exc}")
+                                ) from exc
+        except ATTimeoutError as exc:
+            cause = self._timeout_cause(exc, what)
+            if isinstance(cause, SocketError):
+                cause = SocketError(
+                    f"{what}: no final result code ({exc}); the bytes it carried may be lost "
+                    "and a read is not repeated (it empties the module's buffer, SSL-AN 2.2.4)"
+                )
+            raise self._abandon(cause, gone=not isinstance(cause, SocketError)) from exc
+        except ATProtocolError as exc:
+            # The rest of the garbled answer may still be on the line: resynchronise first.
+            self.driver.channel.abandon_data_phase()
+            raise self._abandon(SocketError(f"secure socket {self.ssid}: {exc}")) from exc
+        except KeyboardInterrupt:
+            self._abandon(SocketError(f"{what} was interrupted; the bytes it carried are lost"))
             raise
-        if any(line.startswith("+QSSLRECV:") for line in reply.lines):
-            raise ATProtocolError(
-                f"malformed AT+QSSLRECV answer {reply.lines!r}: a header announcing more than "
-                f"{cat.MAX_RECV} bytes or not in the form <ipaddr>:<port>,TCP,<length> (2.2.4)"
-            )
-        data = b"".join(block.data for block in reply.blocks)
         if data:
             with self._cond:
                 self._buffer.append(data)
+                self.received += len(data)
         return bool(data)
+
+    def _end_of_stream(self) -> bytes:
+        """``b""`` after a peer close, or the error saying the network took the connection."""
+        if not self._eof_checked:
+            self._eof_checked = True
+            lost = self.driver._stack_lost()
+            if lost:
+                self._fail(self.driver._network_lost(self, lost), gone=True)
+        if self._failure is not None:
+            raise self._failure
+        return b""
 
     def recv(self, max_bytes: int) -> bytes:
         """Receive up to ``max_bytes`` (``b""`` after the server closed and all is read).
 
+        Bytes already received are delivered before an error is raised.
+
         Raises:
-            SocketError: the module failed to read.
+            SocketError: the module failed to read, a read's answer was lost or malformed (the
+                socket is then closed and every later call raises it too).
+            NetworkLostError: ``+PDP DEACT`` (or ``+QSSLURC: "closed"`` with the stack in
+                ``PDP DEACT``) ended the connection (SSL-AN 2.2.10.2).
+            ModuleRebootedError: ``RDY``/``Call Ready``: the module restarted.
             ATTimeoutError: no data within :attr:`timeout` seconds.
         """
         deadline = time.monotonic() + self.timeout
+        next_poll = time.monotonic() + self.poll_interval
         while True:
             with self._cond:
                 if self._buffer:
@@ -676,37 +1205,45 @@ class QuectelSocket(SecureSocket):
                         self._buffer.appendleft(chunk[max_bytes:])
                         chunk = chunk[:max_bytes]
                     return chunk
+                if self._failure is not None:
+                    raise self._failure
                 if self._closed:
                     return b""
                 pending = self._data_pending
                 self._data_pending = False
-                if not pending:
-                    if self._peer_closed:
-                        return b""
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise ATTimeoutError(
-                            f"data on secure socket {self.ssid} from {self.host}", self.timeout
-                        )
-                    self._cond.wait(timeout=min(remaining, 1.0))
-                    continue
-            try:
-                more = self._read_module()
-            except ATCommandError as exc:
-                raise SocketError(f"reading secure socket {self.ssid} failed: {exc}") from exc
+                if not pending and self._peer_closed:
+                    eof = True
+                else:
+                    eof = False
+                    now = time.monotonic()
+                    if not pending and now < next_poll:
+                        remaining = deadline - now
+                        if remaining <= 0:
+                            raise ATTimeoutError(
+                                f"data on secure socket {self.ssid} from {self.host}",
+                                self.timeout,
+                            )
+                        self._cond.wait(timeout=min(remaining, next_poll - now, 1.0))
+                        continue
+            if eof:
+                return self._end_of_stream()
+            more = self._read_module()
+            next_poll = time.monotonic() + self.poll_interval
             if more:
                 # The buffer may hold more: read again before waiting for a URC, which only
                 # comes once the buffer has been read empty (SSL-AN 2.2.10.1).
                 with self._cond:
                     self._data_pending = True
+                deadline = time.monotonic() + self.timeout
 
     def close(self) -> None:
-        """``AT+QSSLCLOSE=<ssid>`` (``CLOSE OK``, SSL-AN 2.2.5); quiet if already closed."""
+        """``AT+QSSLCLOSE=<ssid>`` (``CLOSE OK``, SSL-AN 2.2.5); quiet if already closed or if
+        the module closed it itself (``+QSSLURC: "closed"``, a reboot, a PDP loss)."""
         if self._closed:
             return
         self._closed = True
         try:
-            if not self._peer_closed:
+            if not (self._peer_closed or self._gone):
                 self.driver.at("+QSSLCLOSE", str(self.ssid))
         except (ATCommandError, ATTimeoutError) as exc:
             log.info("closing socket %d: %s", self.ssid, exc)
