@@ -247,5 +247,10 @@ class Catalog:
         return best
 
     def urc_prefixes(self) -> tuple[str, ...]:
-        """The distinct line prefixes that identify a URC (up to the first colon)."""
-        return tuple(sorted({urc.prefix.split(":", 1)[0] + ":" for urc in self.urcs}))
+        """The distinct line prefixes that identify a URC: up to and including the first colon
+        (``"+QSSLURC:"``), or the whole prefix of a URC without one (``"RDY"``,
+        ``"+PDP DEACT"``, ``"Call Ready"``)."""
+        return tuple(sorted({
+            urc.prefix.split(":", 1)[0] + ":" if ":" in urc.prefix else urc.prefix
+            for urc in self.urcs
+        }))
