@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from celltls.at.channel import ATChannel
+from celltls.at.protocol import Request
 from celltls.dialects.quectel_gsm.catalog import CATALOG
 from celltls.errors import ATProtocolError, ATTimeoutError, PortError, UnsafeArgumentError
 
@@ -148,7 +149,7 @@ def test_unsafe_line_is_refused_and_the_channel_stays_usable(scripted) -> None: 
         with pytest.raises(UnsafeArgumentError):
             channel.command('AT+X="\u00e9"', timeout=1)
         with pytest.raises(UnsafeArgumentError):
-            channel.command("AT+X=1\rAT+QIDEACT", timeout=1, shown="AT+X=***")
+            channel.execute(Request("AT+X=1\rAT+QIDEACT", timeout=1, shown="AT+X=***"))
         assert channel.command("AT", timeout=2).final is not None
     assert modem.lines == ["AT"]
 

@@ -23,6 +23,7 @@ import serial
 
 from celltls.at import quoting
 from celltls.at.framing import BlockHeader as DataBlockRule
+from celltls.at.framing import Framing
 from celltls.at.protocol import (
     ATProtocol,
     DataBlock,
@@ -30,6 +31,7 @@ from celltls.at.protocol import (
     Event,
     Final,
     Intermediate,
+    Mode,
     Prompt,
     RawData,
     Request,
@@ -211,57 +213,76 @@ class ATChannel:
 
     # -- commands ----------------------------------------------------------------------------
 
+    def configure(self, framing: Framing) -> None:
+        """Apply a dialect's framing (URC prefixes, data blocks, data-mode exit markers) once,
+        before the first command."""
+        with self._proto_lock:
+            self.protocol.urc_prefixes = tuple(framing.urc_prefixes)
+            self.protocol.data_blocks = tuple(framing.data_blocks)
+            self.protocol.raw_exit_markers = tuple(framing.raw_exit_markers)
+
+    def add_urc_prefixes(self, *prefixes: str) -> None:
+        """Recognise more URC prefixes (a driver that turns on a URC the catalog lists late)."""
+        with self._proto_lock:
+            known = self.protocol.urc_prefixes
+            self.protocol.urc_prefixes = (*known, *(p for p in prefixes if p not in known))
+
+    @property
+    def mode(self) -> Mode:
+        """The protocol's mode (:class:`celltls.at.protocol.Mode`)."""
+        return self.protocol.mode
+
+    @property
+    def in_data_mode(self) -> bool:
+        """Whether the line carries data now (transparent mode, escape, pattern data phase)."""
+        return self.protocol.in_raw_mode
+
     def command(
         self,
         line: str,
         *,
         timeout: float,
         response_prefixes: Iterable[str] = (),
-        data_phase: str | None = None,
-        payload: bytes | None = None,
-        secret_payload: bool = False,
-        final_results: Iterable[str] = (),
-        failure_results: Iterable[str] = (),
-        final_pattern: str | None = None,
-        connect_is_final: bool = False,
-        raw_after_connect: bool = False,
-        shown: str | None = None,
         check: bool = True,
     ) -> Reply:
-        """Send one command line and collect its answer up to the final result code.
+        """Send one plain command line (no data phase) and collect its answer.
 
         Args:
-            line: the command line without terminator (already validated by the driver).
+            line: the command line without terminator (already validated by the caller).
             timeout: seconds to wait for the final result code.
             response_prefixes: prefixes of its information responses.
-            data_phase: ``"prompt"`` or ``"connect"``: write ``payload`` after ``>`` or
-                ``CONNECT``.
-            payload: the data-phase bytes (terminator such as Ctrl-Z included by the caller).
-            secret_payload: record only the payload's length in the transcript.
-            final_results, failure_results, final_pattern, connect_is_final, raw_after_connect:
-                see :class:`~celltls.at.protocol.Request`.
-            shown: the command as logged and traced (masking a secret argument).
+            check: raise on a failure final result code.
+
+        Returns / Raises: as :meth:`execute`.
+        """
+        return self.execute(
+            Request(line, response_prefixes=tuple(response_prefixes), timeout=timeout),
+            check=check,
+        )
+
+    def execute(self, request: Request, *, check: bool = True) -> Reply:
+        """Send one command and collect its answer up to the final result code.
+
+        The request carries everything: the line, its response prefixes and result codes, its
+        data phase and payload (written after ``>`` or ``CONNECT``), whether the payload is a
+        secret, the masked form to show, and the timeout (see
+        :class:`~celltls.at.protocol.Request`).
+
+        Args:
+            request: the command.
             check: raise on a failure final result code.
 
         Returns:
             Reply: the response lines, data blocks and final result code.
 
         Raises:
+            UnsafeArgumentError: the line holds a character that cannot be sent (nothing is
+                written then).
             ATCommandError: the final result code reports a failure (when ``check``).
-            ATTimeoutError: no final result code within ``timeout`` seconds.
+            ATTimeoutError: no final result code within ``request.timeout`` seconds.
             PortError: the port failed.
         """
-        request = Request(
-            line,
-            response_prefixes=tuple(response_prefixes),
-            data_phase=data_phase,  # type: ignore[arg-type]
-            final_results=tuple(final_results),
-            failure_results=tuple(failure_results),
-            final_pattern=final_pattern,
-            connect_is_final=connect_is_final,
-            raw_after_connect=raw_after_connect,
-        )
-        display = shown if shown is not None else line
+        line, display = request.line, request.display
         quoting.command_line(line, display)
         with self._cmd_lock:
             self._raise_if_dead()
@@ -272,7 +293,7 @@ class ATChannel:
                 data = self.protocol.send_command(request)
                 self._echo = (line.strip().upper(), display)
             try:
-                return self._run(request, data, display, timeout, payload, secret_payload, check)
+                return self._run(request, data, check)
             except ATCommandError:
                 raise
             except BaseException:
@@ -283,10 +304,9 @@ class ATChannel:
                 self._desync = True
                 raise
 
-    def _run(
-        self, request: Request, data: bytes, display: str, timeout: float,
-        payload: bytes | None, secret_payload: bool, check: bool,
-    ) -> Reply:
+    def _run(self, request: Request, data: bytes, check: bool) -> Reply:
+        display, timeout = request.display, request.timeout
+        payload, secret_payload = request.payload, request.secret_payload
         log.debug("> %s", display)
         if self.trace:
             self.trace.host_line(display)
@@ -340,10 +360,11 @@ class ATChannel:
             with self._proto_lock:
                 if self.protocol.in_raw_mode or self.protocol.pending is not None:
                     self.protocol.abort_pending()
-                data = self.protocol.send_command(Request("AT"))
+                probe = Request("AT", timeout=2.0)
+                data = self.protocol.send_command(probe)
                 self._echo = ("AT", "AT")
             try:
-                reply = self._run(Request("AT"), data, "AT", 2.0, None, False, False)
+                reply = self._run(probe, data, False)
             except ATTimeoutError:
                 with self._proto_lock:
                     self.protocol.abort_pending()
@@ -370,6 +391,21 @@ class ATChannel:
             self.protocol.arm_raw_on_connect()
         with self._raw_cond:
             self._raw_closed = False
+
+    def disarm_raw_on_connect(self) -> None:
+        """See :meth:`ATProtocol.disarm_raw_on_connect`."""
+        with self._proto_lock:
+            self.protocol.disarm_raw_on_connect()
+
+    def end_data_phase_at(self, pattern: bytes) -> None:
+        """End the next data phase at an end-of-data pattern (:meth:`ATProtocol.end_raw_at`)."""
+        with self._proto_lock:
+            self.protocol.end_raw_at(pattern)
+
+    def cancel_data_phase_end(self) -> None:
+        """Forget :meth:`end_data_phase_at` (the command failed before its data phase)."""
+        with self._proto_lock:
+            self.protocol.cancel_raw_end()
 
     def write_raw(self, data: bytes, *, secret: bool = False) -> None:
         """Write bytes as they are (a data phase, transparent mode, ``+++``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["BlockHeader"]
+__all__ = ["BlockHeader", "Framing"]
 
 
 @dataclass(frozen=True)
@@ -31,3 +31,20 @@ class BlockHeader:
         """The announced length (bytes) if ``line`` is such a header, else ``None``."""
         found = re.fullmatch(self.pattern, line)
         return int(found.group("length")) if found else None
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How a dialect frames what its module sends, applied to a channel once
+    (:meth:`celltls.at.channel.ATChannel.configure`).
+
+    Attributes:
+        urc_prefixes: line prefixes that identify URCs (``"+QSSLURC:"``, ``"RDY"``).
+        data_blocks: headers of length-delimited blocks.
+        raw_exit_markers: what the module prints when it leaves transparent data mode by
+            itself (``b"\\r\\nCLOSED\\r\\n"``).
+    """
+
+    urc_prefixes: tuple[str, ...] = ()
+    data_blocks: tuple[BlockHeader, ...] = ()
+    raw_exit_markers: tuple[bytes, ...] = ()

@@ -55,6 +55,11 @@ class Request:
         final_pattern: a regex; a line matching it in full is the (successful) final result.
         connect_is_final: ``CONNECT`` ends the command successfully (``ATO``, ``ATD``).
         raw_after_connect: after that ``CONNECT`` the line is in transparent data mode.
+        timeout: seconds a runner waits for the final result code (the catalog's value).
+        payload: the data-phase bytes a runner writes after ``>`` or ``CONNECT`` (its
+            terminator, Ctrl-Z or an end-of-data pattern, included).
+        secret_payload: the payload is a secret: transcripts record only its length.
+        shown: the line as logged and traced, a secret argument masked (``None``: ``line``).
     """
 
     line: str
@@ -65,6 +70,15 @@ class Request:
     final_pattern: str | None = None
     connect_is_final: bool = False
     raw_after_connect: bool = False
+    timeout: float = 2.0
+    payload: bytes | None = field(default=None, repr=False)
+    secret_payload: bool = False
+    shown: str | None = None
+
+    @property
+    def display(self) -> str:
+        """The line as it may be shown (``shown``, else ``line``)."""
+        return self.shown if self.shown is not None else self.line
 
 
 @dataclass(frozen=True)

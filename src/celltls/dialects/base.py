@@ -7,16 +7,20 @@ from the vendor's name.
 from __future__ import annotations
 
 import abc
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Literal
 
 from celltls.at import quoting
-from celltls.at.channel import ATChannel
+from celltls.at.channel import ATChannel, Reply
 from celltls.at.codes import REGISTERED, REGISTRATION_STATES, csq_to_dbm
-from celltls.errors import ATProtocolError, NetworkError, ProfileError
+from celltls.dialects.spec import Catalog
+from celltls.errors import ATProtocolError, ATTimeoutError, NetworkError, ProfileError
 from celltls.http import BaseResponse, Body
 from celltls.tls import TlsProfile, TlsVersion, Verify
+
+log = logging.getLogger(__name__)
 
 CredentialKind = Literal["ca", "client_cert", "client_key"]
 
@@ -39,6 +43,13 @@ class Capabilities:
         transparent_mode: whether a secure socket can run in transparent (data) mode.
         native_http: whether the module has its own HTTP(S) client.
         max_hostname: the longest host name it accepts, bytes.
+        hostname_check: whether the module's own TLS can check that the server's certificate
+            was issued for the host name connected to (RFC 6125). ``False`` unless the
+            module's documents say how to turn such a check on; neither Quectel GSM (SSL-AN
+            V3.3 2.2.1, the +QSSLCFG items) nor Sierra HL78xx (sierra-hl78xx.md S5a, S5d) do.
+        connect_timeout_range: the connect timeouts, seconds, the module's open command takes
+            (``(low, high)``); ``None`` when the driver waits on the host side only.
+            :class:`celltls.Modem` clamps the caller's timeout into this range.
         sources: documents the values come from.
     """
 
@@ -55,6 +66,8 @@ class Capabilities:
     transparent_mode: bool = False
     native_http: bool = False
     max_hostname: int = 255
+    hostname_check: bool = False
+    connect_timeout_range: tuple[float, float] | None = None
     sources: tuple[str, ...] = ()
 
 
@@ -149,13 +162,66 @@ class SecureSocket(abc.ABC):
 
 
 class Dialect(abc.ABC):
-    """A dialect driver: vendor knowledge mapped onto the portable operations."""
+    """A dialect driver: vendor knowledge mapped onto the portable operations.
+
+    Attributes:
+        name: the dialect's name.
+        capabilities: what the module can do.
+        catalog: the dialect's catalog; :meth:`at` builds commands from it.
+        retry_safe: names of commands safe to send again when their final result code was
+            lost (queries, settings that leave the same state); any read form (``AT+X?``) is.
+    """
 
     name: str
     capabilities: Capabilities
+    catalog: Catalog | None = None
+    retry_safe: frozenset[str] = frozenset()
 
     def __init__(self, channel: ATChannel) -> None:
         self.channel = channel
+
+    def at(self, name: str, args: str = "", *, check: bool = True, **overrides: object) -> Reply:
+        """Send ``AT<name>[=<args>]`` (``args`` ``"?"``: ``AT<name>?``) as the catalog
+        describes it: its timeout, response prefix, data phase and result codes
+        (:meth:`celltls.dialects.spec.Command.request`); ``overrides`` replace any of them.
+        With ``check=False`` a failure final result code is returned, not raised.
+
+        A command of :attr:`retry_safe`, or a read form, whose final result code does not come
+        is sent once more (the channel first resynchronises the line with ``AT``); any other
+        command's timeout is raised, since the module may have acted on it.
+
+        Raises:
+            KeyError: the catalog has no such command (a driver bug).
+            UnsafeArgumentError: the line cannot be sent (nothing is written).
+            ATCommandError: a failure final result code.
+            ATTimeoutError: no final result code (twice for a repeatable command).
+            PortError: the port failed.
+        """
+        if self.catalog is None:
+            raise KeyError(f"{type(self).__name__} has no catalog to build AT{name} from")
+        command = self.catalog.command(name)
+        request = command.request(args, **overrides)
+        attempts = 2 if args == "?" or command.name in self.retry_safe else 1
+        for attempt in range(attempts):
+            mark = self._before_command()
+            try:
+                return self.channel.execute(request, check=check)
+            except ATTimeoutError as exc:
+                self._after_lost_answer(mark)
+                if attempt + 1 >= attempts:
+                    raise
+                log.warning("%s: %s; asking again (safe to repeat)", request.display, exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _before_command(self) -> int:
+        """Hook: called before each try of :meth:`at`; what it returns goes to
+        :meth:`_after_lost_answer`."""
+        return 0
+
+    def _after_lost_answer(self, mark: int) -> None:
+        """Hook: a try of :meth:`at` got no final result code; a driver that knows why (the
+        module rebooted, the network went) raises that instead."""
+        del mark  # the base driver knows no cause beyond the timeout itself
 
     @abc.abstractmethod
     def initialise(self) -> dict[str, str]:

@@ -50,6 +50,9 @@ NVRAM_NAMES = MappingProxyType(
 #: AT+QSSLOPEN <timeout> range and default, seconds (SSL-AN 2.2.2).
 OPEN_TIMEOUT_RANGE = (10, 300)
 OPEN_TIMEOUT_DEFAULT = 90
+#: How long AT+QIOPEN may take to report CONNECT OK/CONNECT FAIL, seconds (quectel-gsm-tcpip.md 5:
+#: mbed's M26 driver and RT-Thread's M26 driver use 75 s).
+QIOPEN_TIMEOUT = 75
 #: AT+QSECWRITE <timeout> range and default, seconds (SSL-AN 2.2.7).
 SECWRITE_TIMEOUT_RANGE = (3, 200)
 SECWRITE_TIMEOUT_DEFAULT = 100
@@ -478,6 +481,9 @@ CATALOG = Catalog(
     errors=MappingProxyType({}),
     data_blocks=(DataBlock(r"\+QSSLRECV: [^,]*:\d+,TCP,(?P<length>\d+)", max_length=MAX_RECV),),
     misspellings=MISSPELLINGS,
+    # In transparent mode the module prints CLOSED when it leaves data mode by itself (SSL-AN
+    # 1.2 step 6; the text is the one Quectel GSM TCP/IP drivers handle, quectel-gsm-tcpip.md §5).
+    raw_exit_markers=(b"\r\nCLOSED\r\n",),
 )
 
 

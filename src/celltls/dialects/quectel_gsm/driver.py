@@ -29,7 +29,7 @@ from collections import deque
 from celltls.at import quoting
 from celltls.at.channel import ATChannel, Reply, UrcWaiter
 from celltls.at.codes import REGISTERED, REGISTRATION_STATES
-from celltls.at.protocol import DataBlock, Urc
+from celltls.at.protocol import DataBlock, Request, Urc
 from celltls.dialects.base import (
     Capabilities,
     CredentialKind,
@@ -217,6 +217,8 @@ class QuectelGsm(Dialect):
 
     name = cat.DIALECT
     capabilities = CAPABILITIES
+    catalog = CATALOG
+    retry_safe = RETRY_SAFE
 
     def __init__(
         self, channel: ATChannel, *, ctxindex: int = 0, nvram: bool = False,
@@ -233,14 +235,9 @@ class QuectelGsm(Dialect):
         self._sockets: dict[int, QuectelSocket | None] = {}
         self._sockets_lock = threading.Lock()
         self._stored: dict[CredentialKind, str] = {}
-        # In transparent mode the module prints CLOSED when it leaves data mode by itself
-        # (SSL-AN 1.2 step 6; the text is the one Quectel GSM TCP/IP drivers handle).
-        channel.protocol.raw_exit_markers = (b"\r\nCLOSED\r\n",)
-        # Boot and PDP URCs have no colon: make sure they are URCs even inside an answer.
-        known = tuple(channel.protocol.urc_prefixes)
-        channel.protocol.urc_prefixes = known + tuple(
-            p for p in (*BOOT_URCS, PDP_DEACT_URC) if p not in known
-        )
+        # The catalog's framing (CLOSED ends transparent mode; boot and PDP URCs without a
+        # colon are URCs even inside an answer), whoever built the channel.
+        channel.configure(CATALOG.framing())
         # ssids the module holds for something else (a plain TCP socket, TCPIP-REF 6, S1 1.3).
         self._foreign: set[int] = set()
         # the socket whose AT+QSSLRECV was sent last: a late answer belongs to it.
@@ -255,38 +252,6 @@ class QuectelGsm(Dialect):
             channel.subscribe(boot, self._on_boot)
 
     # -- commands ----------------------------------------------------------------------------
-
-    def at(self, name: str, args: str = "", **kw: object) -> Reply:
-        """Send ``AT<name>[=<args>]`` with the catalog's timeout, prefixes and result codes.
-
-        ``args`` must already be encoded with :mod:`celltls.at.quoting`. A command of
-        :data:`RETRY_SAFE` whose final result code does not come is sent once more (the channel
-        first resynchronises the line with ``AT``); any other command's timeout is raised.
-
-        Raises:
-            ATCommandError: a failure final result code.
-            ATTimeoutError: no final result code (twice for a command of :data:`RETRY_SAFE`).
-            PortError: the port failed.
-        """
-        command = CATALOG.command(name)
-        line = f"AT{command.name}" + (f"={args}" if args else "")
-        options: dict[str, object] = {
-            "timeout": command.timeout,
-            "response_prefixes": (command.response_prefix,) if command.response_prefix else (),
-            "final_results": command.final_results,
-            "failure_results": command.failure_results,
-            "final_pattern": command.final_pattern,
-        }
-        options.update(kw)
-        attempts = 2 if command.name in RETRY_SAFE else 1
-        for attempt in range(attempts):
-            try:
-                return self.channel.command(line, **options)  # type: ignore[arg-type]
-            except ATTimeoutError as exc:
-                if attempt + 1 >= attempts:
-                    raise
-                log.warning("%s: %s; asking again (safe to repeat)", command.name, exc)
-        raise AssertionError("unreachable")
 
     # -- identification ----------------------------------------------------------------------
 
@@ -837,7 +802,7 @@ class QuectelGsm(Dialect):
                 raise self._open_refused(exc) from exc
             event = self._wait_open(waiter, float(seconds) + 5, f"AT+QSSLOPEN={args} (result)")
         except BaseException as exc:
-            self.channel.protocol.disarm_raw_on_connect()
+            self.channel.disarm_raw_on_connect()
             if not refused and not isinstance(
                 exc, ModuleRebootedError | NetworkLostError | PortError
             ):
@@ -850,7 +815,7 @@ class QuectelGsm(Dialect):
         text = event.text if isinstance(event, Urc) else event.header
         if text.startswith("CONNECT"):
             return QuectelTransparentSocket(self, ssid, host, port)
-        self.channel.protocol.disarm_raw_on_connect()
+        self.channel.disarm_raw_on_connect()
         code = int(text[len(prefix) :].strip())
         if code == -2:
             raise _Occupied(f"{text}: socket {ssid} is occupied (SSL-AN 2.2.2)")
@@ -1305,7 +1270,7 @@ class QuectelTransparentSocket(QuectelSocket):
             ATTimeoutError: the module did not answer the escape sequence.
         """
         self._check_online()
-        if not self.driver.channel.protocol.in_raw_mode:
+        if not self.driver.channel.in_data_mode:
             raise SocketError(f"secure socket {self.ssid}: the connection has ended")
         self.driver.channel.escape(self.driver.guard_time)
         self._paused = True
@@ -1320,8 +1285,8 @@ class QuectelTransparentSocket(QuectelSocket):
         if self._closed or not self._paused:
             raise SocketError(f"secure socket {self.ssid} is not paused")
         try:
-            self.driver.channel.command(
-                "ATO", timeout=5, connect_is_final=True, raw_after_connect=True
+            self.driver.channel.execute(
+                Request("ATO", timeout=5, connect_is_final=True, raw_after_connect=True)
             )
         except ATCommandError as exc:
             raise SocketError(f"cannot resume secure socket {self.ssid}: {exc}") from exc
@@ -1333,7 +1298,7 @@ class QuectelTransparentSocket(QuectelSocket):
             return
         self._closed = True
         try:
-            if self.driver.channel.protocol.in_raw_mode and not self._paused:
+            if self.driver.channel.in_data_mode and not self._paused:
                 self.driver.channel.escape(self.driver.guard_time)
             self.driver.at("+QSSLCLOSE", str(self.ssid))
         except (ATCommandError, ATTimeoutError) as exc:

@@ -32,7 +32,7 @@ import h11
 
 from celltls.at import quoting
 from celltls.at.channel import ATChannel, Reply, UrcWaiter
-from celltls.at.protocol import Urc
+from celltls.at.protocol import Request, Urc
 from celltls.dialects.base import (
     Capabilities,
     CredentialKind,
@@ -173,7 +173,7 @@ class Sierra(Dialect):
     def __init__(self, channel: ATChannel, *, model: str | None = None,
                  probe_failures: bool = True, guard_time: float = 1.0, cnx: int = 1) -> None:
         super().__init__(channel)
-        self.protocol = channel.protocol
+        channel.configure(CATALOG.framing())
         self.model = cat.model(model) if model else cat.MODELS["hl7800"]
         self._model_given = model is not None
         self.capabilities = capabilities_for(self.model)
@@ -193,8 +193,7 @@ class Sierra(Dialect):
         self._reboot_seen = False
         # +KSUP is a URC even in the middle of another command's answer (sierra-hl78xx.md S2);
         # the catalog does not list it yet.
-        if "+KSUP:" not in self.protocol.urc_prefixes:
-            self.protocol.urc_prefixes = (*self.protocol.urc_prefixes, "+KSUP:")
+        channel.add_urc_prefixes("+KSUP:")
         channel.subscribe("+KTCP_DATA:", self._on_tcp_urc)
         channel.subscribe("+KTCP_NOTIF:", self._on_tcp_urc)
         channel.subscribe("+KSUP:", self._on_ksup)
@@ -226,7 +225,7 @@ class Sierra(Dialect):
         for attempt in range(attempts):
             seq = self._trouble_seq
             try:
-                return self.channel.command(line, **options)  # type: ignore[arg-type]
+                return self.channel.execute(Request(line, **options))  # type: ignore[arg-type]
             except ATTimeoutError:
                 self._raise_trouble(seq)
                 if attempt + 1 == attempts:
@@ -800,17 +799,17 @@ class Sierra(Dialect):
             return hit
 
         self.channel.arm_raw_on_connect()
-        self.protocol.disarm_raw_on_connect()
-        self.protocol.end_raw_at(self.pattern)
+        self.channel.disarm_raw_on_connect()
+        self.channel.end_data_phase_at(self.pattern)
         waiter = self.channel.expect_urc(is_final)
         try:
-            reply = self.channel.command(line, timeout=30, connect_is_final=True,
-                                         raw_after_connect=True)
+            reply = self.channel.execute(Request(line, timeout=30, connect_is_final=True,
+                                                 raw_after_connect=True))
             if reply.final is None or reply.final.kind != "CONNECT":
                 raise ATProtocolError(f"{line!r} was answered {reply.final and reply.final.text!r}"
                                       " instead of CONNECT (a stray final result code)")
         except BaseException:
-            self.protocol.cancel_raw_end()
+            self.channel.cancel_data_phase_end()
             self.channel.forget(waiter)
             if not isinstance(sys.exc_info()[1], ATCommandError):
                 self.channel.abandon_data_phase()
