@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint install install-dev clean
+.PHONY: demo test lint install install-dev clean faults
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ test: install-dev
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+
+# Fault injection at scale (tests/faults runs a few fixed seeds): RUNS runs per fault kind and
+# target; prints a table (see benchmarks/README.md).
+RUNS ?= 100
+faults: install-dev
+	$(BIN)/python benchmarks/faults.py --runs $(RUNS)
 
 lint: install-dev
 	$(BIN)/ruff check src tests
