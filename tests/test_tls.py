@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import trustme
 
@@ -73,3 +75,54 @@ def test_quectel_profile_mapping(ca: trustme.CA) -> None:
         driver.profile_settings(TlsProfile(ca=root, cipher_suites=(0xC02F,)))
     with pytest.raises(ProfileError, match="one cipher suite or all"):
         driver.profile_settings(TlsProfile(ca=root, cipher_suites=(0x002F, 0x0035)))
+
+
+def test_host_name_check_is_on_by_default_and_off_only_by_name(ca: trustme.CA) -> None:
+    root = Certificate.from_pem(ca.cert_pem.bytes())
+    profile = TlsProfile(ca=root)
+    assert profile.check_hostname and profile.hostname_checked
+    opted_out = TlsProfile(ca=root, check_hostname=False)
+    assert not opted_out.hostname_checked and opted_out.verify is Verify.SERVER
+    assert opted_out != profile  # pooled connections are kept apart
+    nothing = TlsProfile.insecure()
+    assert not nothing.check_hostname and not nothing.hostname_checked
+
+
+def test_unchecked_host_name_is_logged(ca: trustme.CA, caplog: pytest.LogCaptureFixture) -> None:
+    root = Certificate.from_pem(ca.cert_pem.bytes())
+    with caplog.at_level(logging.WARNING):
+        TlsProfile(ca=root).warn_if_hostname_unchecked("test", "example.com")
+        assert not caplog.records
+        TlsProfile(ca=root, check_hostname=False).warn_if_hostname_unchecked("test",
+                                                                             "example.com")
+    assert "'example.com' is NOT checked" in caplog.records[0].getMessage()
+
+
+def test_module_without_host_name_check_refuses_before_writing(ca: trustme.CA) -> None:
+    """Quectel GSM's SSL settings have no host-name check (SSL-AN 2.2.1): the default profile
+    is refused by Modem before a byte of the TLS connection is written; the opt-out passes."""
+    from celltls.errors import HostnameCheckUnsupportedError
+    from celltls.modem import Modem
+    from celltls.sim.serve import VirtualModemServer
+
+    root = Certificate.from_pem(ca.cert_pem.bytes())
+    with VirtualModemServer("quectel-gsm") as sim, Modem(sim.url, "quectel-gsm") as modem:
+        assert not modem.capabilities.hostname_check
+        written: list[bytes] = []
+        original = modem.channel._write
+
+        def record(data: bytes) -> None:
+            written.append(data)
+            original(data)
+
+        modem.channel._write = record  # type: ignore[method-assign]
+        for call in (
+            lambda: modem.tls_connect("example.com", 443, TlsProfile(ca=root)),
+            lambda: modem.request("GET", "https://example.com/", profile=TlsProfile(ca=root)),
+        ):
+            with pytest.raises(HostnameCheckUnsupportedError) as info:
+                call()
+            assert "'example.com'" in str(info.value)
+            assert "--no-check-hostname" in str(info.value) and "--insecure" in str(info.value)
+            assert info.value.exit_code == 4
+        assert written == []

@@ -5,23 +5,78 @@ The socket only needs ``sendall(data: bytes) -> None``, ``recv(max_bytes: int) -
 body may be an iterable of byte chunks or a binary file; a response body is read chunk by chunk
 with :meth:`HTTPResponse.iter_bytes`, never held whole unless :meth:`HTTPResponse.read` is asked.
 
-Framing (RFC 9112): Content-Length and chunked responses, HEAD and 204/304 without a body,
-keep-alive reuse of the connection when both sides allow it.
+Framing (RFC 9112 6.3): Content-Length and chunked responses, HEAD and 1xx/204/304 without a
+body, bodies delimited by the connection's close, keep-alive reuse of the connection when both
+sides allow it.
+
+Integrity: a body framed by Content-Length or chunked transfer coding is complete only when the
+framing says so. A connection that ends before raises :class:`~celltls.errors.PartialBodyError`
+(with the bytes received and expected); a malformed response (a garbled chunk header, a bad
+status line) raises :class:`~celltls.errors.HTTPError`. No h11 exception leaves this module.
+
+Validation: :func:`prepare_request` checks a whole request (method, target, header names and
+values, body type and length) against HTTP's rules (RFC 9110 5.1, 5.5, 5.6.2, 9.1; RFC 9112
+3.2) before anything is sent, raising :class:`~celltls.errors.UnsafeArgumentError`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO, Protocol
+from dataclasses import dataclass
+from typing import BinaryIO, Literal, Protocol
 
 import h11
 
-from celltls.errors import HTTPError, SocketError
+from celltls.errors import (
+    HTTPError,
+    HTTPStatusError,
+    PartialBodyError,
+    SocketError,
+    UnsafeArgumentError,
+)
 
 USER_AGENT = "celltls/0.1"
-Body = bytes | Iterable[bytes] | BinaryIO | None
+Body = bytes | bytearray | memoryview | Iterable[bytes] | BinaryIO | None
 Progress = Callable[[int, int | None], None]
+#: called with the name of each phase of a request as it begins: ``"send"`` (the request is
+#: being written), ``"wait"`` (for the response head).
+PhaseCallback = Callable[[str], None]
+
+#: the longest header field line (``Name: value``) celltls sends, bytes. Servers refuse longer
+#: ones (nginx: one ``large_client_header_buffers`` buffer, 8 KiB by default; Apache
+#: ``LimitRequestFieldSize`` 8190), and module command buffers are smaller still.
+MAX_HEADER_LINE = 4096
+#: the longest request target (path and query) celltls sends, bytes (RFC 9112 3: servers
+#: answer 414 to targets longer than they accept; 4 KiB stays below common limits).
+MAX_TARGET = 4096
+#: the longest method name, bytes.
+MAX_METHOD = 32
+
+_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")  # RFC 9110 5.6.2 tchar
+_CONTROL_NAMES = {
+    "\r": "CR",
+    "\n": "LF",
+    "\x00": "NUL",
+    "\x1a": "Ctrl-Z",
+    "\x1b": "ESC",
+}
+_TYPOGRAPHIC = {
+    "\u201c": "a left double quotation mark \u201c",
+    "\u201d": "a right double quotation mark \u201d",
+    "\u2018": "a left single quotation mark \u2018",
+    "\u2019": "a right single quotation mark \u2019",
+    "\u2013": "an en dash \u2013",
+    "\u2014": "an em dash \u2014",
+    "\u00a0": "a no-break space",
+}
+
+
+def shown(value: str, limit: int = 80) -> str:
+    """``value`` as an error message shows it: cut to ``limit`` characters, marked ``...``."""
+    return value if len(value) <= limit else value[:limit] + "..."
 
 
 class SocketLike(Protocol):
@@ -32,6 +87,238 @@ class SocketLike(Protocol):
     def recv(self, max_bytes: int) -> bytes: ...
 
     def close(self) -> None: ...
+
+
+# -- validation ------------------------------------------------------------------------------
+
+
+def _bad_char(text: str, *, allow_tab: bool) -> str | None:
+    """A description of the first character HTTP cannot carry in ``text``, or ``None``."""
+    for index, char in enumerate(text):
+        code = ord(char)
+        if char in _TYPOGRAPHIC:
+            return (f"contains {_TYPOGRAPHIC[char]} at position {index} (pasted from a "
+                    "document?); type the plain ASCII character")
+        if char in _CONTROL_NAMES:
+            return f"contains {_CONTROL_NAMES[char]} at position {index}"
+        if char == "\t" and allow_tab:
+            continue
+        if code < 0x20 or code == 0x7F:
+            return f"contains control character 0x{code:02X} at position {index}"
+        if code > 0x7E:
+            return (f"contains non-ASCII character {char!r} at position {index}; "
+                    "percent-encode it or use its ASCII form")
+    return None
+
+
+def check_method(method: object) -> str:
+    """Check an HTTP method name (RFC 9110 9.1: a token) and return it upper-cased.
+
+    Raises:
+        UnsafeArgumentError: not text, empty, longer than :data:`MAX_METHOD`, or holding a
+            character outside RFC 9110 5.6.2 ``tchar``.
+    """
+    if not isinstance(method, str):
+        raise UnsafeArgumentError("method", repr(method), "must be text such as 'GET'")
+    if not method:
+        raise UnsafeArgumentError("method", method, "must not be empty")
+    problem = _bad_char(method, allow_tab=False)
+    if problem is None and len(method) > MAX_METHOD:
+        problem = f"is {len(method)} characters long; at most {MAX_METHOD} are sent"
+    if problem is None and not _TOKEN.fullmatch(method):
+        problem = "is not an HTTP token (letters, digits and !#$%&'*+-.^_`|~ only)"
+    if problem:
+        raise UnsafeArgumentError("method", shown(method), problem)
+    return method.upper()
+
+
+def check_target(target: str, field: str = "url") -> str:
+    """Check a request target (``/path?query``): visible ASCII only (RFC 9112 3.2).
+
+    Raises:
+        UnsafeArgumentError: a space, control or non-ASCII character, or longer than
+            :data:`MAX_TARGET` bytes.
+    """
+    problem = _bad_char(target, allow_tab=False)
+    if problem is None and " " in target:
+        problem = f"contains a space at position {target.index(' ')}; write it as %20"
+    if problem is None and len(target) > MAX_TARGET:
+        problem = f"has a path and query of {len(target)} bytes; at most {MAX_TARGET} are sent"
+    if problem:
+        raise UnsafeArgumentError(field, shown(target), problem)
+    return target
+
+
+def check_header(name: object, value: object) -> tuple[str, str]:
+    """Check one request header field and return it with the value's surrounding blanks
+    removed (they are not part of a field value, RFC 9110 5.5).
+
+    Args:
+        name: the field name, a token (RFC 9110 5.1, 5.6.2).
+        value: the field value: visible ASCII, spaces and tabs (RFC 9110 5.5; CR, LF and NUL
+            are forbidden there, other controls are not field characters; celltls sends
+            ASCII only).
+
+    Returns:
+        tuple: ``(name, value)``.
+
+    Raises:
+        UnsafeArgumentError: a name or value that is not text, a name that is not a token, a
+            value with CR, LF, NUL, Ctrl-Z, ESC, another control character, non-ASCII text
+            (typographic quotes...), or a field longer than :data:`MAX_HEADER_LINE` bytes.
+    """
+    if not isinstance(name, str):
+        raise UnsafeArgumentError("header name", repr(name), "must be text")
+    if not isinstance(value, str):
+        raise UnsafeArgumentError(f"header {name}", repr(value), "must be text")
+    problem = _bad_char(name, allow_tab=False)
+    if problem is None and not name:
+        problem = "is empty"
+    if problem is None and not _TOKEN.fullmatch(name):
+        bad = next(c for c in name if not _TOKEN.fullmatch(c))
+        problem = (f"contains {bad!r} at position {name.index(bad)}; a header name is letters, "
+                   "digits and !#$%&'*+-.^_`|~ only")
+    if problem:
+        raise UnsafeArgumentError("header name", shown(name), problem)
+    value = value.strip(" \t")
+    problem = _bad_char(value, allow_tab=True)
+    if problem is None and len(name) + 2 + len(value) > MAX_HEADER_LINE:
+        problem = (f"makes a header line of {len(name) + 2 + len(value)} bytes; at most "
+                   f"{MAX_HEADER_LINE} are sent")
+    if problem:
+        raise UnsafeArgumentError(f"header {shown(name)}", shown(value), problem)
+    return name, value
+
+
+@dataclass
+class PreparedRequest:
+    """A request checked whole and ready to send (see :func:`prepare_request`).
+
+    Attributes:
+        method: the method, upper-case.
+        target: the request target.
+        headers: every header field to send, Host, User-Agent and framing included.
+        chunks: the body as byte chunks (checked as they come), or ``None``.
+        total: the body's length in bytes when known, else ``None`` (sent chunked).
+    """
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    chunks: Iterable[bytes] | None
+    total: int | None
+
+
+def _body_chunks(body: Body, content_length: int | None) -> tuple[Iterable[bytes] | None,
+                                                                   int | None]:
+    if content_length is not None and (
+        isinstance(content_length, bool) or not isinstance(content_length, int)
+        or content_length < 0
+    ):
+        raise UnsafeArgumentError("content_length", repr(content_length),
+                                  "must be a number of bytes (an int >= 0) or None")
+    if body is None:
+        return None, None
+    if isinstance(body, bytes | bytearray | memoryview):
+        data = bytes(body)
+        if content_length is not None and content_length != len(data):
+            raise UnsafeArgumentError("content_length", str(content_length),
+                                      f"differs from the body's {len(data)} bytes")
+        return [data], len(data)
+    if isinstance(body, str):
+        raise UnsafeArgumentError("body", f"<text of {len(body)} characters>",
+                                  "is text; send bytes (body=text.encode('utf-8')) and name "
+                                  "the charset in Content-Type")
+    if isinstance(body, io.TextIOBase):
+        raise UnsafeArgumentError("body", repr(body), "is a file opened in text mode; open it "
+                                  "in binary mode ('rb')")
+    if hasattr(body, "read"):
+        return _checked(_file_chunks(body)), content_length  # type: ignore[arg-type]
+    if isinstance(body, Iterable):
+        return _checked(iter(body)), content_length
+    raise UnsafeArgumentError("body", type(body).__name__, "must be bytes, an iterable of "
+                              "bytes or a binary file")
+
+
+def _checked(chunks: Iterator[object]) -> Iterator[bytes]:
+    for chunk in chunks:
+        if not isinstance(chunk, bytes | bytearray | memoryview):
+            raise UnsafeArgumentError("body", type(chunk).__name__,
+                                      "yielded something other than bytes")
+        yield bytes(chunk)
+
+
+def prepare_request(
+    method: str,
+    target: str,
+    host: str,
+    headers: Iterable[tuple[str, str]] = (),
+    body: Body = None,
+    content_length: int | None = None,
+) -> PreparedRequest:
+    """Check a whole request and build its head; nothing is sent.
+
+    Args:
+        method: ``GET``, ``HEAD``, ``POST``, ``PUT``, ``DELETE``...
+        target: the request target (``/path?query``).
+        host: the Host header value (``"example.com"`` or ``"example.com:8443"``).
+        headers: extra header fields; a ``Host`` or ``User-Agent`` given here replaces
+            celltls's, ``Content-Length``/``Transfer-Encoding`` given here replace the framing
+            celltls would choose.
+        body: bytes, an iterable of bytes, a binary file, or ``None``.
+        content_length: the length of a body that is not ``bytes``, in bytes (else it is
+            sent chunked).
+
+    Returns:
+        PreparedRequest: ready for :meth:`HTTPConnection.send_request`.
+
+    Raises:
+        UnsafeArgumentError: a method, target, header or body HTTP cannot carry (see
+            :func:`check_method`, :func:`check_target`, :func:`check_header`), a body of the
+            wrong type, or a declared length that contradicts the body.
+    """
+    method = check_method(method)
+    check_target(target)
+    try:
+        header_list = [check_header(k, v) for k, v in headers]
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, UnsafeArgumentError):
+            raise
+        raise UnsafeArgumentError("headers", repr(headers), "must be (name, value) pairs of "
+                                  "text") from None
+    chunks, total = _body_chunks(body, content_length)
+    names = {k.lower() for k, _ in header_list}
+    head: list[tuple[str, str]] = []
+    if "host" not in names:
+        head.append(("Host", check_header("Host", host)[1]))
+    if "user-agent" not in names:
+        head.append(("User-Agent", USER_AGENT))
+    if chunks is None and method in ("POST", "PUT", "PATCH"):
+        total = 0
+    if "content-length" in names:
+        declared = next(v for k, v in header_list if k.lower() == "content-length")
+        if not declared.isdigit():
+            raise UnsafeArgumentError("header Content-Length", declared, "is not a number")
+        if total is not None and int(declared) != total:
+            raise UnsafeArgumentError("header Content-Length", declared,
+                                      f"differs from the body's {total} bytes")
+        total = int(declared)
+    elif "transfer-encoding" not in names:
+        if total is not None:
+            head.append(("Content-Length", str(total)))
+        elif chunks is not None:
+            head.append(("Transfer-Encoding", "chunked"))
+    head.extend(header_list)
+    # h11's own rules, on a scratch connection: what it would refuse later is refused now.
+    try:
+        h11.Connection(h11.CLIENT).send(h11.Request(method=method, target=target, headers=head))
+    except (h11.ProtocolError, ValueError, TypeError) as exc:
+        raise UnsafeArgumentError("request", f"{method} {target}",
+                                  f"HTTP/1.1 cannot carry it: {exc}") from None
+    return PreparedRequest(method, target, head, chunks, total)
+
+
+# -- responses -------------------------------------------------------------------------------
 
 
 class BaseResponse:
@@ -68,6 +355,16 @@ class BaseResponse:
         value = self.header("content-length")
         return int(value) if value is not None and value.strip().isdigit() else None
 
+    def raise_for_status(self) -> None:
+        """Raise when the status is 400 or more.
+
+        Raises:
+            HTTPStatusError: status >= 400 (curl ``--fail``, exit code 22).
+        """
+        if self.status >= 400:
+            raise HTTPStatusError(f"the server answered HTTP {self.status} {self.reason}",
+                                  status=self.status)
+
     def iter_bytes(self, progress: Progress | None = None) -> Iterator[bytes]:
         """Yield the body as it arrives.
 
@@ -75,7 +372,8 @@ class BaseResponse:
             progress: called as ``progress(bytes_so_far, total_or_None)`` after each chunk.
 
         Raises:
-            HTTPError: the body is malformed or ends early.
+            PartialBodyError: the connection ended before the framing said the body ends.
+            HTTPError: the body is malformed.
             SocketError: the connection failed.
         """
         raise NotImplementedError
@@ -94,8 +392,18 @@ class BaseResponse:
             pass
 
 
+Framing = Literal["none", "length", "chunked", "close"]
+
+
 class HTTPResponse(BaseResponse):
-    """A response whose body is streamed from an h11 connection."""
+    """A response whose body is streamed from an h11 connection.
+
+    Attributes (besides :class:`BaseResponse`'s):
+        framing: how the body's end is known (RFC 9112 6.3): ``"none"`` (HEAD, 1xx, 204,
+            304), ``"length"`` (Content-Length), ``"chunked"``, ``"close"`` (the server
+            closes the connection).
+        received: body bytes received so far.
+    """
 
     def __init__(self, conn: HTTPConnection, response: h11.Response, method: str) -> None:
         self._conn = conn
@@ -104,10 +412,20 @@ class HTTPResponse(BaseResponse):
         self.headers = [
             (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers
         ]
-        self.http_version = response.http_version.decode()
+        self.http_version = response.http_version.decode("ascii", errors="replace")
         self.method = method
         self._done = False
-        self._received = 0
+        self.received = 0
+        coding = (self.header("transfer-encoding") or "").lower()
+        self.framing: Framing
+        if method == "HEAD" or self.status in (204, 304) or self.status < 200:
+            self.framing = "none"
+        elif "chunked" in coding:
+            self.framing = "chunked"
+        elif self.content_length is not None:
+            self.framing = "length"
+        else:
+            self.framing = "close"
 
     def iter_bytes(self, progress: Progress | None = None) -> Iterator[bytes]:
         """See :meth:`BaseResponse.iter_bytes`; chunks are at most the socket's read size."""
@@ -115,21 +433,38 @@ class HTTPResponse(BaseResponse):
         while not self._done:
             event = self._conn._next_event()
             if isinstance(event, h11.Data):
-                self._received += len(event.data)
+                self.received += len(event.data)
                 if progress is not None:
-                    progress(self._received, total)
+                    progress(self.received, total)
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 self._done = True
                 self._conn._response_done()
             else:
-                raise HTTPError(f"unexpected HTTP event {event!r} in a response body")
+                self._conn.close()
+                raise HTTPError(f"unexpected HTTP event {type(event).__name__} in a response "
+                                "body")
 
     def close(self) -> None:
         """Discard the rest of the body (keeping the connection reusable when possible)."""
         if not self._done:
             for _ in self.iter_bytes():
                 pass
+
+    def _partial(self) -> PartialBodyError | None:
+        """The error for a connection that ended now, or ``None`` when that ends the body."""
+        if self._done or self.framing in ("none", "close"):
+            return None
+        if self.framing == "length":
+            expected = self.content_length
+            return PartialBodyError(
+                f"the connection ended after {self.received} of the {expected} body bytes the "
+                "server announced (Content-Length)", received=self.received, expected=expected,
+            )
+        return PartialBodyError(
+            f"the connection ended after {self.received} body bytes, before the last chunk of "
+            "the chunked body", received=self.received, expected=None,
+        )
 
 
 class HTTPConnection:
@@ -168,7 +503,8 @@ class HTTPConnection:
         content_length: int | None = None,
         upload_progress: Progress | None = None,
     ) -> HTTPResponse:
-        """Send a request and read the response head; the body is read from the result.
+        """Check and send a request, then read the response head; the body is read from the
+        result.
 
         Args:
             method: ``GET``, ``HEAD``, ``POST``, ``PUT``, ``DELETE``...
@@ -183,52 +519,72 @@ class HTTPConnection:
             HTTPResponse: status and headers; stream the body from it.
 
         Raises:
+            UnsafeArgumentError: see :func:`prepare_request` (nothing is sent).
             HTTPError: the server's response is malformed or the connection is not reusable.
+            SocketError: the connection failed.
+        """
+        prepared = prepare_request(method, target, self.host, headers, body, content_length)
+        return self.send_request(prepared, upload_progress=upload_progress)
+
+    def send_request(
+        self, prepared: PreparedRequest, *, upload_progress: Progress | None = None,
+        on_phase: PhaseCallback | None = None,
+    ) -> HTTPResponse:
+        """Send a request made by :func:`prepare_request` and read the response head.
+
+        Args:
+            prepared: the request.
+            upload_progress: called as ``progress(sent, total)`` after each body chunk.
+            on_phase: called with ``"send"`` and then ``"wait"`` (for the response head).
+
+        Returns:
+            HTTPResponse: status and headers; stream the body from it.
+
+        Raises:
+            UnsafeArgumentError: the body yields something other than bytes, or more or fewer
+                bytes than its declared length (the connection is then closed).
+            HTTPError: the server's response is malformed, or the connection is not reusable.
+            PartialBodyError: never here (see :meth:`HTTPResponse.iter_bytes`).
             SocketError: the connection failed.
         """
         if not self.reusable:
             raise HTTPError("this connection cannot take another request")
-        names = {k.lower() for k, _ in headers}
-        head: list[tuple[str, str]] = []
-        if "host" not in names:
-            head.append(("Host", self.host))
-        if "user-agent" not in names:
-            head.append(("User-Agent", USER_AGENT))
-        chunks: Iterable[bytes] | None
-        total: int | None
-        if body is None:
-            chunks, total = None, 0 if method.upper() in ("POST", "PUT", "PATCH") else None
-        elif isinstance(body, bytes | bytearray):
-            chunks, total = [bytes(body)], len(body)
-        elif hasattr(body, "read"):
-            file = body
-            chunks, total = _file_chunks(file), content_length  # type: ignore[arg-type]
-        else:
-            chunks, total = body, content_length
-        if "content-length" not in names and "transfer-encoding" not in names:
-            if total is not None:
-                head.append(("Content-Length", str(total)))
-            elif chunks is not None:
-                head.append(("Transfer-Encoding", "chunked"))
-        head.extend(headers)
-        self._send(h11.Request(method=method.upper(), target=target, headers=head))
+        if on_phase is not None:
+            on_phase("send")
+        self._send(h11.Request(method=prepared.method, target=prepared.target,
+                               headers=prepared.headers))
         sent = 0
-        if chunks is not None:
-            for chunk in chunks:
-                if chunk:
-                    self._send(h11.Data(data=chunk))
-                    sent += len(chunk)
-                    if upload_progress is not None:
-                        upload_progress(sent, total)
+        total = prepared.total
+        try:
+            for chunk in prepared.chunks or ():
+                if not chunk:
+                    continue
+                if total is not None and sent + len(chunk) > total:
+                    raise UnsafeArgumentError("body", f"{sent + len(chunk)} bytes",
+                                              f"is longer than its declared length {total}")
+                self._send(h11.Data(data=chunk))
+                sent += len(chunk)
+                if upload_progress is not None:
+                    upload_progress(sent, total)
+            if total is not None and sent != total and prepared.chunks is not None:
+                raise UnsafeArgumentError("body", f"{sent} bytes",
+                                          f"is shorter than its declared length {total}")
+        except UnsafeArgumentError:
+            self.close()
+            raise
         self._send(h11.EndOfMessage())
+        if on_phase is not None:
+            on_phase("wait")
         while True:
             event = self._next_event()
             if isinstance(event, h11.InformationalResponse):
                 continue
             if isinstance(event, h11.Response):
-                self._current = HTTPResponse(self, event, method.upper())
+                self._current = HTTPResponse(self, event, prepared.method)
                 return self._current
-            raise HTTPError(f"unexpected HTTP event {event!r} before the response head")
+            self.close()
+            raise HTTPError(f"unexpected HTTP event {type(event).__name__} before the response "
+                            "head")
 
     def close(self) -> None:
         """Close the underlying socket."""
@@ -240,28 +596,46 @@ class HTTPConnection:
     def _send(self, event: h11.Event) -> None:
         try:
             data = self._h11.send(event)
-        except h11.LocalProtocolError as exc:
-            raise HTTPError(f"cannot send request: {exc}") from exc
+        except (h11.ProtocolError, ValueError, TypeError) as exc:
+            self.close()
+            raise HTTPError(f"cannot send the request: {exc}") from None
         if data:
-            self.sock.sendall(data)
+            try:
+                self.sock.sendall(data)
+            except SocketError:
+                self.close()
+                raise
 
     def _next_event(self) -> h11.Event:
         while True:
             try:
                 event = self._h11.next_event()
-            except h11.RemoteProtocolError as exc:
+            except (h11.ProtocolError, RuntimeError) as exc:
                 self.close()
-                raise HTTPError(f"malformed HTTP from the server: {exc}") from exc
+                raise HTTPError(f"malformed HTTP from the server: {exc}") from None
             if event is h11.NEED_DATA:
                 try:
                     data = self.sock.recv(self.read_size)
                 except SocketError:
                     self.close()
                     raise
-                self._h11.receive_data(data)
+                if not data:
+                    partial = self._current._partial() if self._current is not None else None
+                    if partial is not None and self._h11.their_state is h11.SEND_BODY:
+                        self.close()
+                        raise partial
+                    if self._h11.their_state is h11.SEND_RESPONSE:
+                        self.close()
+                        raise HTTPError("the server closed the connection without answering")
+                try:
+                    self._h11.receive_data(data)
+                except (h11.ProtocolError, RuntimeError) as exc:
+                    self.close()
+                    raise HTTPError(f"malformed HTTP from the server: {exc}") from None
                 continue
             if event is h11.PAUSED:
-                raise HTTPError("HTTP connection paused unexpectedly")
+                self.close()
+                raise HTTPError("the server sent data after its response")
             if isinstance(event, h11.ConnectionClosed):
                 self.close()
                 raise HTTPError("the server closed the connection before the response ended")
@@ -271,7 +645,7 @@ class HTTPConnection:
         if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
             try:
                 self._h11.start_next_cycle()
-            except h11.LocalProtocolError:
+            except h11.ProtocolError:
                 self.close()
         else:
             self.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +24,139 @@ from celltls.dialects.base import (
     Signal,
     StoredCredential,
 )
-from celltls.errors import CellTLSError, ProfileError, UnsafeArgumentError
-from celltls.http import BaseResponse, Body, HTTPConnection, Progress
+from celltls.errors import (
+    ATTimeoutError,
+    CellTLSError,
+    ConnectTimeoutError,
+    HostnameCheckUnsupportedError,
+    InvalidURLError,
+    ProfileError,
+    UnsafeArgumentError,
+)
+from celltls.http import (
+    BaseResponse,
+    Body,
+    HTTPConnection,
+    PhaseCallback,
+    Progress,
+    check_header,
+    check_target,
+    prepare_request,
+    shown,
+)
 from celltls.tls import Certificate, PrivateKey, TlsProfile
 from celltls.trace import TranscriptWriter
 
 log = logging.getLogger(__name__)
+
+#: a host name (letters, digits, ``-``, ``.``; ``_`` as resolvers tolerate it; an IDN in its
+#: ``xn--`` form) or an IPv4/IPv6 address as written between a URL's brackets.
+_HOST = re.compile(r"[A-Za-z0-9_.-]+|[0-9A-Fa-f:.]+")
+_HOST_CHAR = re.compile(r"[A-Za-z0-9_.:-]")
+#: the longest URL celltls accepts, characters (a path and query of at most
+#: :data:`celltls.http.MAX_TARGET` bytes, a host of at most 255).
+MAX_URL = 4400
+
+
+def check_host(host: object, *, max_len: int = 255, url: str | None = None) -> str:
+    """Check a server's host name or IP address before it reaches a command line.
+
+    Args:
+        host: the name or address.
+        max_len: the longest name the module accepts (``Capabilities.max_hostname``), bytes.
+        url: the URL the host comes from; errors are then :class:`InvalidURLError`.
+
+    Returns:
+        str: ``host`` unchanged.
+
+    Raises:
+        UnsafeArgumentError: not text, empty, with a quote, control or non-ASCII character
+            (:func:`celltls.at.quoting.check_text`), longer than ``max_len``, or holding a
+            character no host name or address has. :class:`InvalidURLError` when ``url``.
+    """
+    kind = UnsafeArgumentError if url is None else InvalidURLError
+    if not isinstance(host, str):
+        raise kind("host", repr(host), "must be text")
+    try:
+        quoting.check_text(host, "host", max_len=max_len, allow_empty=False)
+    except UnsafeArgumentError as exc:
+        raise kind("host", shown(host), exc.reason) from None
+    if not _HOST.fullmatch(host):
+        index, bad = next((i, c) for i, c in enumerate(host) if not _HOST_CHAR.fullmatch(c))
+        raise kind("host", shown(host), f"contains {bad!r} at position {index}; a host is a name "
+                   "(letters, digits, '-', '.'; an international name in its xn-- form) or an "
+                   "IP address")
+    return host
+
+
+def _check_for_module(url: str, headers: list[tuple[str, str]]) -> None:
+    """Check what the module's own HTTP client gets through the AT port: the URL goes on a
+    command line, the header lines into a data phase. Besides HTTP's rules, they must pass
+    :func:`celltls.at.quoting.check_text` (no ``"``...) and hold no ``+++``, the escape
+    sequence that leaves data mode (sierra-hl78xx.md S15; quectel-gsm-tcpip.md, SSL-AN 3.4).
+
+    Raises:
+        InvalidURLError, UnsafeArgumentError: a value that cannot be sent that way.
+    """
+    if "+++" in url:
+        raise InvalidURLError("url", url, "contains +++, the module's escape sequence; write "
+                              "it as %2B%2B%2B")
+    for name, value in headers:
+        try:
+            quoting.check_text(f"{name}: {value}", f"header {name}")
+        except UnsafeArgumentError as exc:
+            raise UnsafeArgumentError(f"header {name}", shown(value), exc.reason) from None
+        if "+++" in value:
+            raise UnsafeArgumentError(f"header {name}", value, "contains +++, which the module "
+                                      "takes for its escape sequence in data mode")
+
+
+def parse_https_url(url: object, *, max_hostname: int = 255) -> tuple[str, int, str]:
+    """Split and check an ``https://host[:port]/path?query`` URL.
+
+    Returns:
+        tuple: ``(host, port, target)``; ``host`` without IPv6 brackets, ``target`` the path
+        and query (``/`` when empty); a fragment is dropped (RFC 9110 4.2.4).
+
+    Raises:
+        InvalidURLError: not text, unparsable (``https://[::1/x``), not ``https``, with a user
+            name or password, no host, a port outside 1..65535, or a character that cannot be
+            sent (see :func:`check_host`, :func:`celltls.http.check_target`,
+            :func:`celltls.at.quoting.check_text`).
+    """
+    if not isinstance(url, str):
+        raise InvalidURLError("url", repr(url), "must be text")
+    try:
+        quoting.check_text(url, "url", allow_empty=False)
+    except UnsafeArgumentError as exc:
+        raise InvalidURLError("url", url, exc.reason) from None
+    if len(url) > MAX_URL:
+        raise InvalidURLError("url", shown(url), f"is {len(url)} characters long; at "
+                              f"most {MAX_URL} are accepted")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:
+        raise InvalidURLError("url", url, f"cannot be parsed ({exc}); write it as "
+                              "https://host[:port]/path") from None
+    if parts.scheme.lower() != "https":
+        raise InvalidURLError("url", url, "is not an https:// URL; celltls makes TLS "
+                              "connections only")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidURLError("url", url, "holds a user name or password; send credentials "
+                              "in a header (Authorization) instead")
+    if not host:
+        raise InvalidURLError("url", url, "has no host; write it as https://host[:port]/path")
+    if port == 0:
+        raise InvalidURLError("url", url, "has port 0; ports are 1..65535")
+    check_host(host, max_len=max_hostname, url=url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        check_target(target)
+    except UnsafeArgumentError as exc:
+        raise InvalidURLError("url", url, exc.reason) from None
+    return host, port or 443, target
 
 
 class Credentials:
@@ -78,8 +207,9 @@ class Modem:
 
     Args:
         port: pyserial URL or device: ``/dev/ttyUSB0``, ``/dev/pts/5``, ``socket://host:port``.
-        dialect: the dialect's name (``"quectel-gsm"``, the default, or ``"sierra"``), or
-            ``None`` to detect it from ``ATI``/``AT+CGMM``.
+        dialect: the dialect's name or alias (``"quectel-gsm"``, ``"sierra"``: see
+            :func:`celltls.dialects.registry.names`), or ``None`` (the default) to identify the
+            module with ``ATI``/``AT+CGMI``/``AT+CGMM`` and pick the dialect that claims it.
         baudrate: serial speed, bits per second.
         trace: a path or :class:`TranscriptWriter` to record the session (secrets redacted).
         probe_failures: after a failed handshake, probe the server from the host to explain
@@ -102,7 +232,7 @@ class Modem:
     def __init__(
         self,
         port: str,
-        dialect: str | None = "quectel-gsm",
+        dialect: str | None = None,
         *,
         baudrate: int = 115200,
         trace: str | Path | TranscriptWriter | None = None,
@@ -123,11 +253,10 @@ class Modem:
             self._close_trace()
             raise
         try:
-            name = dialect or registry.detect(self.channel)
+            name = registry.canonical(dialect) if dialect else registry.detect(self.channel)
             catalog, factory = registry.load(name)
             self.catalog = catalog
-            self.channel.protocol.urc_prefixes = catalog.urc_prefixes()
-            self.channel.protocol.data_blocks = catalog.data_blocks
+            self.channel.configure(catalog.framing())
             self.driver: Dialect = factory(self.channel, probe_failures=probe_failures, **options)
             self.dialect = name
             self.info = self.driver.initialise()
@@ -164,31 +293,86 @@ class Modem:
     ) -> SecureSocket:
         """Open a secure socket through the module.
 
+        Everything is checked before anything is written to the port: the host, the port,
+        the timeout, and whether the module can do what the profile asks (host-name check
+        included, see :meth:`check_profile`).
+
         Args:
             host: the server's name or address.
-            port: the server's port.
+            port: the server's port, 1..65535.
             profile: the TLS profile (required: there is no implicit trust store in a module).
-            timeout: seconds the module may take to connect.
+            timeout: seconds the module may take to connect (clamped into the module's
+                ``Capabilities.connect_timeout_range``).
             transparent: use transparent mode where the module has it.
 
         Returns:
             SecureSocket: ``sendall``/``recv``/``close``.
 
         Raises:
+            UnsafeArgumentError: a host, port or timeout that cannot be used (nothing is sent).
+            HostnameCheckUnsupportedError: the profile asks for the host-name check and the
+                module's TLS cannot do it (nothing is sent).
             ProfileError: no profile, or one the module cannot implement.
+            ConnectTimeoutError: the module did not connect within ``timeout``.
             CertificateVerifyError, TLSNegotiationError, TLSHandshakeError, NetworkError,
-            SocketError, UnsafeArgumentError: see the driver.
+            SocketError: see the driver.
         """
+        caps = self.driver.capabilities
+        check_host(host, max_len=caps.max_hostname)
+        quoting.integer(port, "port", 1, 65535)
+        module_timeout = self._module_timeout(timeout)
         if profile is None:
             raise ProfileError(
                 "a TlsProfile is needed: TlsProfile(ca=Certificate.from_file('ca.pem')), or "
                 "TlsProfile.insecure() to skip verification"
             )
-        if transparent and not self.driver.capabilities.transparent_mode:
+        if transparent and not caps.transparent_mode:
             raise ProfileError(f"{self.dialect} has no transparent mode")
-        return self.driver.tls_connect(
-            host, port, profile, timeout=timeout, transparent=transparent
-        )
+        self.check_profile(host, profile)
+        profile.warn_if_hostname_unchecked(f"{self.dialect} TLS", host)
+        try:
+            return self.driver.tls_connect(
+                host, port, profile, timeout=module_timeout, transparent=transparent
+            )
+        except ATTimeoutError as exc:
+            raise ConnectTimeoutError(
+                f"no secure connection to {host}:{port} within {timeout:g} s (phase: connect; "
+                f"{exc}); check that the server is reachable from the cellular network"
+            ) from exc
+
+    def check_profile(self, host: str, profile: TlsProfile) -> None:
+        """Refuse a profile whose host-name check this module cannot do.
+
+        Neither Quectel GSM (SSL-AN V3.3 2.2.1: the ``+QSSLCFG`` items have no host-name
+        check) nor Sierra HL78xx (sierra-hl78xx.md S5 "Host name verification, SNI": no such
+        parameter in ``+KSSLCRYPTO``, ``+KSSLCFG``, ``+KTCPCFG``, ``+KHTTPCFG``) can check
+        host names; celltls says so instead of pretending (``Capabilities.hostname_check``).
+
+        Raises:
+            HostnameCheckUnsupportedError: ``profile.check_hostname`` with verification on, and
+                ``capabilities.hostname_check`` false.
+        """
+        if profile.hostname_checked and not self.driver.capabilities.hostname_check:
+            raise HostnameCheckUnsupportedError(
+                f"cannot check that the server's certificate was issued for {host!r} (the "
+                f"{self.dialect} module's own TLS has no host-name check: it would accept a "
+                "certificate your CA issued for any other name); turn the check off by name "
+                "with TlsProfile(check_hostname=False) or --no-check-hostname (the chain and "
+                "dates are still verified), or all verification with --insecure; TLS on the "
+                "host, which checks names, is planned (issue 19)"
+            )
+
+    def _module_timeout(self, timeout: float) -> float:
+        if (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float)
+            or not math.isfinite(timeout) or timeout <= 0
+        ):
+            raise UnsafeArgumentError("timeout", repr(timeout),
+                                      "must be a positive number of seconds")
+        limits = self.driver.capabilities.connect_timeout_range
+        if limits is not None:
+            return min(max(float(timeout), limits[0]), limits[1])
+        return float(timeout)
 
     def request(
         self,
@@ -202,11 +386,17 @@ class Modem:
         timeout: float = 90.0,
         upload_progress: Progress | None = None,
         via: Literal["auto", "socket", "native"] = "auto",
+        on_phase: PhaseCallback | None = None,
     ) -> BaseResponse:
-        """Make an HTTPS request over a secure socket, HTTP/1.1 framed by h11.
+        """Make an HTTPS request over a secure socket (HTTP/1.1 framed by h11) or with the
+        module's own HTTP client.
 
-        An open connection to the same host, port and profile is reused (keep-alive) once the
-        previous response has been read to its end.
+        The whole request is checked before anything is written to the port: the URL, host
+        and port, the method, every header name and value (HTTP's rules, and for the module's
+        own client :mod:`celltls.at.quoting`'s, since its headers go through the AT port), the
+        body's type and declared length, the timeout, and the profile (see
+        :meth:`check_profile`). An open connection to the same host, port and profile is
+        reused (keep-alive) once the previous response has been read to its end.
 
         Args:
             method: ``GET``, ``HEAD``, ``POST``, ``PUT``, ``DELETE``...
@@ -214,51 +404,74 @@ class Modem:
             profile: the TLS profile.
             headers: extra request headers.
             body: bytes, an iterable of bytes or a binary file.
-            content_length: the length of a streamed body (else it is sent chunked).
+            content_length: the length of a streamed body, bytes (else it is sent chunked).
             timeout: connect timeout, seconds.
             upload_progress: ``progress(sent, total)`` (socket path only).
             via: ``"socket"``: HTTP/1.1 over a secure socket (h11); ``"native"``: the module's
                 own HTTP client; ``"auto"``: the socket path when the module has secure
                 sockets, else the native client.
+            on_phase: called with each phase's name as it begins: ``"connect"`` (name
+                resolution, TCP and TLS in the module; on the native path also sending the
+                request and waiting for the head), ``"send"``, ``"wait"`` (for the response
+                head), ``"receive"`` (the head is in; the body follows).
 
         Returns:
             BaseResponse: status and headers; stream the body with ``iter_bytes()``.
 
         Raises:
-            UnsafeArgumentError: the URL holds characters that cannot be sent.
-            ProfileError, TLSError, NetworkError, SocketError, HTTPError: see
-            :meth:`tls_connect` and :mod:`celltls.http`.
+            InvalidURLError: a URL that cannot be parsed or used (nothing is sent).
+            UnsafeArgumentError: a method, header, body or timeout that cannot be sent
+                (nothing is sent).
+            HostnameCheckUnsupportedError: see :meth:`check_profile` (nothing is sent).
+            ProfileError, ConnectTimeoutError, TLSError, NetworkError, SocketError, HTTPError:
+                see :meth:`tls_connect` and :mod:`celltls.http`.
         """
-        quoting.check_text(url, "url")
-        parts = urlsplit(url)
-        if parts.scheme.lower() != "https":
-            raise CellTLSError(f"{url!r}: only https:// URLs are supported")
-        host = parts.hostname or ""
-        quoting.check_text(host, "host", allow_empty=False)
-        try:
-            port = parts.port or 443
-        except ValueError as exc:
-            raise UnsafeArgumentError("url", url, f"bad port: {exc}") from None
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        header_list = list(headers.items()) if isinstance(headers, dict) else list(headers)
+        phase = on_phase or (lambda _name: None)
         caps = self.driver.capabilities
-        if via == "native" or (via == "auto" and caps.secure_sockets == 0 and caps.native_http):
-            if profile is None:
-                raise ProfileError("a TlsProfile is needed (TlsProfile.insecure() to skip it)")
-            return self.driver.native_request(
-                method, url, profile=profile, headers=header_list, body=body, timeout=timeout
+        if via not in ("auto", "socket", "native"):
+            raise UnsafeArgumentError("via", repr(via), "must be 'auto', 'socket' or 'native'")
+        host, port, target = parse_https_url(url, max_hostname=caps.max_hostname)
+        try:
+            header_list = list(headers.items()) if isinstance(headers, dict) else list(headers)
+        except TypeError:
+            raise UnsafeArgumentError("headers", repr(headers), "must be a dict or (name, "
+                                      "value) pairs") from None
+        literal = f"[{host}]" if ":" in host else host
+        host_header = literal if port == 443 else f"{literal}:{port}"
+        prepared = prepare_request(method, target, host_header, header_list, body,
+                                   content_length)
+        native = via == "native" or (
+            via == "auto" and caps.secure_sockets == 0 and caps.native_http
+        )
+        if native:
+            # The module's client takes the caller's headers through the AT port.
+            header_list = [check_header(k, v) for k, v in header_list]
+            _check_for_module(url, header_list)
+        module_timeout = self._module_timeout(timeout)
+        if profile is None:
+            raise ProfileError("a TlsProfile is needed (TlsProfile.insecure() to skip it)")
+        self.check_profile(host, profile)
+        if native:
+            profile.warn_if_hostname_unchecked(f"{self.dialect} HTTP client", host)
+            phase("connect")
+            response = self.driver.native_request(
+                prepared.method, url, profile=profile, headers=header_list, body=body,
+                timeout=module_timeout,
             )
-        host_header = host if port == 443 else f"{host}:{port}"
+            phase("receive")
+            return response
         key = (host, port, profile)
         pooled = self._take(key)
         if pooled is None:
+            phase("connect")
             sock = self.tls_connect(host, port, profile, timeout=timeout)
             pooled = _Pooled(key, sock, HTTPConnection(sock, host_header))
         self._pool.append(pooled)
-        return pooled.conn.request(
-            method, target, headers=header_list, body=body, content_length=content_length,
-            upload_progress=upload_progress,
+        response = pooled.conn.send_request(
+            prepared, upload_progress=upload_progress, on_phase=phase
         )
+        phase("receive")
+        return response
 
     def _take(self, key: tuple[str, int, TlsProfile | None]) -> _Pooled | None:
         for pooled in list(self._pool):

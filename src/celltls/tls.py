@@ -277,6 +277,14 @@ class TlsProfile:
             its suites.
         check_time: check certificate validity against the module's clock (``False`` tells the
             module to ignore its clock, e.g. Quectel ``ignorertc``).
+        check_hostname: require the server's certificate to be issued for the host name that
+            was connected to (RFC 6125 6; RFC 9110 4.3.4). On by default; ``Verify.NONE``
+            implies no check (the field then reads ``False``). A module whose own TLS cannot
+            check names (``Capabilities.hostname_check`` false: Quectel GSM SSL-AN V3.3 2.2.1,
+            sierra-hl78xx.md S5 "Host name verification") makes :class:`celltls.Modem` refuse
+            such a profile with :class:`~celltls.errors.HostnameCheckUnsupportedError`, before
+            anything is written; ``check_hostname=False`` turns the check off by name (the
+            chain and dates are still verified) and is logged as a warning.
 
     Raises:
         ProfileError: on construction, when the profile is self-contradictory (``SERVER`` with
@@ -292,8 +300,11 @@ class TlsProfile:
     max_version: TlsVersion | None = None
     cipher_suites: tuple[int, ...] | None = None
     check_time: bool = True
+    check_hostname: bool = True
 
     def __post_init__(self) -> None:
+        if self.verify is Verify.NONE and self.check_hostname:
+            object.__setattr__(self, "check_hostname", False)  # nothing is verified at all
         if self.verify is not Verify.NONE and self.ca is None:
             raise ProfileError(
                 "server verification needs the root CA certificate that issued the server's "
@@ -331,6 +342,21 @@ class TlsProfile:
         """The versions of ``supported`` that this profile allows, ascending."""
         high = self.max_version or max(supported)
         return tuple(v for v in sorted(supported) if self.min_version <= v <= high)
+
+    @property
+    def hostname_checked(self) -> bool:
+        """Whether this profile asks for the host-name check (verification on and
+        ``check_hostname`` true)."""
+        return self.verify is not Verify.NONE and self.check_hostname
+
+    def warn_if_hostname_unchecked(self, where: str, host: str) -> None:
+        """Log a warning when the chain is verified but the host name is not."""
+        if self.verify is not Verify.NONE and not self.check_hostname:
+            log.warning(
+                "%s: the host name %r is NOT checked (check_hostname=False): any certificate "
+                "issued by the CA is accepted, whatever name it was issued for",
+                where, host,
+            )
 
     def warn_if_insecure(self, where: str) -> None:
         """Log a warning when verification is off."""

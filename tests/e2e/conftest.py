@@ -56,4 +56,6 @@ def modem(sim: VirtualModemServer, transcript: io.StringIO) -> Iterator[Modem]:
 
 @pytest.fixture(scope="session")
 def profile(pki: PKI) -> TlsProfile:
-    return TlsProfile(ca=Certificate.from_pem(pki.ca_pem))
+    """Chain and dates verified; the host-name check turned off by name, as the module's own TLS
+    cannot do it (SSL-AN 2.2.1; celltls refuses the default profile there)."""
+    return TlsProfile(ca=Certificate.from_pem(pki.ca_pem), check_hostname=False)

@@ -117,7 +117,8 @@ def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: 
     out = tmp / "got"
     got = subprocess.run(
         [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
-         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "-o", str(out), "--fail"],
+         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--no-check-hostname", "-o",
+         str(out), "--fail"],
         capture_output=True, timeout=300,
     )
     assert got.returncode == 0, got.stderr
@@ -128,7 +129,7 @@ def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: 
     ).digest()
     posted = subprocess.run(
         [*CELLTLS, "post", f"https://127.0.0.1:{port}/upload", "--port", sim_process,
-         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--data",
+         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--no-check-hostname", "--data",
          "hello --EOF--Pattern-- \r\nOK\r\n"],
         capture_output=True, timeout=300,
     )
@@ -136,16 +137,35 @@ def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: 
     assert posted.stdout == b"received\n"
 
 
-def test_wrong_ca_is_one_clear_line_and_exit_1(nginx: tuple[int, Path], sim_process: str,
-                                                other_pki: PKI, dialect: str) -> None:
+def test_wrong_ca_is_one_clear_line_and_exit_60(nginx: tuple[int, Path], sim_process: str,
+                                                 other_pki: PKI, dialect: str) -> None:
     port, tmp = nginx
     (tmp / "other.pem").write_bytes(other_pki.ca_pem)
     result = subprocess.run(
         [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
-         "--dialect", dialect, "--ca", str(tmp / "other.pem")],
+         "--dialect", dialect, "--ca", str(tmp / "other.pem"), "--no-check-hostname"],
         capture_output=True, timeout=300, text=True,
     )
-    assert result.returncode == 1
+    assert result.returncode == 60  # curl: peer certificate cannot be authenticated
     assert result.stdout == ""
-    assert "celltls: error:" in result.stderr
-    assert "could not verify the certificate" in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("celltls:")]
+    assert len(errors) == 1 and errors[0].startswith("celltls: error:"), result.stderr
+    assert "could not verify the certificate" in errors[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_default_profile_is_refused_before_connecting(nginx: tuple[int, Path],
+                                                      sim_process: str, dialect: str) -> None:
+    """Neither module's TLS can check host names: without --no-check-hostname, one line that
+    says so and offers the ways out; exit 4 (ProfileError)."""
+    port, tmp = nginx
+    result = subprocess.run(
+        [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
+         "--dialect", dialect, "--ca", str(tmp / "ca.pem")],
+        capture_output=True, timeout=300, text=True,
+    )
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "'127.0.0.1'" in lines[0] and "--no-check-hostname" in lines[0]
+    assert "--insecure" in lines[0]
