@@ -109,7 +109,8 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     info = tmp_path / "acme_celltls-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-celltls\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[celltls.dialects]\nacme = acme_celltls.plugin:DIALECT\n")
+    (info / "entry_points.txt").write_text(
+        "[celltls.dialects]\nacme = acme_celltls.plugin:DIALECT\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     registry.reload()
     yield
@@ -129,7 +130,7 @@ def test_builtin_dialects_come_from_entry_points() -> None:
 
 
 def test_unknown_dialect_lists_the_known_ones() -> None:
-    with pytest.raises(registry.UnknownDialectError, match="known: .*quectel-gsm"):
+    with pytest.raises(registry.UnknownDialectError, match=r"known: .*quectel-gsm"):
         registry.get("no-such-dialect")
     assert registry.canonical("Quectel") == "quectel-gsm"
 

@@ -32,9 +32,9 @@ __all__ = [
     "all_dialects",
     "canonical",
     "detect",
+    "generation",
     "get",
     "load",
-    "generation",
     "names",
     "reload",
 ]

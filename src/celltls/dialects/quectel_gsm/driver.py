@@ -83,6 +83,8 @@ CAPABILITIES = Capabilities(
     transparent_mode=True,
     native_http=False,
     max_hostname=255,
+    # AT+QSSLOPEN <timeout>: 10-300 s, default 90 (SSL-AN 2.2.2)
+    connect_timeout_range=(float(cat.OPEN_TIMEOUT_RANGE[0]), float(cat.OPEN_TIMEOUT_RANGE[1])),
     sources=("Quectel GSM SSL Application Note V3.3, 1.1 Tables 1-2, 2.2.1-2.2.7",),
 )
 
@@ -367,9 +369,11 @@ class QuectelGsm(Dialect):
     def _close_ssid(self, ssid: int, timeout: float | None = None) -> bool:
         """``AT+QSSLCLOSE=<ssid>``; whether the module said ``CLOSE OK``. Never raises for a
         module answer or a lost one (a socket that is not open answers ``ERROR``)."""
-        options: dict[str, object] = {} if timeout is None else {"timeout": timeout}
         try:
-            self.at("+QSSLCLOSE", str(ssid), **options)
+            if timeout is None:
+                self.at("+QSSLCLOSE", str(ssid))
+            else:
+                self.at("+QSSLCLOSE", str(ssid), timeout=timeout)
         except (ATCommandError, ATTimeoutError, PortError) as exc:
             log.info("AT+QSSLCLOSE=%d: %s", ssid, exc)
             return False
