@@ -234,3 +234,68 @@ def test_prepared_request_head() -> None:
     assert ("Host", "example.com:8443") in prepared.headers
     assert ("Transfer-Encoding", "chunked") in prepared.headers
     assert ("X-Tag", '"v1"') in prepared.headers
+
+
+# -- body digests (RFC 9530 Content-Digest / Repr-Digest, RFC 1864 Content-MD5) ----------------
+
+
+def _digest_header(algorithm: str, body: bytes) -> str:
+    import base64
+    import hashlib
+
+    raw = hashlib.new(algorithm.replace("-", ""), body).digest()
+    return f"{algorithm}=:{base64.b64encode(raw).decode()}:"
+
+
+@pytest.mark.parametrize("header", ["Content-Digest", "Repr-Digest"])
+@pytest.mark.parametrize("algorithm", ["sha-256", "sha-512"])
+def test_a_body_that_matches_its_digest_is_delivered(header: str, algorithm: str) -> None:
+    from celltls.http import BodyDigest
+
+    body = b"0123456789" * 100
+    check = BodyDigest.from_response([(header.lower(), _digest_header(algorithm, body))], 200)
+    assert check is not None
+    check.update(body[:7])
+    check.update(body[7:])
+    check.verify(len(body))
+
+
+def test_a_changed_byte_is_caught_by_the_digest() -> None:
+    from celltls.errors import BodyIntegrityError
+    from celltls.http import BodyDigest
+
+    body = b"0123456789" * 100
+    value = "sha-512=:AAAA:, " + _digest_header("sha-256", body)  # the sha-512 one is garbage
+    check = BodyDigest.from_response([("content-digest", value)], 200)
+    assert check is not None
+    check.update(body[:500] + b"X" + body[501:])
+    with pytest.raises(BodyIntegrityError, match="content-digest") as caught:
+        check.verify(len(body))
+    assert caught.value.exit_code == 56
+
+
+def test_digests_that_cannot_be_checked_are_ignored() -> None:
+    from celltls.http import BodyDigest
+
+    body = b"abc"
+    assert BodyDigest.from_response([("content-digest", "unixsum=:AAAA:")], 200) is None
+    assert BodyDigest.from_response([("content-digest", "not a dictionary")], 200) is None
+    # Repr-Digest is of the representation: not the bytes of a range or of an encoded body
+    repr_digest = ("repr-digest", _digest_header("sha-256", body))
+    assert BodyDigest.from_response([repr_digest], 206) is None
+    assert BodyDigest.from_response([repr_digest, ("content-encoding", "gzip")], 200) is None
+
+
+def test_content_md5_is_checked() -> None:
+    import base64
+    import hashlib
+
+    from celltls.errors import BodyIntegrityError
+    from celltls.http import BodyDigest
+
+    md5 = base64.b64encode(hashlib.md5(b"hello").digest()).decode()
+    check = BodyDigest.from_response([("content-md5", md5)], 200)
+    assert check is not None
+    check.update(b"hellO")
+    with pytest.raises(BodyIntegrityError):
+        check.verify(5)

@@ -33,6 +33,7 @@ user needs to act: the command that failed, the raw response, the numeric code a
     ├── SocketError                a secure socket failed (closed by peer, send failure)   (56)
     ├── HTTPError                  malformed HTTP from the server                          (8)
     │   ├── PartialBodyError       the body ended before HTTP framing said it would        (18)
+    │   ├── BodyIntegrityError     the body does not match the server's Content-Digest     (56)
     │   └── HTTPStatusError        status >= 400 with ``--fail`` / ``raise_for_status``    (22)
     └── TranscriptError            an unreadable transcript
 
@@ -320,6 +321,24 @@ class PartialBodyError(HTTPError):
     def __init__(self, message: str, *, received: int = 0, expected: int | None = None) -> None:
         self.received = received
         self.expected = expected
+        super().__init__(message)
+
+
+class BodyIntegrityError(HTTPError):
+    """The body does not match the digest its server sent with it (``Content-Digest``,
+    ``Repr-Digest``: RFC 9530; ``Content-MD5``: RFC 1864): bytes were changed on the way, most
+    likely on the serial line after the module's TLS (which protects only the radio side).
+
+    Attributes:
+        header: the header whose digest did not match.
+        algorithm: its algorithm (``"sha-256"``...).
+    """
+
+    exit_code = 56
+
+    def __init__(self, message: str, *, header: str, algorithm: str) -> None:
+        self.header = header
+        self.algorithm = algorithm
         super().__init__(message)
 
 

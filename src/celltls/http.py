@@ -21,7 +21,10 @@ values, body type and length) against HTTP's rules (RFC 9110 5.1, 5.5, 5.6.2, 9.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +34,7 @@ from typing import BinaryIO, Literal, Protocol
 import h11
 
 from celltls.errors import (
+    BodyIntegrityError,
     HTTPError,
     HTTPStatusError,
     PartialBodyError,
@@ -373,6 +377,8 @@ class BaseResponse:
 
         Raises:
             PartialBodyError: the connection ended before the framing said the body ends.
+            BodyIntegrityError: the body does not match the server's ``Content-Digest``,
+                ``Repr-Digest`` or ``Content-MD5`` (checked at the end, when it sent one).
             HTTPError: the body is malformed.
             SocketError: the connection failed.
         """
@@ -393,6 +399,76 @@ class BaseResponse:
 
 
 Framing = Literal["none", "length", "chunked", "close"]
+
+#: Digest algorithms celltls checks (RFC 9530 §5 "active" algorithms; MD5 for the legacy
+#: Content-MD5 header of RFC 1864). Others a server names are ignored.
+_DIGESTS: dict[str, Callable[[], hashlib._Hash]] = {
+    "sha-256": hashlib.sha256,
+    "sha-512": hashlib.sha512,
+}
+_DICT_MEMBER = re.compile(r"\s*([a-z][a-z0-9_.*-]*)\s*=\s*:([A-Za-z0-9+/=]*):\s*(?:;[^,]*)?")
+
+
+class BodyDigest:
+    """Checks a response body against the digests its server sent with it.
+
+    With the module's own TLS, the bytes on the serial line are plaintext: a byte changed there
+    (noise, a lost bit) passes every framing check. A server that sends a digest of the body
+    lets celltls catch it:
+
+    - ``Content-Digest`` (RFC 9530 §2): the digest of the content as sent;
+    - ``Repr-Digest`` (RFC 9530 §3): the digest of the representation, the same bytes when the
+      response has no ``Content-Encoding`` and is not a range (206);
+    - ``Content-MD5`` (RFC 1864, obsolete but still sent).
+
+    Each is a structured-field dictionary (RFC 8941) such as ``sha-256=:<base64>:``; algorithms
+    other than sha-256 and sha-512 are ignored, and an unparseable header is ignored too (it
+    cannot be held against the body).
+    """
+
+    def __init__(self, expected: list[tuple[str, str, bytes]]) -> None:
+        self._expected = expected
+        self._hashes = {alg: _DIGESTS[alg]() if alg in _DIGESTS else hashlib.md5()
+                        for _, alg, _ in expected}
+
+    @classmethod
+    def from_response(cls, headers: list[tuple[str, str]], status: int) -> BodyDigest | None:
+        """The check for a response's headers (lower-case names), or ``None`` when the server
+        sent no digest celltls can check."""
+        expected: list[tuple[str, str, bytes]] = []
+        whole = status != 206 and not any(k == "content-encoding" for k, _ in headers)
+        for name, value in headers:
+            if name == "content-digest" or (name == "repr-digest" and whole):
+                for member in value.split(","):
+                    found = _DICT_MEMBER.fullmatch(member)
+                    if found and found.group(1) in _DIGESTS:
+                        with contextlib.suppress(binascii.Error, ValueError):
+                            digest = base64.b64decode(found.group(2), validate=True)
+                            expected.append((name, found.group(1), digest))
+            elif name == "content-md5" and whole:
+                with contextlib.suppress(binascii.Error, ValueError):
+                    digest = base64.b64decode(value.strip(), validate=True)
+                    if len(digest) == 16:
+                        expected.append((name, "md5", digest))
+        return cls(expected) if expected else None
+
+    def update(self, data: bytes) -> None:
+        """Add body bytes."""
+        for digest in self._hashes.values():
+            digest.update(data)
+
+    def verify(self, received: int) -> None:
+        """Compare at the end of the body.
+
+        Raises:
+            BodyIntegrityError: a digest does not match (header and algorithm named).
+        """
+        for header, alg, expected in self._expected:
+            if self._hashes[alg].digest() != expected:
+                raise BodyIntegrityError(
+                    f"the {received}-byte body does not match the server's {header} ({alg}): "
+                    "bytes were changed between the server and celltls (the serial line after "
+                    "the module's TLS is unprotected)", header=header, algorithm=alg)
 
 
 class HTTPResponse(BaseResponse):
@@ -416,6 +492,7 @@ class HTTPResponse(BaseResponse):
         self.method = method
         self._done = False
         self.received = 0
+        self._digest = BodyDigest.from_response(self.headers, self.status)
         coding = (self.header("transfer-encoding") or "").lower()
         self.framing: Framing
         if method == "HEAD" or self.status in (204, 304) or self.status < 200:
@@ -434,12 +511,16 @@ class HTTPResponse(BaseResponse):
             event = self._conn._next_event()
             if isinstance(event, h11.Data):
                 self.received += len(event.data)
+                if self._digest is not None:
+                    self._digest.update(event.data)
                 if progress is not None:
                     progress(self.received, total)
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 self._done = True
                 self._conn._response_done()
+                if self._digest is not None and self.framing != "none":
+                    self._digest.verify(self.received)
             else:
                 self._conn.close()
                 raise HTTPError(f"unexpected HTTP event {type(event).__name__} in a response "

@@ -5,7 +5,8 @@ behind an :class:`ssl.SSLContext` built from a certificate chain and key in PEM,
 limited in TLS versions and cipher suites and optionally requiring a client certificate. It
 listens on 127.0.0.1 and answers:
 
-- ``GET /bytes/<n>?seed=<s>``: ``n`` bytes of :func:`deterministic_bytes` with Content-Length;
+- ``GET /bytes/<n>?seed=<s>``: ``n`` bytes of :func:`deterministic_bytes` with Content-Length
+  and ``Content-Digest: sha-256=:...:`` (RFC 9530; ``&digest=0`` leaves it out);
 - ``GET /chunked/<n>?seed=<s>``: the same bytes with ``Transfer-Encoding: chunked``;
 - ``HEAD`` of both: the headers only;
 - ``POST /echo`` and ``PUT /echo``: the request body back, with the request's Content-Type and
@@ -19,6 +20,7 @@ listens on 127.0.0.1 and answers:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -153,11 +155,18 @@ class _Handler(BaseHTTPRequestHandler):
         seed = int(query.get("seed", ["0"])[0])
         if len(parts) == 2 and parts[0] in ("bytes", "chunked") and parts[1].isdigit():
             data = deterministic_bytes(int(parts[1]), seed)
+            # RFC 9530 §2: Content-Digest: sha-256=:<base64 of the SHA-256 of the content>:
+            # (``?digest=0`` leaves it out, as most servers do).
+            extra = {} if query.get("digest") == ["0"] else {
+                "Content-Digest":
+                    f"sha-256=:{base64.b64encode(hashlib.sha256(data).digest()).decode()}:"}
             if parts[0] == "bytes":
-                self._send(200, data, "application/octet-stream", head=head)
+                self._send(200, data, "application/octet-stream", extra=extra, head=head)
                 return
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
+            for key, value in extra.items():
+                self.send_header(key, value)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             if not head:
