@@ -11,16 +11,18 @@ Sources: ITU-T V.250 5.3-5.4 (command syntax), 5.7.1 (``ERROR``); 3GPP TS 27.007
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from celltls.at.syntax import Command, Operation, split_arguments, string_value
+from celltls.dialects.spec import Form, ParamError, Problem, Value
 
 __all__ = [
     "CME_ERRORS",
     "CommandError",
     "Handler",
     "ParsedCommand",
+    "form_args",
     "int_arg",
     "split_args",
     "unquote",
@@ -138,3 +140,41 @@ def int_arg(arg: str, low: int, high: int, code: int = 50) -> int:
     if not low <= value <= high:
         raise CommandError(code, f"{value} out of range {low}-{high}")
     return value
+
+
+def form_args(
+    form: Form,
+    cmd: ParsedCommand,
+    codes: Mapping[Problem, int | None],
+    *,
+    by_param: Mapping[str, int | None] | None = None,
+    default: int | None = 50,
+) -> dict[str, Value]:
+    """Check a write command's arguments against its catalog form and decode them.
+
+    The virtual modem's side of :meth:`celltls.dialects.spec.Form.build`: the same parameter
+    facts (kind, range, values, length, optional) judge what the host wrote.
+
+    Args:
+        form: the command's form in the dialect's catalog.
+        cmd: the command as received.
+        codes: the ``+CME ERROR`` number for each kind of fault
+            (:data:`celltls.dialects.spec.Problem`), from the dialect's catalog; ``None``
+            answers a plain ``ERROR``.
+        by_param: codes for any fault of one parameter, which win over ``codes`` (a session id
+            that is out of range is a bad session id).
+        default: the code of a fault ``codes`` does not name (27.007 9.2.1: 50 "Incorrect
+            parameters").
+
+    Returns:
+        dict: every parameter's name -> ``int``, ``str`` or ``None`` (omitted).
+
+    Raises:
+        CommandError: the first fault found, with the code chosen above.
+    """
+    try:
+        return form.parse(cmd.args if cmd.kind == "write" else ())
+    except ParamError as exc:
+        special = by_param or {}
+        code = special[exc.field] if exc.field in special else codes.get(exc.problem, default)
+        raise CommandError(code, str(exc)) from None

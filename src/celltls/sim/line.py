@@ -31,9 +31,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from celltls.at.syntax import CommandSyntaxError, find_prefix, parse_commands
 from celltls.sim.commands import CommandError, Handler, ParsedCommand, int_arg
+
+if TYPE_CHECKING:  # pragma: no cover
+    from celltls.dialects.spec import Catalog
 
 __all__ = ["LineEngine"]
 
@@ -67,7 +71,13 @@ class LineEngine:
     :class:`~celltls.sim.commands.CommandError`) and may override :meth:`on_escape`,
     :meth:`on_resume`, :meth:`after_resume` and :meth:`shutdown`. State that a reboot resets is
     set in :meth:`_reset_state`, which subclasses extend (calling ``super()``).
+
+    A subclass that sets :attr:`catalog` has the test form ``AT+X=?`` of every registered
+    command answered from it (:meth:`test_answer`), with no handler of its own.
     """
+
+    #: The dialect's catalog: its documented test-form answers are given by the engine.
+    catalog: Catalog | None = None
 
     def __init__(self, *, guard_time: float = 1.0) -> None:
         self.lock = threading.RLock()
@@ -253,8 +263,13 @@ class LineEngine:
             if handler is None:
                 self.error(CommandError(None, f"unknown command AT{command.raw}"))
                 return
+            documented = self.test_answer(command.name) if command.kind == "test" else None
             try:
-                result = handler(command)
+                if documented is not None:
+                    self.respond_lines(list(documented))
+                    result: str | None = "OK"
+                else:
+                    result = handler(command)
             except CommandError as exc:
                 self.error(exc)
                 return
@@ -460,6 +475,21 @@ class LineEngine:
             self._mode = _Mode.COMMAND
             self.on_escape()
             self.final("OK")
+
+    def test_answer(self, name: str) -> tuple[str, ...] | None:
+        """The answer lines to ``AT<name>=?`` documented in :attr:`catalog`, or ``None``
+        (then the command's handler answers the test form, as for any other form).
+
+        A subclass overrides it where a model answers otherwise than the documented one, or
+        lacks the form.
+        """
+        if self.catalog is None:
+            return None
+        try:
+            command = self.catalog.command(name)
+        except KeyError:
+            return None
+        return command.test_answer.lines if command.test_answer is not None else None
 
     # ------------------------------------------------------------------ hooks
     def on_escape(self) -> None:

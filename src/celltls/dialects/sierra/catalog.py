@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from celltls.dialects.spec import Catalog, Command, Form, Param, Urc
+from celltls.dialects.spec import Answer, Catalog, Command, Form, Param, Problem, Urc
 
 DIALECT = "sierra"
 
@@ -61,8 +61,56 @@ MAX_PATTERN = 128
 SESSION_RANGE = (1, 32)
 #: Longest command line, characters (HL75-ATIG 11.5).
 MAX_COMMAND_LINE = 1023
-#: PDP context configurations (HL75-ATIG 11.7.5 <cnx cnf> 1-5).
+#: PDP context configurations (HL75-ATIG 11.7.5 <cnx cnf> 1-5; HL78xx test answers give (1-2):
+#: sierra-hl78xx.md §3, L3 +KCGPADDR=?, S5d +KHTTPCFG=?).
 CNX_RANGE = (1, 5)
+#: +KSSLCRYPTO profiles: 0-15 before firmware 04.06, 0-7 from 04.06 (sierra-hl78xx.md §5, S5a).
+CRYPTO_PROFILES = (0, 15)
+#: +KSSLCRYPTO profiles of current HL78xx firmware (04.06 and later, sierra-hl78xx.md §5, S5a).
+CRYPTO_PROFILES_CURRENT = 8
+#: Root CA slots <index> of +KCERTSTORE (sierra-hl78xx.md §5, S5a test answer (0-3); 0-2 on
+#: older firmware).
+CERT_INDEX = (0, 3)
+#: Private key slots of +KPRIVKSTORE/+KPRIVKDELETE (sierra-hl78xx.md §5, S5a (0-2)).
+KEY_INDEX = (0, 2)
+#: Largest certificate or key accepted, bytes (sierra-hl78xx.md §5, S5a (1-4096); 3000 on
+#: firmware up to 04.00).
+MAX_CREDENTIAL = 4096
+#: Longest server name of +KTCPCFG/+KHTTPCFG, characters (not documented for HL78xx; S4
+#: limits names to 127; our bound).
+MAX_HOSTNAME = 255
+#: Longest <login>/<password> of +KHTTPCFG (sierra-hl78xx.md §6, S5d test answer (0-64), read as
+#: a length: inferred).
+MAX_HTTP_CREDENTIAL = 64
+#: Bytes the driver sends with one AT+KTCPSND and asks of one AT+KTCPRCV: within the HL75
+#: send buffer of 17 520 bytes (sierra-hl78xx.md §4, S7 p.213); S1/S2/S4 use 1500.
+MAX_CHUNK = 16384
+#: Seconds the PDP connection stays up after its last session closed (+KCNX_IND: 1,5,30 in L1
+#: and S5b; the <idle> of AT+KCNXTIMER, sierra-hl78xx.md §3).
+IDLE_TIME = 30
+#: Bytes a virtual modem's TCP session buffers before holding the server back: the HL78xx
+#: receive buffer size is not documented (sierra-hl78xx.md §12); the virtual modem's choice.
+RX_BUFFER = 65536
+#: +CME ERROR: 910, bad session ID: the id is not a defined session, i.e. free
+#: (sierra-hl78xx.md §4 +KTCPSTAT: S5b, S7; §6: S10b).
+CME_BAD_SESSION = 910
+#: +CME ERROR: 912, all sessions used (sierra-hl78xx.md §4, S6, S10b).
+CME_ALL_SESSIONS_USED = 912
+#: The +CME ERROR for each kind of argument fault (:data:`celltls.dialects.spec.Problem`),
+#: by the names of the S6 table (sierra-hl78xx.md §7: 915 parameter not expected, 916 out of
+#: range, 917 missing, 931 length invalid, 932 format invalid). Which number a module gives for
+#: which fault is not documented beyond these names; 916 for <http_sec> 1 is our reading.
+ARGUMENT_ERRORS: MappingProxyType[Problem, int | None] = MappingProxyType(
+    {
+        "unexpected": 915,
+        "range": 916,
+        "value": 916,
+        "missing": 917,
+        "length": 931,
+        "format": 932,
+        "unsafe": 932,
+    }
+)
 
 #: +KCNX_IND <status> (HL75-ATIG 11.7.5).
 KCNX_STATUS = MappingProxyType(
@@ -184,6 +232,36 @@ CERT_TYPES = MappingProxyType({0: "root CA certificate", 1: "local (client) cert
 #: ``AT+KHTTPCFG=1,"<server>",<port>,2,"","",0,0,0`` for HTTPS and ``...,0,...`` for HTTP.
 HTTP_SECURITY = MappingProxyType({0: "HTTP", 2: "HTTPS"})
 
+#: +KCERTSTORE <data_type> values (CERT_TYPES).
+CERT_ROOT = 0
+CERT_LOCAL = 1
+#: +KHTTPCFG <http_sec> of HTTPS (HTTP_SECURITY).
+HTTP_SEC_HTTPS = 2
+#: +KTCPCFG <mode> of a TLS client (sierra-hl78xx.md §4: S2, S5f, S10a).
+TCP_MODE_TLS_CLIENT = 3
+#: +KTCPCLOSE <closing_type>: (HL75) 1 graceful, data already queued is delivered first
+#: (sierra-hl78xx.md §4, S7).
+CLOSE_GRACEFUL = 1
+
+#: +KSSLCRYPTO <mkey_algo> bits (sierra-hl78xx.md §5, S5a/S5f name->value table).
+KSSL_MKEY = MappingProxyType({1: "RSA", 8: "ECDHE", 9: "RSA and ECDHE"})
+#: +KSSLCRYPTO <auth_algo> bits (S5a/S5f).
+KSSL_AUTH_ALGO = MappingProxyType({1: "RSA", 2: "ECDSA", 3: "RSA and ECDSA"})
+#: +KSSLCRYPTO <enc_algo> bits (S5a/S5f); 25456 = all seven, 25392 = all but CBC.
+KSSL_ENC = MappingProxyType({16: "AES-128-CCM", 32: "AES-256-CCM", 64: "AES-128-CBC",
+                             256: "AES-128-CCM-8", 512: "AES-256-CCM-8", 8192: "AES-128-GCM",
+                             16384: "AES-256-GCM"})
+#: +KSSLCRYPTO <mac_algo> bits (S5a/S5f).
+KSSL_MAC = MappingProxyType({0: "none (CCM)", 4: "SHA256", 8: "SHA384", 12: "SHA256 and SHA384"})
+#: +KSSLCRYPTO <auth> (S5f docstrings; 0 = no verification is inferred from the firmware <= 04.00
+#: default, S5a).
+KSSL_VERIFY = MappingProxyType({0: "none", 1: "server", 3: "server and client"})
+#: The +KSSLCRYPTO profile celltls sets (<auth> aside): every ECDHE suite of firmware 04.06.01's
+#: profile 0, ``8,3,25392,12,4`` (sierra-hl78xx.md §5, S5a; S10a/S10b send the same).
+KSSL_ECDHE_PROFILE = MappingProxyType(
+    {"mkey_algo": 8, "auth_algo": 3, "enc_algo": 25392, "mac_algo": 12, "tls_ver": 4}
+)
+
 
 @dataclass(frozen=True)
 class ModelProfile:
@@ -223,7 +301,8 @@ MODELS = MappingProxyType(
     {
         "rc7620": ModelProfile(
             "rc7620", "AirPrime RC7620 (RC76xx)", cnxup=False, certstore_size=False,
-            ksslcrypto=False, secure_sockets=False, max_uri=128, cert_slots=1, max_cert=4096,
+            ksslcrypto=False, secure_sockets=False, max_uri=128, cert_slots=1,
+            max_cert=MAX_CREDENTIAL,
             sources=(
                 "SEED-000: AT+KCERTSTORE=0, the file, then +++",
                 "SEED-000: URIs of about 98 characters work, 255 give +CME ERROR: 3; 128 is "
@@ -236,7 +315,7 @@ MODELS = MappingProxyType(
         "hl7800": ModelProfile(
             "hl7800", "AirPrime HL7800 (HL78xx)", cnxup=True, certstore_size=True,
             ksslcrypto=True, secure_sockets=True, max_uri=MAX_COMMAND_LINE - 40, cert_slots=3,
-            max_cert=4096,
+            max_cert=MAX_CREDENTIAL,
             sources=(
                 "ZEPHYR-HL78: AT+KCERTSTORE=<type>,<size> ended by the EOF pattern",
                 "TINYGSM-HL78: AT+KCNXUP=1",
@@ -274,7 +353,8 @@ _COMMANDS = (
             "memory)", "sierra-hl78xx.md §2 (S1, S5)",
             forms=(Form((_p("act", "int", "0: no +KSUP, 1: +KSUP at start-up", range=(0, 1)),)),),
             response_prefix="+KSREP:"),
-    Command("+KCNXCFG", "configure a PDP connection profile", "HL75-ATIG 11.7; SEED-000",
+    Command("+KCNXCFG", "configure a PDP connection profile",
+            "HL75-ATIG 11.7; sierra-hl78xx.md §3 (S1, S8 full form); SEED-000",
             forms=(Form((
                 _p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),
                 _p("ctxt_type", "str", "connection type", values={"GPRS": "GPRS/LTE"}),
@@ -282,17 +362,20 @@ _COMMANDS = (
                 _p("login", "str", "user", optional=True, max_len=30),
                 _p("password", "str", "password", optional=True, max_len=30, secret=True),
                 _p("pdp_type", "str", "IPV4, IPV6 or IPV4V6", optional=True),
+                _p("ip", "str", "static address (sierra-hl78xx.md §3, S8)", optional=True),
                 _p("dns1", "str", "primary DNS", optional=True),
                 _p("dns2", "str", "secondary DNS", optional=True),
             )),),
             response_prefix="+KCNXCFG:", timeout=5),
-    Command("+KCNXUP", "bring the PDP connection up (HL78xx)", "HL75-ATIG 11.7.6",
+    Command("+KCNXUP", "bring the PDP connection up (HL78xx)",
+            "HL75-ATIG 11.7.6; sierra-hl78xx.md §3 (S4 allows 30 s)",
             forms=(Form((_p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),)),),
-            timeout=5),
-    Command("+KCNXDOWN", "bring the PDP connection down (HL78xx)", "HL75-ATIG 11.7.7",
+            timeout=30),
+    Command("+KCNXDOWN", "bring the PDP connection down (HL78xx)",
+            "HL75-ATIG 11.7.7; sierra-hl78xx.md §3 (S4 allows 30 s)",
             forms=(Form((_p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),
                          _p("mode", "int", "1: force", optional=True, range=(0, 1)))),),
-            timeout=5),
+            timeout=30),
     Command("+CGPADDR", "PDP addresses", "27.007 10.1.14",
             forms=(Form((_p("cid", "int", "context", optional=True),)),),
             response_prefix="+CGPADDR:"),
@@ -300,49 +383,64 @@ _COMMANDS = (
             forms=(Form((_p("n", "int", "URC mode", range=(0, 5)),)),),
             response_prefix="+CEREG:"),
     Command("+KCERTSTORE", "store a root CA or client certificate",
-            "ZEPHYR-HL78 (HL78xx form); SEED-000 (RC76xx form, ended by +++)",
+            "ZEPHYR-HL78 (HL78xx form); sierra-hl78xx.md §5 (S5a test answer); SEED-000 "
+            "(RC76xx form, ended by +++)",
             forms=(Form((_p("data_type", "int", "certificate type", values=CERT_TYPES),
-                         _p("NbData", "int", "bytes (HL78xx)", optional=True, range=(1, 4096)),
-                         _p("index", "int", "slot (HL78xx)", optional=True, range=(0, 2)))),),
-            response_prefix="+KCERTSTORE:", timeout=10, data_phase="connect"),
-    Command("+KPRIVKSTORE", "store a client private key (HL78xx)", "ZEPHYR-HL78",
-            forms=(Form((_p("index", "int", "slot", range=(0, 2)),
-                         _p("NbData", "int", "bytes", range=(1, 4096)))),),
+                         _p("NbData", "int", "bytes (HL78xx)", optional=True,
+                            range=(1, MAX_CREDENTIAL), unit="bytes"),
+                         _p("index", "int", "slot (HL78xx)", optional=True, range=CERT_INDEX))),),
+            response_prefix="+KCERTSTORE:", timeout=10, data_phase="connect",
+            test_answer=Answer(("+KCERTSTORE: (0-1),(1-4096),(0-3)",),
+                               "sierra-hl78xx.md §5 (S5a; firmware 04.05 and later)")),
+    Command("+KPRIVKSTORE", "store a client private key (HL78xx)",
+            "ZEPHYR-HL78; sierra-hl78xx.md §5 (S5a: index 0-2, size 1-4096)",
+            forms=(Form((_p("index", "int", "slot", range=KEY_INDEX),
+                         _p("NbData", "int", "bytes", range=(1, MAX_CREDENTIAL),
+                            unit="bytes"))),),
             response_prefix="+KPRIVKSTORE:", timeout=10, data_phase="connect"),
-    Command("+KCERTDELETE", "delete a stored certificate", "HL78-ATIG (not verified)",
+    Command("+KCERTDELETE", "delete a stored certificate", "sierra-hl78xx.md §5 (S5a, S10b)",
             forms=(Form((_p("data_type", "int", "certificate type", values=CERT_TYPES),
-                         _p("index", "int", "slot", optional=True, range=(0, 2)))),)),
-    Command("+KPRIVKDELETE", "delete a stored private key", "HL78-ATIG (not verified)",
-            forms=(Form((_p("index", "int", "slot", range=(0, 2)),)),)),
-    Command("+KSSLCRYPTO", "TLS cipher profile (HL78xx)", "ZEPHYR-HL78 (bit masks not verified)",
+                         _p("index", "int", "slot", optional=True, range=CERT_INDEX))),),
+            # S5a quotes the values "(0-1),(0-3)"; the prefix is that of every K test answer
+            test_answer=Answer(("+KCERTDELETE: (0-1),(0-3)",), "sierra-hl78xx.md §5 (S5a)")),
+    Command("+KPRIVKDELETE", "delete a stored private key", "sierra-hl78xx.md §5 (S5a)",
+            forms=(Form((_p("index", "int", "slot", range=KEY_INDEX),)),),
+            test_answer=Answer(("+KPRIVKDELETE: (0-2)",), "sierra-hl78xx.md §5 (S5a)")),
+    Command("+KSSLCRYPTO", "TLS cipher and verification profile (HL78xx)",
+            "sierra-hl78xx.md §5 (S5a names and bit values, S5f); ZEPHYR-HL78",
             forms=(Form((
-                _p("cipher_index", "int", "profile", range=(0, 4)),
-                _p("key_exchange", "int", "key exchange bit mask"),
-                _p("encryption", "int", "bulk encryption bit mask"),
-                _p("hash", "int", "hash bit mask"),
-                _p("curves", "int", "elliptic curve bit mask"),
-                _p("tls_version", "int", "TLS version bit mask"),
-                _p("auth", "int", "verification", values={0: "none", 1: "server",
-                                                           3: "server and client"}),
-                _p("root_cert_index", "int", "root CA slot", optional=True),
+                _p("cipher_index", "int", "profile (0-7 from firmware 04.06)",
+                   range=CRYPTO_PROFILES),
+                _p("mkey_algo", "int", "key exchange bits", values=KSSL_MKEY),
+                _p("auth_algo", "int", "server key bits", values=KSSL_AUTH_ALGO),
+                _p("enc_algo", "int", "bulk encryption bit mask (bits: KSSL_ENC)"),
+                _p("mac_algo", "int", "MAC bits", values=KSSL_MAC),
+                _p("tls_ver", "int", "TLS version (4 in every profile: TLS 1.2, inferred)"),
+                _p("auth", "int", "verification", values=KSSL_VERIFY),
+                _p("root_cert_idx", "int", "root CA slot (firmware 04.06 and later)",
+                   optional=True, range=CERT_INDEX),
             )),),
             response_prefix="+KSSLCRYPTO:"),
     Command("+KHTTPCFG", "create an HTTP(S) session and connect it",
             "sierra-hl78xx.md §6 (S5d test answer and usage, S9, S10b); SEED-000",
             forms=(Form((
                 _p("cnx_cnf", "int", "connection configuration", optional=True, range=CNX_RANGE),
-                _p("server_name", "str", "server name or address", max_len=255),
+                _p("server_name", "str", "server name or address", max_len=MAX_HOSTNAME),
                 _p("http_port", "int", "port", optional=True, range=(1, 65535), default=80),
-                _p("http_sec", "int", "0 HTTP, 2 HTTPS", optional=True, values=HTTP_SECURITY),
-                _p("login", "str", "user", optional=True),
-                _p("password", "str", "password", optional=True, secret=True),
+                _p("http_sec", "int", "0 HTTP, 2 HTTPS", optional=True, values=HTTP_SECURITY,
+                   default=0),
+                _p("login", "str", "user", optional=True, max_len=MAX_HTTP_CREDENTIAL),
+                _p("password", "str", "password", optional=True, secret=True,
+                   max_len=MAX_HTTP_CREDENTIAL),
                 _p("start_http_session", "int", "1: connect now", optional=True, range=(0, 1)),
                 _p("x", "int", "meaning unknown (S5d range 0-1; sent as 0)", optional=True,
                    range=(0, 1)),
                 _p("cipher_index", "int", "+KSSLCRYPTO profile (S5d range 0-7; 0-15 on "
-                   "firmware before 04.06)", optional=True, range=(0, 15)),
+                   "firmware before 04.06)", optional=True, range=CRYPTO_PROFILES),
             )),),
-            response_prefix="+KHTTPCFG:", timeout=30),
+            response_prefix="+KHTTPCFG:", timeout=30,
+            test_answer=Answer(("+KHTTPCFG: (1-2),<server_name/ip>,(1-65535),(0,2),(0-64),"
+                                "(0-64),(0-1),(0-1),(0-7)",), "sierra-hl78xx.md §6 (S5d)")),
     Command("+KHTTPCNX", "connect an HTTP session: OK, then +KHTTP_IND: <id>,1",
             "sierra-hl78xx.md §6 (S5d)", forms=(Form((_SID,)),), timeout=30),
     Command("+KHTTPHEADER", "custom request headers, sent after CONNECT and closed with the EOF "
@@ -366,37 +464,53 @@ _COMMANDS = (
                          _p("show_resp", "int", "1: status line and headers too",
                             optional=True, range=(0, 1)))),),
             timeout=120, data_phase="connect"),
-    Command("+KHTTPCLOSE", "close an HTTP session", "HL78-ATIG (usage)",
-            forms=(Form((_SID,)),)),
+    Command("+KHTTPCLOSE", "close an HTTP session (OK or NO CARRIER)",
+            "HL78-ATIG (usage); sierra-hl78xx.md §6 (S5d)",
+            forms=(Form((_SID, _p("x", "int", "meaning unknown (S5d: 0-1)", optional=True,
+                                  range=(0, 1)))),)),
     Command("+KHTTPDEL", "delete an HTTP session", "HL78-ATIG (usage)",
             forms=(Form((_SID,)),)),
     Command("+KTCPCFG", "create a TCP (or TLS, mode 3 on HL78xx) client session",
-            "HL75-ATIG 11.10.1; TINYGSM-HL78; ZEPHYR-HL78",
+            "HL75-ATIG 11.10.1; sierra-hl78xx.md §4 (S1, S2, S10c syntax); TINYGSM-HL78",
             forms=(Form((
-                _p("cnx_cnf", "int", "connection configuration", range=CNX_RANGE),
+                _p("cnx_cnf", "int", "connection configuration", optional=True,
+                   range=CNX_RANGE),
                 _p("mode", "int", "session mode",
-                   values={0: "client", 1: "server", 2: "child", 3: "secure client (HL78xx)"}),
-                _p("remote_name", "str", "server", max_len=255),
+                   values={0: "client", 1: "server", 2: "child", 3: "secure client (HL78xx)",
+                           4: "secure server (HL78xx, S5f)"}),
+                _p("remote_name", "str", "server (empty for a server, S5f)", optional=True,
+                   max_len=MAX_HOSTNAME),
                 _p("tcp_port", "int", "port", range=(1, 65535)),
-                _p("source_port", "int", "local port", optional=True),
-                _p("data_mode", "int", "1: +KTCP_DATA carries no data", optional=True),
-                _p("urc_endtcp_enable", "int", "+KTCP_ACK", optional=True),
-                _p("af", "int", "address family", optional=True),
-                _p("cipher_index", "int", "+KSSLCRYPTO profile", optional=True, range=(0, 4)),
+                _p("source_port", "int", "local port", optional=True, range=(0, 65535)),
+                _p("data_mode", "int", "(HL75) 1: +KTCP_DATA carries the data", optional=True,
+                   range=(0, 1)),
+                _p("urc_endtcp_enable", "int", "+KTCP_ACK", optional=True, range=(0, 1)),
+                _p("af", "int", "address family", optional=True,
+                   values={0: "IPv4", 1: "IPv6"}),
+                _p("cipher_index", "int", "+KSSLCRYPTO profile (mode 3, inferred)",
+                   optional=True, range=CRYPTO_PROFILES),
+                _p("restore_on_boot", "int", "1: the session survives sleep (S1)",
+                   optional=True, range=(0, 1)),
             )),),
             response_prefix="+KTCPCFG:"),
-    Command("+KTCPCNX", "connect a TCP session", "HL75-ATIG 11.10.2",
-            forms=(Form((_SID,)),), timeout=5),
+    Command("+KTCPCNX", "connect a TCP session",
+            "HL75-ATIG 11.10.2; sierra-hl78xx.md §4 (S4 allows 30 s for OK)",
+            forms=(Form((_SID,)),), timeout=30),
     Command("+KTCPSND", "send: CONNECT, exactly <ndata> bytes, the EOF pattern, OK",
-            "HL75-ATIG 11.10.4; TINYGSM-HL78",
-            forms=(Form((_SID, _p("ndata", "int", "bytes", range=(1, 4294967295)))),),
-            timeout=30, data_phase="connect"),
+            "HL75-ATIG 11.10.4; sierra-hl78xx.md §4 (S5b test answer; S11: OK within 60 s)",
+            forms=(Form((_SID, _p("ndata", "int", "bytes", range=(1, 4294967295),
+                                  unit="bytes"))),),
+            timeout=60, data_phase="connect",
+            test_answer=Answer(("+KTCPSND: (1-*),(1-*)",), "sierra-hl78xx.md §4 (S5b)")),
     Command("+KTCPRCV", "receive: CONNECT, up to <ndata> bytes, the EOF pattern, OK",
-            "HL75-ATIG 11.10.3",
-            forms=(Form((_SID, _p("ndata", "int", "bytes", range=(1, 4294967295)))),),
-            timeout=30),
+            "HL75-ATIG 11.10.3; sierra-hl78xx.md §4 (S5b test answer)",
+            forms=(Form((_SID, _p("ndata", "int", "bytes", range=(1, 4294967295),
+                                  unit="bytes"))),),
+            timeout=30,
+            test_answer=Answer(("+KTCPRCV: (1-*),(1-*)",), "sierra-hl78xx.md §4 (S5b)")),
     Command("+KTCPCLOSE", "close a TCP session", "HL75-ATIG 11.10.5",
-            forms=(Form((_SID, _p("closing_type", "int", "1: graceful", optional=True))),),
+            forms=(Form((_SID, _p("closing_type", "int", "(HL75) 1: graceful, 0: abort",
+                                  optional=True, range=(0, 1)))),),
             timeout=10),
     Command("+KTCPDEL", "delete a closed TCP session", "HL75-ATIG 11.10.6",
             forms=(Form((_SID,)),)),

@@ -43,6 +43,7 @@ from celltls.dialects.base import (
 )
 from celltls.dialects.sierra import catalog as cat
 from celltls.dialects.sierra.urcs import describe_kcnx_ind, describe_line
+from celltls.dialects.spec import Value
 from celltls.errors import (
     ATCommandError,
     ATProtocolError,
@@ -66,27 +67,28 @@ from celltls.tlsprobe import explain_failure
 log = logging.getLogger(__name__)
 
 CATALOG = cat.CATALOG
-#: Bytes asked of one AT+KTCPRCV, and sent by one AT+KTCPSND.
-MAX_RECV = 16384
-MAX_SEND = 16384
-#: Session ids the HL78xx hands out for TCP and HTTP (sierra-hl78xx.md S4: S4
-#: MAX_TCP_SESSION_ID 6, S5d test answers (1-6)); probed one by one when ``AT+KTCPCFG?`` or
-#: ``AT+KHTTPCFG?`` is not answered.
-SESSION_IDS = range(1, 7)
-#: ``+CME ERROR: 910``: bad session id, i.e. the id is free (sierra-hl78xx.md S4 +KTCPSTAT, S7).
-CME_BAD_SESSION = 910
+#: Bytes asked of one AT+KTCPRCV, and sent by one AT+KTCPSND (catalog MAX_CHUNK).
+MAX_RECV = cat.MAX_CHUNK
+MAX_SEND = cat.MAX_CHUNK
+#: ``+CME ERROR: 910``: bad session id, i.e. the id is free (catalog CME_BAD_SESSION).
+CME_BAD_SESSION = cat.CME_BAD_SESSION
 
-#: Names of every ``+KTCP_NOTIF`` / ``+KHTTP_ERROR`` code: the catalog's 0-11 (HL75-ATIG
-#: 11.10.2) and 12-15 from sierra-hl78xx.md S4 "+KTCP_NOTIF codes" (S2 enum 0-15, S4 0-14).
-NOTIF_NAMES: dict[int, str] = {
-    12: "connection timeout",
-    13: "SSL connection error",
-    14: "SSL init error",
-    15: "SSL certificate error",
-    **cat.NOTIF,
-}
+#: Names of every ``+KTCP_NOTIF`` / ``+KHTTP_ERROR`` code (catalog NOTIF: HL75-ATIG 11.10.2,
+#: sierra-hl78xx.md S4).
+NOTIF_NAMES: dict[int, str] = dict(cat.NOTIF)
 #: Notification codes that come from the TLS layer or a failed connect that TLS may explain.
 _TLS_NOTIFS = (5, 13, 14, 15)
+
+
+def arguments(name: str, **values: Value) -> str:
+    """The argument text of ``AT<name>=...`` built from the catalog's form (quoting, ranges,
+    lengths and values checked there: :meth:`celltls.dialects.spec.Command.build`).
+
+    Raises:
+        ParamError: (an :class:`~celltls.errors.UnsafeArgumentError`) a value the form does not
+            accept; nothing has been written to the port.
+    """
+    return CATALOG.command(name).build(**values)
 
 
 def notif_name(code: int) -> str:
@@ -143,14 +145,14 @@ def capabilities_for(model: cat.ModelProfile) -> Capabilities:
         key_exchange="TLS 1.2 with RSA or ECDHE key exchange (AES-CBC/GCM); the KSSLCRYPTO "
         "bit masks are not documented in our sources",
         verify_modes=(Verify.NONE, Verify.SERVER) if hl else (Verify.SERVER,),
-        secure_sockets=6 if hl else 0,
-        security_contexts=5 if model.ksslcrypto else 1,
+        secure_sockets=model.sessions if hl else 0,
+        security_contexts=cat.CRYPTO_PROFILES_CURRENT if model.ksslcrypto else 1,
         max_send=MAX_SEND,
         max_recv=MAX_RECV,
         credential_limits={"root CA": model.max_cert},
         transparent_mode=False,
         native_http=True,
-        max_hostname=255,
+        max_hostname=cat.MAX_HOSTNAME,
         sources=model.sources,
     )
 
@@ -179,7 +181,7 @@ class Sierra(Dialect):
         self.capabilities = capabilities_for(self.model)
         self.probe_failures = probe_failures
         self.guard_time = guard_time
-        quoting.integer(cnx, "cnx", 1, 5)
+        quoting.integer(cnx, "cnx", *cat.CNX_RANGE)
         self.cnx = cnx
         self.pattern = cat.DEFAULT_PATTERN.encode()
         self._stored: dict[str, str] = {}
@@ -408,7 +410,7 @@ class Sierra(Dialect):
         try:
             line = self.query_line("+KSREP", "?", "+KSREP:")
             if line.split(",")[0].strip() != "1":
-                self.at("+KSREP", "1")
+                self.at("+KSREP", arguments("+KSREP", act=1))
         except (ATCommandError, ATProtocolError, ATTimeoutError) as exc:
             log.info("no +KSUP boot report (%s): a restart is noticed by its effects only", exc)
 
@@ -431,8 +433,9 @@ class Sierra(Dialect):
         tcp = [sid for sid in self._listed("+KTCPCFG") if sid not in own_tcp]
         for sid in tcp:
             log.warning("TCP session %d was left open by an earlier run: closing it", sid)
-            self._quietly("+KTCPCLOSE", f"{sid},1")
-            self._quietly("+KTCPDEL", str(sid))
+            self._quietly("+KTCPCLOSE", arguments("+KTCPCLOSE", session_id=sid,
+                                             closing_type=cat.CLOSE_GRACEFUL))
+            self._quietly("+KTCPDEL", arguments("+KTCPDEL", session_id=sid))
         http = [sid for sid in self._listed("+KHTTPCFG") if sid not in own_http]
         for sid in http:
             log.warning("HTTP session %d was left open by an earlier run: closing it", sid)
@@ -460,13 +463,14 @@ class Sierra(Dialect):
         ``AT+KHTTPCLOSE`` then ``AT+KHTTPDEL`` (S10b). ``910`` means free; any other refusal
         of the first id means the module lacks the command, and probing stops."""
         used: list[int] = []
-        for sid in SESSION_IDS:
+        # the ids the model hands out for TCP and HTTP (catalog MODELS: sessions)
+        for sid in range(1, self.model.sessions + 1):
             try:
                 if name == "+KTCPCFG":
-                    self.at("+KTCPSTAT", str(sid))
+                    self.at("+KTCPSTAT", arguments("+KTCPSTAT", session_id=sid))
                 else:
-                    self._quietly("+KHTTPCLOSE", str(sid))
-                    self.at("+KHTTPDEL", str(sid))
+                    self._quietly("+KHTTPCLOSE", arguments("+KHTTPCLOSE", session_id=sid))
+                    self.at("+KHTTPDEL", arguments("+KHTTPDEL", session_id=sid))
                     log.warning("HTTP session %d was left by an earlier run: deleted", sid)
                     continue  # already cleaned up
             except ATCommandError as exc:
@@ -500,7 +504,7 @@ class Sierra(Dialect):
         Raises:
             UnsafeArgumentError: the pattern cannot be sent or is longer than 128 characters.
         """
-        self.at("+KPATTERN", quoting.quote(pattern, "EOF_pattern", max_len=cat.MAX_PATTERN))
+        self.at("+KPATTERN", arguments("+KPATTERN", EOF_pattern=pattern))
         self.pattern = pattern.encode("ascii")
 
     def pattern_for(self, payload: bytes) -> bytes:
@@ -523,24 +527,24 @@ class Sierra(Dialect):
             UnsafeArgumentError: the APN, user or password cannot be sent.
             NetworkError: not registered in time, or ``+KCNX_IND`` reports a failure.
         """
-        args = f'{self.cnx},"GPRS",{quoting.quote(apn, "apn", max_len=63)}'
-        shown = f"AT+KCNXCFG={args}"
+        values: dict[str, Value] = {"cnx_cnf": self.cnx, "ctxt_type": "GPRS", "apn": apn}
         if user is not None or password is not None:
-            args += f",{quoting.quote(user or '', 'login', max_len=30)},"
-            shown += f",{quoting.quote(user or '', 'login', max_len=30)},\"***\""
-            args += quoting.quote(password or "", "password", max_len=30, secret=True)
+            values.update(login=user or "", password=password or "")
+        kcnxcfg = CATALOG.command("+KCNXCFG")
+        cnx_args = kcnxcfg.build(**values)
+        shown = f"AT+KCNXCFG={kcnxcfg.shown(**values)}"
         stat, meaning = self.wait_registered(timeout)
         address = self._pdp_address()
         if address:
             # Already up (an earlier session brought it up): AT+KCNXUP would report nothing
             # new, so attaching twice is a no-op.
             return NetworkStatus(True, (stat, meaning), address, apn)
-        self.at("+KCNXCFG", args, shown=shown)
+        self.at("+KCNXCFG", cnx_args, shown=shown)
         if self.model.cnxup:
             waiter = self.channel.expect_urc(lambda t: t.startswith(f"+KCNX_IND: {self.cnx},"))
             deadline = time.monotonic() + timeout
             try:
-                self.at("+KCNXUP", str(self.cnx))
+                self.at("+KCNXUP", arguments("+KCNXUP", cnx_cnf=self.cnx))
                 while True:
                     # 4 connecting, 5/6 idle count-down: not an outcome yet (sierra-hl78xx.md
                     # S3: OK, +KCNX_IND: 1,4,1, then +KCNX_IND: 1,1,0); 2 with attempts left
@@ -565,7 +569,7 @@ class Sierra(Dialect):
     def _pdp_address(self) -> str | None:
         """The address of PDP context ``cnx`` from ``AT+CGPADDR`` (27.007 10.1.14), or ``None``
         when it has none (not activated)."""
-        reply = self.channel.command(f"AT+CGPADDR={self.cnx}", timeout=2,
+        reply = self.channel.command(f"AT+CGPADDR={arguments('+CGPADDR', cid=self.cnx)}", timeout=2,
                                      response_prefixes=("+CGPADDR:",))
         try:
             fields = quoting.split_arguments(reply.first("+CGPADDR:"))
@@ -611,14 +615,17 @@ class Sierra(Dialect):
         if not self.model.certstore_size:
             if kind == "client_key":
                 raise CredentialError("RC76xx has no AT+KPRIVKSTORE in our sources")
-            self._store_with_escape(0 if kind == "ca" else 1, data)
+            self._store_with_escape(cat.CERT_ROOT if kind == "ca" else cat.CERT_LOCAL, data)
         else:
-            pattern = self.pattern_for(data)
             if kind == "client_key":
-                command, args = "+KPRIVKSTORE", f"{index},{len(data)}"
+                command = "+KPRIVKSTORE"
+                text = arguments(command, index=index, NbData=len(data))
             else:
-                command, args = "+KCERTSTORE", f"{0 if kind == 'ca' else 1},{len(data)},{index}"
-            self.at(command, args, data_phase="connect", payload=data + pattern,
+                command = "+KCERTSTORE"
+                data_type = cat.CERT_ROOT if kind == "ca" else cat.CERT_LOCAL
+                text = arguments(command, data_type=data_type, NbData=len(data), index=index)
+            pattern = self.pattern_for(data)
+            self.at(command, text, data_phase="connect", payload=data + pattern,
                     secret_payload=secret)
         self._stored[target] = digest
         return StoredCredential(target, kind, len(data), digest, uploaded=True)
@@ -626,7 +633,8 @@ class Sierra(Dialect):
     def _store_with_escape(self, data_type: int, data: bytes) -> None:
         waiter = self.channel.expect_urc(lambda t: t in ("OK", "ERROR") or "ERROR" in t)
         try:
-            self.at("+KCERTSTORE", str(data_type), connect_is_final=True)
+            self.at("+KCERTSTORE", arguments("+KCERTSTORE", data_type=data_type),
+                    connect_is_final=True)
             self.channel.write_raw(data)
             time.sleep(self.guard_time * 1.2)
             self.channel.write_raw(b"+++")
@@ -647,9 +655,11 @@ class Sierra(Dialect):
         if base not in ("root", "local", "key") or not index_text.isdigit():
             raise CredentialError(f"{name!r}: names are root:<i>, local:<i>, key:<i>")
         if base == "key":
-            self.at("+KPRIVKDELETE", index_text)
+            self.at("+KPRIVKDELETE", arguments("+KPRIVKDELETE", index=int(index_text)))
         else:
-            self.at("+KCERTDELETE", f"{0 if base == 'root' else 1},{index_text}")
+            self.at("+KCERTDELETE", arguments(
+                "+KCERTDELETE", data_type=cat.CERT_ROOT if base == "root" else cat.CERT_LOCAL,
+                index=int(index_text)))
         self._stored.pop(name, None)
 
     # -- TLS profile -------------------------------------------------------------------------
@@ -679,7 +689,9 @@ class Sierra(Dialect):
             self.store_credential("ca", profile.ca.pem)
         if self.model.ksslcrypto:
             auth = 0 if profile.verify is Verify.NONE else 1
-            self.at("+KSSLCRYPTO", f"0,8,3,25392,12,4,{auth},0")
+            # profile 0 with every ECDHE suite (catalog KSSL_ECDHE_PROFILE), root CA slot 0
+            self.at("+KSSLCRYPTO", arguments("+KSSLCRYPTO", cipher_index=0,
+                                        **cat.KSSL_ECDHE_PROFILE, auth=auth, root_cert_idx=0))
         return 0
 
     # -- sockets -----------------------------------------------------------------------------
@@ -698,16 +710,17 @@ class Sierra(Dialect):
         if not self.model.secure_sockets or transparent:
             raise ProfileError(f"{self.model.title} has no TLS socket mode here; use "
                                "Modem.request(..., via='native')")
-        host_arg = quoting.quote(host, "remote_name", max_len=255)
-        port_arg = quoting.integer(port, "tcp_port", 1, 65535)
+        target: dict[str, Value] = {"cnx_cnf": self.cnx, "mode": cat.TCP_MODE_TLS_CLIENT,
+                                    "remote_name": host, "tcp_port": port}
+        arguments("+KTCPCFG", **target)  # host and port checked before any command is written
         self._before_use()
         cipher = self.apply_profile(profile)
-        reply = self.at("+KTCPCFG", f"{self.cnx},3,{host_arg},{port_arg},,,,,{cipher}")
+        reply = self.at("+KTCPCFG", arguments("+KTCPCFG", **target, cipher_index=cipher))
         sid = int(reply.first("+KTCPCFG:"))
         waiter = self.channel.expect_urc(
             lambda t: t.startswith((f"+KTCP_IND: {sid},", f"+KTCP_NOTIF: {sid},")))
         try:
-            self.at("+KTCPCNX", str(sid))
+            self.at("+KTCPCNX", arguments("+KTCPCNX", session_id=sid))
             text = self.wait_urc(waiter, timeout, f"AT+KTCPCNX={sid} (result)")
         except ATTimeoutError as exc:
             self._drop_tcp(sid)
@@ -733,8 +746,9 @@ class Sierra(Dialect):
 
     def _drop_tcp(self, sid: int) -> None:
         """``AT+KTCPCLOSE=<id>,1`` and ``AT+KTCPDEL=<id>``, failures logged (S4 +KTCPCLOSE)."""
-        self._quietly("+KTCPCLOSE", f"{sid},1")
-        self._quietly("+KTCPDEL", str(sid))
+        self._quietly("+KTCPCLOSE", arguments("+KTCPCLOSE", session_id=sid,
+                                         closing_type=cat.CLOSE_GRACEFUL))
+        self._quietly("+KTCPDEL", arguments("+KTCPDEL", session_id=sid))
         with self._lock:
             self._sockets.pop(sid, None)
 
@@ -902,7 +916,8 @@ class Sierra(Dialect):
             raise ProfileError(
                 f"the request URI is {len(uri)} characters; {self.model.title} takes at most "
                 f"{self.model.max_uri} and answers +CME ERROR: 3 (SEED-000)")
-        uri_arg = quoting.quote(uri, "request_uri")
+        # the URI and the server are checked by the catalog forms before any command is written
+        arguments("+KHTTPGET", session_id=cat.SESSION_RANGE[0], request_uri=uri)
         payload = _body_bytes(body)
         # Every header is checked before the first command is written.
         head = [f"{k}: {v}" for k, v in headers if k.lower() not in ("host", "content-length")]
@@ -911,7 +926,11 @@ class Sierra(Dialect):
         for item in head:
             quoting.check_text(item, "header")
         block = "".join(f"{h}\r\n" for h in head).encode("latin-1")
-        host_arg = quoting.quote(host, "server_name")
+        server: dict[str, Value] = {
+            "cnx_cnf": self.cnx, "server_name": host, "http_port": port,
+            "http_sec": cat.HTTP_SEC_HTTPS, "login": "", "password": "",
+            "start_http_session": 1, "x": 0}
+        arguments("+KHTTPCFG", **server)
         self._before_use()
         cipher = self.apply_profile(profile)
         # The session's +KHTTP_IND can follow the OK at once: collect from before the command,
@@ -920,7 +939,7 @@ class Sierra(Dialect):
         sid: int | None = None
         try:
             # <http_sec> 2 = HTTPS, <start> 1 = connect now, <x> 0 (sierra-hl78xx.md §6, S5d)
-            reply = self.at("+KHTTPCFG", f'{self.cnx},{host_arg},{port},2,"","",1,0,{cipher}',
+            reply = self.at("+KHTTPCFG", arguments("+KHTTPCFG", **server, cipher_index=cipher),
                             response_prefixes=("+KHTTPCFG:",))
             sid = int(reply.first("+KHTTPCFG:"))
             with self._lock:
@@ -953,15 +972,20 @@ class Sierra(Dialect):
             raise notif_error(text, host=host, port=port, during="connect")
         try:
             if head:
-                self.at("+KHTTPHEADER", str(sid), data_phase="connect",
+                self.at("+KHTTPHEADER", arguments("+KHTTPHEADER", session_id=sid),
+                        data_phase="connect",
                         payload=block + self.pattern_for(block))
             upload: list[bytes] = []
             if method == "POST":
                 data = payload or b""
                 upload = [data, self.pattern_for(data)]
-                line = f"AT+KHTTPPOST={sid},,{uri_arg},1"
+                line = "AT+KHTTPPOST=" + arguments("+KHTTPPOST", session_id=sid, request_uri=uri,
+                                              show_resp=1)
+            elif method == "GET":
+                line = "AT+KHTTPGET=" + arguments("+KHTTPGET", session_id=sid, request_uri=uri,
+                                             show_resp=1)
             else:
-                line = f"AT+KHTTP{method}={sid},{uri_arg}" + (",1" if method == "GET" else "")
+                line = "AT+KHTTPHEAD=" + arguments("+KHTTPHEAD", session_id=sid, request_uri=uri)
             done, stream = self.download(line, upload=upload, timeout=timeout)
         except BaseException:
             self._close_http(sid)
@@ -971,8 +995,8 @@ class Sierra(Dialect):
     def _close_http(self, sid: int) -> None:
         """``AT+KHTTPCLOSE=<id>`` (``OK`` or ``NO CARRIER``, S5d) and ``AT+KHTTPDEL=<id>``;
         refusals are logged (sierra-hl78xx.md S6)."""
-        self._quietly("+KHTTPCLOSE", str(sid))
-        self._quietly("+KHTTPDEL", str(sid))
+        self._quietly("+KHTTPCLOSE", arguments("+KHTTPCLOSE", session_id=sid))
+        self._quietly("+KHTTPDEL", arguments("+KHTTPDEL", session_id=sid))
         with self._lock:
             self._http_sessions.discard(sid)
 
@@ -1165,7 +1189,8 @@ class SierraSocket(SecureSocket):
                 raise SocketError(f"TLS session {self.sid} to {self.host} is closed")
             piece = bytes(view[:MAX_SEND])
             try:
-                reply = self.driver.at("+KTCPSND", f"{self.sid},{len(piece)}",
+                reply = self.driver.at("+KTCPSND", arguments("+KTCPSND", session_id=self.sid,
+                                                             ndata=len(piece)),
                                        data_phase="connect",
                                        payload=piece + self.driver.pattern_for(piece))
             except (ATCommandError, ATTimeoutError) as exc:
@@ -1224,7 +1249,8 @@ class SierraSocket(SecureSocket):
         with self._cond:
             self._count_in_stat = 0
         try:
-            text = self.driver.query_line("+KTCPSTAT", str(self.sid), "+KTCPSTAT:")
+            text = self.driver.query_line("+KTCPSTAT", arguments("+KTCPSTAT", session_id=self.sid),
+                                          "+KTCPSTAT:")
             fields = [int(f) for f in text.split(",")[:4]]
             status, notif, rcv = fields[0], fields[1], fields[3]
         except (ATCommandError, ATProtocolError, ValueError, IndexError) as exc:
@@ -1259,7 +1285,8 @@ class SierraSocket(SecureSocket):
             believed = self._available
         data = b""
         try:
-            waiter, stream = self.driver.download(f"AT+KTCPRCV={self.sid},{count}",
+            waiter, stream = self.driver.download("AT+KTCPRCV=" + arguments("+KTCPRCV",
+                                                  session_id=self.sid, ndata=count),
                                                   timeout=self.timeout,
                                                   on_final=self._on_read_final)
             data = b"".join(stream)

@@ -69,7 +69,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from celltls.dialects.sierra import catalog as cat
-from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, unquote
+from celltls.dialects.spec import Catalog, Value
+from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, form_args
 from celltls.sim.network import (
     ContextBuild,
     TlsConnection,
@@ -240,8 +241,23 @@ class _TcpSession:
         return self.mode == 3
 
 
+def _int(value: Value, default: int = 0) -> int:
+    """A decoded numeric argument, or ``default`` when it was omitted."""
+    return value if isinstance(value, int) else default
+
+
+def _text(value: Value) -> str:
+    """A decoded string argument, or ``""`` when it was omitted."""
+    return value if isinstance(value, str) else ""
+
+
 class SierraModem(ATEngine):
     """A virtual AirPrime RC7620 or HL7800.
+
+    The arguments of every K command are checked with the catalog's forms before it acts
+    (:meth:`args`: a fault is answered with the S6 code of :data:`~celltls.dialects.sierra.
+    catalog.ARGUMENT_ERRORS`, a bad session id with 910), and the test forms the catalog
+    documents are answered by the engine from it.
 
     Args:
         model: ``"rc7620"`` or ``"hl7800"`` (default).
@@ -249,17 +265,19 @@ class SierraModem(ATEngine):
         connect_timeout: seconds a TCP or TLS connection may take.
         rx_buffer: bytes a TCP session buffers before the server is held back (flow control).
         idle_time: seconds the PDP connection stays up after its last session closed (the
-            ``<idle>`` of ``AT+KCNXTIMER``; 30 in L1 and S5b).
+            ``<idle>`` of ``AT+KCNXTIMER``; catalog IDLE_TIME).
         **engine: :class:`~celltls.sim.engine.ATEngine` options (``guard_time``, ``latency``...).
 
     Raises:
         KeyError: unknown model.
     """
 
+    catalog: Catalog | None = cat.CATALOG
+
     def __init__(
         self, *, model: str | None = None, data_timeout: float = 10.0,
-        connect_timeout: float = 20.0, rx_buffer: int = 65536, idle_time: float = 30.0,
-        **engine: Any,
+        connect_timeout: float = 20.0, rx_buffer: int = cat.RX_BUFFER,
+        idle_time: float = cat.IDLE_TIME, **engine: Any,
     ) -> None:
         self.profile = cat.model(model)
         self.idle_time = idle_time
@@ -296,7 +314,9 @@ class SierraModem(ATEngine):
         self.cnx: dict[int, tuple[str, str, str, str, str]] = {}
         self.cnx_up = False
         self.cereg_n = 0
-        self.crypto: dict[int, tuple[int, ...]] = {0: (0, 0, 0, 0, 0, 1)}
+        # profile 0 as firmware 04.06.01 ships it, <auth> 1 (sierra-hl78xx.md §5, S5a)
+        self.crypto: dict[int, tuple[int, ...]] = {
+            0: (*cat.KSSL_ECDHE_PROFILE.values(), 1)}
         self.http: dict[int, _HttpSession] = {}
         self.tcp: dict[int, _TcpSession] = {}
         self._phase_timer: threading.Timer | None = None
@@ -382,13 +402,32 @@ class SierraModem(ATEngine):
             self.respond(f"+KSREP: {self.ksrep},0")
         elif cmd.kind == "test":
             self.respond("+KSREP: (0-1)")
-        elif cmd.kind == "write" and len(cmd.args) == 1:
-            self.ksrep = self.int_arg(cmd.args[0], 0, 1, code=916)
+        elif cmd.kind == "write":
+            self.ksrep = _int(self.args(cmd)["act"])
         else:
             raise CommandError(917, "AT+KSREP=<act>")
         return "OK"
 
     # ------------------------------------------------------------------ helpers
+    def args(self, cmd: ParsedCommand) -> dict[str, Value]:
+        """The arguments of a write command, checked with its form in the catalog.
+
+        Raises:
+            CommandError: the first fault, with its S6 code (catalog ARGUMENT_ERRORS); any
+                fault of ``<session_id>`` is ``+CME ERROR: 910`` (bad session ID, S5b, S7).
+        """
+        form = cat.CATALOG.command(cmd.name).plain_form()
+        return form_args(form, cmd, cat.ARGUMENT_ERRORS,
+                         by_param={"session_id": cat.CME_BAD_SESSION})
+
+    def test_answer(self, name: str) -> tuple[str, ...] | None:
+        """The catalog's test-form answer, except for the certificate commands on RC76xx,
+        whose forms differ from the HL78xx ones the answers were quoted from (SEED-000)."""
+        if not self.profile.certstore_size and name.upper() in (
+                "+KCERTSTORE", "+KCERTDELETE", "+KPRIVKDELETE"):
+            return None
+        return super().test_answer(name)
+
     def _free_sid(self) -> int:
         """The lowest free session id (TCP and HTTP share them: S7 p.192).
 
@@ -399,14 +438,7 @@ class SierraModem(ATEngine):
         for sid in range(1, self.profile.sessions + 1):
             if sid not in used:
                 return sid
-        raise CommandError(912, "all sessions are used")
-
-    @staticmethod
-    def _str(arg: str, name: str) -> str:
-        text = unquote(arg)
-        if text is None:
-            raise CommandError(50, f"<{name}> must be quoted")
-        return text
+        raise CommandError(cat.CME_ALL_SESSIONS_USED, "all sessions are used")
 
     def _pattern_phase(self, on_done: Callable[[bytes], None], on_timeout: Callable[[], None]
                        ) -> None:
@@ -481,11 +513,11 @@ class SierraModem(ATEngine):
         if cmd.kind == "read":
             self.respond(f'+KPATTERN: "{self.pattern.decode("latin-1")}"')
             return "OK"
-        if cmd.kind != "write" or len(cmd.args) != 1:
+        if cmd.kind != "write":
             raise CommandError(50, "AT+KPATTERN=<pattern>")
-        text = self._str(cmd.args[0], "EOF_pattern")
-        if not text or len(text) > cat.MAX_PATTERN:
-            raise CommandError(50, "bad pattern length")
+        text = _text(self.args(cmd)["EOF_pattern"])
+        if not text:
+            raise CommandError(cat.ARGUMENT_ERRORS["length"], "an empty pattern")
         self.pattern = text.encode("latin-1")
         return "OK"
 
@@ -498,12 +530,12 @@ class SierraModem(ATEngine):
                 self.respond(f'+KCNXCFG: {cnx},"{kind}","{apn}","{login}","{password}","{af}",'
                              f'"0.0.0.0","0.0.0.0","0.0.0.0",{state}')
             return "OK"
-        if cmd.kind != "write" or len(cmd.args) < 3:
+        if cmd.kind != "write":
             raise CommandError(50, "AT+KCNXCFG=<cnx cnf>,<type>,<apn>...")
-        cnx = self.int_arg(cmd.args[0], *cat.CNX_RANGE)
-        extra = [unquote(a) or "" for a in cmd.args[3:6]] + ["", "", ""]
-        self.cnx[cnx] = (self._str(cmd.args[1], "ctxt_type"), self._str(cmd.args[2], "apn"),
-                         extra[0], extra[1], extra[2] or "IPV4")
+        a = self.args(cmd)
+        self.cnx[_int(a["cnx_cnf"])] = (
+            _text(a["ctxt_type"]), _text(a["apn"]), _text(a["login"]), _text(a["password"]),
+            _text(a["pdp_type"]) or "IPV4")
         return "OK"
 
     def _bring_up(self) -> bool:
@@ -524,7 +556,7 @@ class SierraModem(ATEngine):
     def _kcnxup(self, cmd: ParsedCommand) -> str | None:
         if not self.profile.cnxup:
             raise CommandError(None, "no AT+KCNXUP on this model")
-        self.int_arg(cmd.args[0] if cmd.args else "", *cat.CNX_RANGE)
+        self.args(cmd)
         self.final("OK")
         self._bring_up()
         return None
@@ -532,6 +564,7 @@ class SierraModem(ATEngine):
     def _kcnxdown(self, cmd: ParsedCommand) -> str | None:
         if not self.profile.cnxup:
             raise CommandError(None, "no AT+KCNXDOWN on this model")
+        self.args(cmd)
         self.cnx_up = False
         self._cancel_idle()
         self.final("OK")
@@ -568,7 +601,7 @@ class SierraModem(ATEngine):
         if cmd.kind == "read":
             self.respond(f"+CEREG: {self.cereg_n},{self.registration}")
         elif cmd.kind == "write":
-            self.cereg_n = self.int_arg(cmd.args[0], 0, 5)
+            self.cereg_n = _int(self.args(cmd)["n"])
         elif cmd.kind == "test":
             self.respond("+CEREG: (0-5)")
         return "OK"
@@ -584,13 +617,15 @@ class SierraModem(ATEngine):
             for (kind, index), pem in sorted(self.certs.items()):
                 self.respond(f"+KCERTSTORE: {kind},{index},{len(pem)}")
             return "OK"
-        if cmd.kind != "write" or not cmd.args:
+        if cmd.kind != "write":
             raise CommandError(50, "AT+KCERTSTORE=<data_type>...")
-        kind = self.int_arg(cmd.args[0], 0, 1)
+        a = self.args(cmd)
+        kind = _int(a["data_type"])
         if not self.profile.certstore_size:
             # RC76xx (SEED-000): the file, then +++ with guard times
-            if len(cmd.args) > 1:
-                raise CommandError(50, "RC76xx takes AT+KCERTSTORE=<data_type>")
+            if a["NbData"] is not None or a["index"] is not None:
+                raise CommandError(cat.ARGUMENT_ERRORS["unexpected"],
+                                   "RC76xx takes AT+KCERTSTORE=<data_type>")
             self.certs.pop((kind, 0), None)
             collected = bytearray()
 
@@ -600,13 +635,25 @@ class SierraModem(ATEngine):
             self._escape_hook = done
             self.enter_data_mode(collected.extend)
             return None
-        size = self.int_arg(cmd.args[1], 1, self.profile.max_cert) if len(cmd.args) > 1 else 0
+        size = _int(a["NbData"])
         if size == 0:
-            raise CommandError(50, "HL78xx needs <NbData>")
-        index = self.int_arg(cmd.args[2], 0, self.profile.cert_slots - 1) if len(cmd.args) > 2 \
-            else 0
+            raise CommandError(cat.ARGUMENT_ERRORS["missing"], "HL78xx needs <NbData>")
+        index = _int(a["index"])
+        self._check_model_limits(size, index)
         self._store_phase(size, lambda data: self.certs.__setitem__((kind, index), data))
         return None
+
+    def _check_model_limits(self, size: int, index: int) -> None:
+        """The model's own limits, within the catalog form's ranges (catalog MODELS).
+
+        Raises:
+            CommandError: ``+CME ERROR: 916`` (parameter out of range, S6).
+        """
+        if size > self.profile.max_cert or index >= self.profile.cert_slots:
+            raise CommandError(cat.ARGUMENT_ERRORS["range"],
+                               f"{size} bytes in slot {index}: {self.profile.title} takes "
+                               f"{self.profile.max_cert} bytes, slots 0-"
+                               f"{self.profile.cert_slots - 1}")
 
     def _store_phase(self, size: int, store: Callable[[bytes], None]) -> None:
         def done(data: bytes) -> None:
@@ -626,22 +673,23 @@ class SierraModem(ATEngine):
             for index, pem in sorted(self.keys.items()):
                 self.respond(f"+KPRIVKSTORE: {index},{len(pem)}")
             return "OK"
-        if not self.profile.certstore_size or cmd.kind != "write" or len(cmd.args) != 2:
+        if not self.profile.certstore_size or cmd.kind != "write":
             raise CommandError(None, "AT+KPRIVKSTORE=<index>,<NbData> (HL78xx)")
-        index = self.int_arg(cmd.args[0], 0, 2)
-        size = self.int_arg(cmd.args[1], 1, self.profile.max_cert)
+        a = self.args(cmd)
+        index, size = _int(a["index"]), _int(a["NbData"])
+        self._check_model_limits(size, 0)
         self._store_phase(size, lambda data: self.keys.__setitem__(index, data))
         return None
 
     def _kcertdelete(self, cmd: ParsedCommand) -> str:
-        kind = self.int_arg(cmd.args[0], 0, 1)
-        index = self.int_arg(cmd.args[1], 0, 2) if len(cmd.args) > 1 else 0
+        a = self.args(cmd)
+        kind, index = _int(a["data_type"]), _int(a["index"])
         if self.certs.pop((kind, index), None) is None:
             raise CommandError(3, "no such certificate")
         return "OK"
 
     def _kprivkdelete(self, cmd: ParsedCommand) -> str:
-        if self.keys.pop(self.int_arg(cmd.args[0], 0, 2), None) is None:
+        if self.keys.pop(_int(self.args(cmd)["index"]), None) is None:
             raise CommandError(3, "no such key")
         return "OK"
 
@@ -652,31 +700,27 @@ class SierraModem(ATEngine):
             for index, values in sorted(self.crypto.items()):
                 self.respond(f"+KSSLCRYPTO: {index}," + ",".join(map(str, values)))
             return "OK"
-        if cmd.kind != "write" or len(cmd.args) < 7:
-            raise CommandError(50, "AT+KSSLCRYPTO=<cipher_index>,... (7 values or more)")
-        index = self.int_arg(cmd.args[0], 0, 4)
-        values = tuple(self.int_arg(a, 0, 2**31) for a in cmd.args[1:7])
-        if values[-1] not in (0, 1, 3):
-            raise CommandError(50, "<auth> must be 0, 1 or 3")
-        self.crypto[index] = values
+        if cmd.kind != "write":
+            raise CommandError(50, "AT+KSSLCRYPTO=<cipher_index>,...")
+        a = self.args(cmd)
+        names = ("mkey_algo", "auth_algo", "enc_algo", "mac_algo", "tls_ver", "auth")
+        self.crypto[_int(a["cipher_index"])] = tuple(_int(a[name]) for name in names)
         return "OK"
 
     # ------------------------------------------------------------------ HTTP client
-    def _session(self, arg: str) -> _HttpSession:
-        """The HTTP session ``arg`` names.
+    def _session(self, cmd: ParsedCommand) -> tuple[_HttpSession, dict[str, Value]]:
+        """The HTTP session a command names, and its checked arguments.
 
         Raises:
             CommandError: ``+CME ERROR: 910`` for an id that is not an HTTP session
-                (sierra-hl78xx.md §6, S10b).
+                (sierra-hl78xx.md §6, S10b); see :meth:`args`.
         """
-        try:
-            sid = int(arg.strip(), 10)
-        except ValueError:
-            raise CommandError(910, f"bad session ID {arg!r}") from None
+        a = self.args(cmd)
+        sid = _int(a["session_id"])
         session = self.http.get(sid)
         if session is None:
-            raise CommandError(910, f"no HTTP session {sid}")
-        return session
+            raise CommandError(cat.CME_BAD_SESSION, f"no HTTP session {sid}")
+        return session, a
 
     def _khttpcfg(self, cmd: ParsedCommand) -> str | None:
         if cmd.kind == "read":
@@ -689,31 +733,20 @@ class SierraModem(ATEngine):
             return "OK"
         if cmd.kind != "write":
             raise CommandError(50, "AT+KHTTPCFG=...")
-        args = list(cmd.args)
-        cnx = 1
-        if args and unquote(args[0]) is None:
-            cnx = self.int_arg(args.pop(0), *cat.CNX_RANGE)
-        if not args:
-            raise CommandError(50, "no server")
         # AT+KHTTPCFG=<cnx>,"<server>"[,<port>[,<sec>[,"<login>"[,"<pwd>"[,<start>[,<x>
-        # [,<cipher_idx>]]]]]]]; test answer (1-2),<server>,(1-65535),(0,2),(0-64),(0-64),
-        # (0-1),(0-1),(0-7): sierra-hl78xx.md §6 (S5d). <sec> 0 HTTP, 2 HTTPS.
-        host = self._str(args[0], "server_name")
-        port = self.int_arg(args[1], 1, 65535) if len(args) > 1 and args[1] else 80
-        sec = self.int_arg(args[2], 0, 2) if len(args) > 2 and args[2] else 0
-        if sec == 1:
-            raise CommandError(916, "<sec> is 0 (HTTP) or 2 (HTTPS)")
-        start = self.int_arg(args[5], 0, 1) if len(args) > 5 and args[5] else 1
-        if len(args) > 6 and args[6]:
-            self.int_arg(args[6], 0, 1)
-        cipher = self.int_arg(args[7], 0, 15) if len(args) > 7 and args[7] else 0
-        secure = sec == 2
-        if not secure:
+        # [,<cipher_idx>]]]]]]], checked by the catalog form (sierra-hl78xx.md §6, S5d).
+        a = self.args(cmd)
+        form = cat.CATALOG.command("+KHTTPCFG").plain_form()
+        defaults = {p.name: p.default for p in form.params}
+        port = _int(a["http_port"], _int(defaults["http_port"]))
+        sec = _int(a["http_sec"], _int(defaults["http_sec"]))
+        if sec != cat.HTTP_SEC_HTTPS:
             raise CommandError(4, "plain HTTP is not simulated")
+        start = _int(a["start_http_session"], 1)  # our choice: the default is not documented
         sid = self._free_sid()
-        login = unquote(args[3]) or "" if len(args) > 3 else ""
-        password = unquote(args[4]) or "" if len(args) > 4 else ""
-        session = _HttpSession(sid, host, port, bool(secure), cipher, cnx, login, password)
+        session = _HttpSession(sid, _text(a["server_name"]), port, True,
+                               _int(a["cipher_index"]), _int(a["cnx_cnf"], 1),
+                               _text(a["login"]), _text(a["password"]))
         self.http[sid] = session
         self.respond(f"+KHTTPCFG: {sid}")
         self.final("OK")
@@ -729,7 +762,7 @@ class SierraModem(ATEngine):
 
     def _khttpcnx(self, cmd: ParsedCommand) -> str | None:
         """``AT+KHTTPCNX=<id>`` → ``OK``, then ``+KHTTP_IND: <id>,1`` (sierra-hl78xx.md §6, S5d)."""
-        session = self._session(cmd.args[0] if cmd.args else "")
+        session, _a = self._session(cmd)
         self.final("OK")
         self._http_start(session)
         return None
@@ -751,7 +784,7 @@ class SierraModem(ATEngine):
             self.urc(f"+KHTTP_IND: {session.sid},1")
 
     def _khttpheader(self, cmd: ParsedCommand) -> str | None:
-        session = self._session(cmd.args[0] if cmd.args else "")
+        session, _a = self._session(cmd)
 
         def done(data: bytes) -> None:
             session.headers = data
@@ -764,8 +797,7 @@ class SierraModem(ATEngine):
         self._pattern_phase(done, timeout)
         return None
 
-    def _check_uri(self, arg: str) -> str:
-        uri = self._str(arg, "request_uri")
+    def _check_uri(self, uri: str) -> str:
         if len(uri) > self.profile.max_uri:
             raise CommandError(3, f"request_uri of {len(uri)} characters")
         return uri
@@ -780,18 +812,11 @@ class SierraModem(ATEngine):
         return self._http_request("POST", cmd)
 
     def _http_request(self, method: str, cmd: ParsedCommand) -> str | None:
-        if cmd.kind != "write" or len(cmd.args) < 2:
+        if cmd.kind != "write":
             raise CommandError(50, f"AT+KHTTP{method}=<session_id>,...")
-        session = self._session(cmd.args[0])
-        if method == "POST":
-            if len(cmd.args) < 3:
-                raise CommandError(50, "AT+KHTTPPOST=<session_id>,[<local_uri>],<request_uri>")
-            uri = self._check_uri(cmd.args[2])
-            show = cmd.args[3] if len(cmd.args) > 3 else "1"
-        else:
-            uri = self._check_uri(cmd.args[1])
-            show = cmd.args[2] if len(cmd.args) > 2 else "1"
-        show_resp = (self.int_arg(show, 0, 1) if show else 1) == 1 or method == "HEAD"
+        session, a = self._session(cmd)
+        uri = self._check_uri(_text(a["request_uri"]))
+        show_resp = _int(a.get("show_resp"), 1) == 1 or method == "HEAD"
         if not session.connected:
             raise CommandError(3, "session not connected")
         if method != "POST":
@@ -860,30 +885,28 @@ class SierraModem(ATEngine):
             self.urc(f'+KHTTP_IND: {session.sid},3,{len(received)},{code},"{reason}"')
 
     def _khttpclose(self, cmd: ParsedCommand) -> str:
-        self._session(cmd.args[0] if cmd.args else "").connected = False
+        self._session(cmd)[0].connected = False
         return "OK"
 
     def _khttpdel(self, cmd: ParsedCommand) -> str:
-        session = self._session(cmd.args[0] if cmd.args else "")
+        session, _a = self._session(cmd)
         del self.http[session.sid]
         return "OK"
 
     # ------------------------------------------------------------------ TCP / TLS sockets
-    def _tcp_session(self, arg: str) -> _TcpSession:
-        """The session ``arg`` names.
+    def _tcp_session(self, cmd: ParsedCommand) -> tuple[_TcpSession, dict[str, Value]]:
+        """The TCP session a command names, and its checked arguments.
 
         Raises:
-            CommandError: ``+CME ERROR: 910`` (bad session ID) when ``arg`` is not a defined
-                session (sierra-hl78xx.md S5b, S7: also after ``+KTCPDEL``).
+            CommandError: ``+CME ERROR: 910`` (bad session ID) when the id is not a defined
+                session (sierra-hl78xx.md S5b, S7: also after ``+KTCPDEL``); see :meth:`args`.
         """
-        try:
-            sid = int(arg.strip(), 10)
-        except ValueError:
-            raise CommandError(910, f"bad session ID {arg!r}") from None
+        a = self.args(cmd)
+        sid = _int(a["session_id"])
         session = self.tcp.get(sid)
         if session is None:
-            raise CommandError(910, f"bad session ID {sid}")
-        return session
+            raise CommandError(cat.CME_BAD_SESSION, f"bad session ID {sid}")
+        return session, a
 
     def _ktcpcfg(self, cmd: ParsedCommand) -> str:
         if cmd.kind == "read":
@@ -898,26 +921,23 @@ class SierraModem(ATEngine):
             self.respond('+KTCPCFG: (1-2),(0,3),<remote-name/ip>,(1-65535),(0-65535),(0-1),'
                          "(0-1),(0-1),(0-7),(0-1)")
             return "OK"
-        if cmd.kind != "write" or len(cmd.args) < 4:
+        if cmd.kind != "write":
             raise CommandError(917, "AT+KTCPCFG=[<cnx>],<mode>,[<remote>],<port>...")
-        args = list(cmd.args) + [""] * (10 - len(cmd.args))
-        cnx = self.int_arg(args[0], *cat.CNX_RANGE, code=916) if args[0] else 1
-        mode = self.int_arg(args[1], 0, 4, code=916)
-        if mode == 3 and not self.profile.secure_sockets:
+        a = self.args(cmd)
+        mode = _int(a["mode"])
+        if mode == cat.TCP_MODE_TLS_CLIENT and not self.profile.secure_sockets:
             raise CommandError(4, "no secure TCP client on this model")
-        if mode not in (0, 3):
+        if mode not in (0, cat.TCP_MODE_TLS_CLIENT):
             raise CommandError(4, "TCP server modes (1, 2, 4) are not simulated")
-        host = self._str(args[2], "remote_name") if args[2] else ""
+        host = _text(a["remote_name"])
         if not host:
-            raise CommandError(917, "a client session needs <remote-name/ip>")
-        port = self.int_arg(args[3], 1, 65535, code=916)
+            raise CommandError(cat.ARGUMENT_ERRORS["missing"],
+                               "a client session needs <remote-name/ip>")
         session = _TcpSession(
-            sid=0, cnx=cnx, mode=mode, host=host, port=port,
-            src_port=self.int_arg(args[4], 0, 65535, code=916) if args[4] else 0,
-            data_mode=self.int_arg(args[5], 0, 1, code=916) if args[5] else 0,
-            urc_endtcp=self.int_arg(args[6], 0, 1, code=916) if args[6] else 0,
-            af=self.int_arg(args[7], 0, 1, code=916) if args[7] else 0,
-            cipher_index=self.int_arg(args[8], 0, 7, code=916) if args[8] else 0,
+            sid=0, cnx=_int(a["cnx_cnf"], 1), mode=mode, host=host, port=_int(a["tcp_port"]),
+            src_port=_int(a["source_port"]), data_mode=_int(a["data_mode"]),
+            urc_endtcp=_int(a["urc_endtcp_enable"]), af=_int(a["af"]),
+            cipher_index=_int(a["cipher_index"]),
         )
         session.sid = self._free_sid()
         self.tcp[session.sid] = session
@@ -925,7 +945,7 @@ class SierraModem(ATEngine):
         return "OK"
 
     def _ktcpcnx(self, cmd: ParsedCommand) -> str | None:
-        session = self._tcp_session(cmd.args[0] if cmd.args else "")
+        session, _a = self._tcp_session(cmd)
         if session.state in (2, 3):
             raise CommandError(911, "session is already running")
         self.final("OK")
@@ -1003,11 +1023,10 @@ class SierraModem(ATEngine):
             self.urc(f"+KTCP_NOTIF: {session.sid},4")
 
     def _ktcpsnd(self, cmd: ParsedCommand) -> str | None:
-        if cmd.kind == "test":
-            self.respond("+KTCPSND: (1-*),(1-*)")
-            return "OK"
-        session = self._tcp_session(cmd.args[0] if cmd.args else "")
-        ndata = self.int_arg(cmd.args[1] if len(cmd.args) > 1 else "", 1, 4294967295, code=916)
+        """``CONNECT``, the data up to the pattern, ``OK`` (the test form is answered from the
+        catalog by the engine)."""
+        session, a = self._tcp_session(cmd)
+        ndata = _int(a["ndata"])
         if session.conn is None or session.state != 3:
             raise CommandError(922, "session not connected")
         conn = session.conn
@@ -1037,12 +1056,9 @@ class SierraModem(ATEngine):
     def _ktcprcv(self, cmd: ParsedCommand) -> str | None:
         """``CONNECT``, k = min(ndata, buffered) bytes, the EOF pattern, ``OK``
         (sierra-hl78xx.md §4: S7 p.207, S2, S1); then ``+KTCP_DATA`` for what is still unread
-        (S5e)."""
-        if cmd.kind == "test":
-            self.respond("+KTCPRCV: (1-*),(1-*)")
-            return "OK"
-        session = self._tcp_session(cmd.args[0] if cmd.args else "")
-        ndata = self.int_arg(cmd.args[1] if len(cmd.args) > 1 else "", 1, 4294967295, code=916)
+        (S5e). The test form is answered from the catalog by the engine."""
+        session, a = self._tcp_session(cmd)
+        ndata = _int(a["ndata"])
         if session.state in (1, 2) and not session.rx:
             raise CommandError(922, "session not connected")
         take = bytes(session.rx[:ndata])
@@ -1057,9 +1073,7 @@ class SierraModem(ATEngine):
         return None
 
     def _ktcpclose(self, cmd: ParsedCommand) -> str | None:
-        session = self._tcp_session(cmd.args[0] if cmd.args else "")
-        if len(cmd.args) > 1 and cmd.args[1]:
-            self.int_arg(cmd.args[1], 0, 1, code=916)
+        session, _a = self._tcp_session(cmd)
         was_open = session.state in (2, 3)
         self._drop_link(session)
         session.state = 5
@@ -1071,7 +1085,7 @@ class SierraModem(ATEngine):
         return None
 
     def _ktcpdel(self, cmd: ParsedCommand) -> str:
-        session = self._tcp_session(cmd.args[0] if cmd.args else "")
+        session, _a = self._tcp_session(cmd)
         if session.state in (2, 3):
             # (HL75) the session must be closed first (sierra-hl78xx.md §4, S7)
             raise CommandError(922, "close the session first")
@@ -1082,7 +1096,7 @@ class SierraModem(ATEngine):
     def _ktcpstat(self, cmd: ParsedCommand) -> str:
         if cmd.kind != "write" or not cmd.args or not cmd.args[0]:
             raise CommandError(917, "AT+KTCPSTAT=<session_id>")
-        session = self._tcp_session(cmd.args[0])
+        session, _a = self._tcp_session(cmd)
         # sierra-hl78xx.md §4 (S4, S5b, S8): <status>,<tcp_notif>,<rem_data>,<rcv_data>;
         # a send completes before its OK here, so <rem_data> is 0
         self.respond(f"+KTCPSTAT: {session.state},{session.notif},0,{len(session.rx)}")
