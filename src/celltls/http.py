@@ -555,12 +555,17 @@ class HTTPConnection:
         sock: the connection (see :class:`SocketLike`).
         host: the Host header value (``"example.com"`` or ``"example.com:8443"``).
         read_size: bytes asked of ``sock.recv`` at a time.
+        single_response: the connection carries one response and ends with it (a module's own
+            HTTP client: :meth:`receive_response`); ``sock.close()`` is called when the body
+            ends, and what it raises (the module's own error report) reaches the caller.
     """
 
-    def __init__(self, sock: SocketLike, host: str, *, read_size: int = 16384) -> None:
+    def __init__(self, sock: SocketLike, host: str, *, read_size: int = 16384,
+                 single_response: bool = False) -> None:
         self.sock = sock
         self.host = host
         self.read_size = read_size
+        self.single_response = single_response
         self._h11 = h11.Connection(h11.CLIENT)
         self._closed = False
         self._current: HTTPResponse | None = None
@@ -667,6 +672,36 @@ class HTTPConnection:
             raise HTTPError(f"unexpected HTTP event {type(event).__name__} before the response "
                             "head")
 
+    def receive_response(self, method: str, target: str) -> HTTPResponse:
+        """Read the response to a request that someone else sent: a module's own HTTP client
+        sent it, and ``sock.recv`` yields what the module hands on of the server's answer
+        (status line, headers, body). The same reader, framing checks and body digests as for
+        a request sent with :meth:`send_request`.
+
+        Args:
+            method: the method the request was sent with (``HEAD`` has no body).
+            target: its target (for h11's bookkeeping only; nothing is sent).
+
+        Raises:
+            HTTPError: the response head is malformed or missing.
+            SocketError: the stream failed.
+        """
+        try:
+            self._h11.send(h11.Request(method=method, target=target, headers=[("Host", self.host)]))
+            self._h11.send(h11.EndOfMessage())
+        except (h11.ProtocolError, ValueError) as exc:
+            raise HTTPError(f"cannot track the request {method} {target}: {exc}") from None
+        while True:
+            event = self._next_event()
+            if isinstance(event, h11.InformationalResponse):
+                continue
+            if isinstance(event, h11.Response):
+                self._current = HTTPResponse(self, event, method)
+                return self._current
+            self.close()
+            raise HTTPError(f"unexpected HTTP event {type(event).__name__} before the response "
+                            "head")
+
     def close(self) -> None:
         """Close the underlying socket."""
         if not self._closed:
@@ -723,6 +758,11 @@ class HTTPConnection:
             return event  # type: ignore[return-value]
 
     def _response_done(self) -> None:
+        if self.single_response:
+            if not self._closed:
+                self._closed = True
+                self.sock.close()  # the module's end of the exchange: its errors propagate
+            return
         if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
             try:
                 self._h11.start_next_cycle()

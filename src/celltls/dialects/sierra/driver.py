@@ -28,8 +28,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
-import h11
-
 from celltls.at import quoting
 from celltls.at.channel import ATChannel, Reply, UrcWaiter
 from celltls.at.protocol import Request, Urc
@@ -52,7 +50,6 @@ from celltls.errors import (
     ConnectTimeoutError,
     CredentialError,
     DNSError,
-    HTTPError,
     ModuleRebootedError,
     NetworkError,
     NetworkLostError,
@@ -60,7 +57,7 @@ from celltls.errors import (
     SocketError,
     UnsafeArgumentError,
 )
-from celltls.http import BaseResponse, Body, Progress
+from celltls.http import BaseResponse, Body, HTTPConnection
 from celltls.tls import TlsProfile, TlsVersion, Verify
 from celltls.tlsprobe import explain_failure
 
@@ -990,7 +987,14 @@ class Sierra(Dialect):
         except BaseException:
             self._close_http(sid)
             raise
-        return NativeResponse(self, sid, method, host, uri, stream, done)
+        native = _NativeStream(self, sid, method, stream, done)
+        try:
+            return HTTPConnection(native, host, single_response=True).receive_response(method,
+                                                                                        uri)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                native.close()
+            raise
 
     def _close_http(self, sid: int) -> None:
         """``AT+KHTTPCLOSE=<id>`` (``OK`` or ``NO CARRIER``, S5d) and ``AT+KHTTPDEL=<id>``;
@@ -1011,75 +1015,35 @@ def _body_bytes(body: Body) -> bytes | None:
     return b"".join(body)
 
 
-class NativeResponse(BaseResponse):
-    """A response of the module's HTTP client, parsed by h11 as it streams from the line."""
+class _NativeStream:
+    """The data phase of ``AT+KHTTPGET``/``HEAD``/``POST`` as a socket-like object for
+    :meth:`celltls.http.HTTPConnection.receive_response`: ``recv`` yields what the module hands
+    on of the server's answer, up to the EOF pattern; ``close`` drains the rest, waits for the
+    module's ``+KHTTP_IND``/``+KHTTP_ERROR`` and closes the session (sierra-hl78xx.md §6)."""
 
-    def __init__(self, driver: Sierra, sid: int, method: str, host: str, uri: str,
-                 stream: Iterator[bytes], done: UrcWaiter) -> None:
+    def __init__(self, driver: Sierra, sid: int, method: str, stream: Iterator[bytes],
+                 done: UrcWaiter) -> None:
         self._driver = driver
         self._sid = sid
+        self._method = method
         self._stream = stream
-        self._done_waiter = done
-        self._finished = False
-        self._h11 = h11.Connection(h11.CLIENT)
-        self._h11.send(h11.Request(method=method, target=uri, headers=[("Host", host)]))
-        self._h11.send(h11.EndOfMessage())
-        self.method = method
-        self._received = 0
-        while True:
-            event = self._next()
-            if isinstance(event, h11.InformationalResponse):
-                continue
-            if isinstance(event, h11.Response):
-                break
-            raise HTTPError(f"unexpected {event!r} before the response head")
-        self.status = event.status_code
-        self.reason = event.reason.decode("latin-1")
-        self.headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
-                        for k, v in event.headers]
-        self.http_version = event.http_version.decode()
+        self._done = done
+        self._closed = False
 
-    def _next(self) -> h11.Event:
-        while True:
-            try:
-                event = self._h11.next_event()
-            except h11.RemoteProtocolError as exc:
-                self._end()
-                raise HTTPError(f"malformed HTTP from the module: {exc}") from exc
-            if event is h11.NEED_DATA:
-                data = next(self._stream, b"")
-                self._h11.receive_data(data)
-                continue
-            if isinstance(event, h11.ConnectionClosed):
-                self._end()
-                raise HTTPError("the response ended early (EOF pattern before its end)")
-            return event  # type: ignore[return-value]
+    def sendall(self, data: bytes) -> None:
+        raise SocketError("the module's HTTP client sends the request itself")
 
-    def iter_bytes(self, progress: Progress | None = None) -> Iterator[bytes]:
-        """Yield the body as it arrives.
+    def recv(self, max_bytes: int) -> bytes:
+        return b"" if self._closed else next(self._stream, b"")
 
-        Raises:
-            HTTPError: malformed or cut short. ATCommandError: the module ended with an error.
-        """
-        total = self.content_length
-        while not self._finished:
-            event = self._next()
-            if isinstance(event, h11.Data):
-                self._received += len(event.data)
-                if progress is not None:
-                    progress(self._received, total)
-                yield bytes(event.data)
-            elif isinstance(event, h11.EndOfMessage):
-                self._end()
-
-    def _end(self) -> None:
-        if self._finished:
+    def close(self) -> None:
+        if self._closed:
             return
-        self._finished = True
-        for _ in self._stream:
-            pass
+        self._closed = True
         try:
-            self._driver.finish(self._done_waiter, f"AT+KHTTP{self.method}")
+            for _ in self._stream:
+                pass
+            self._driver.finish(self._done, f"AT+KHTTP{self._method}")
         finally:
             self._driver._close_http(self._sid)
 
