@@ -11,16 +11,27 @@ from pathlib import Path
 import pytest
 import trustme
 
-from celltls.dialects.quectel_gsm.modem import QuectelGsmModem, qsec_checksum
+from celltls.dialects.quectel_gsm.modem import QuectelGsmModem, file_checksum
 from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes, make_pki
 from celltls.sim.serve import VirtualModemServer
 from tests.sim.helpers import GUARD, Host, ScriptedTLSServer, bring_up, server_context, upload
 
 
-def test_checksum_shape() -> None:
-    assert qsec_checksum(b"\x12\x34\x00\x01") == "1235"
-    assert qsec_checksum(b"\x01") == "100"  # odd byte padded with 0x00
-    assert qsec_checksum(b"") == "0"
+def test_checksum_known_vectors() -> None:
+    """Worked by hand from the definition (catalog source QFORUM-23599; modem.file_checksum):
+    XOR of 16-bit big-endian words, an odd last byte padded with 0x00, lower-case hex without
+    leading zeros. Not computed with any code of celltls, so a misreading shared by the driver
+    and the virtual modem cannot pass (issue 13)."""
+    assert file_checksum(b"AB") == "4142"  # one word 0x4142
+    assert file_checksum(b"ABC") == "242"  # 0x4142 ^ 0x4300 = 0x0242
+    assert file_checksum(b"ABAB") == "0"  # a word XORed with itself
+    assert file_checksum(b"\x12\x34\x00\x01") == "1235"  # 0x1234 ^ 0x0001
+    assert file_checksum(b"\x01") == "100"  # 0x0100
+    assert file_checksum(b"\xff\xff\x00\x0f\xf0") == "ff0"  # 0xffff ^ 0x000f ^ 0xf000
+    assert file_checksum(b"") == "0"
+    # "0123456789": words 3031 3233 3435 3637 3839 -> 0x3031^0x3233 = 0x0202, ^0x3435 = 0x3637,
+    # ^0x3637 = 0x0000, ^0x3839 = 0x3839
+    assert file_checksum(b"0123456789") == "3839"
 
 
 def test_misspellings_of_the_note(host: Host) -> None:
@@ -61,9 +72,9 @@ def test_qsecwrite_limits_and_existing_file(host: Host) -> None:
     assert host.cmd('AT+QSECWRITE="NVRAM:XY0",10,100') == ["+CME ERROR: 50"]
     assert host.cmd('AT+QSECWRITE="RAM:a",32769,100') == ["+CME ERROR: 50"]
     assert host.cmd('AT+QSECWRITE="RAM:a",10,2') == ["+CME ERROR: 50"]
-    assert upload(host, "RAM:a", b"0123456789") == f"+QSECWRITE: 10,{qsec_checksum(b'0123456789')}"
+    assert upload(host, "RAM:a", b"0123456789") == "+QSECWRITE: 10,3839"  # worked above
     assert host.cmd('AT+QSECWRITE="RAM:a",10,100') == ["+CME ERROR: 3"]  # 2.2.7: delete first
-    assert host.cmd('AT+QSECREAD="RAM:a"') == [f"+QSECREAD: 1,{qsec_checksum(b'0123456789')}", "OK"]
+    assert host.cmd('AT+QSECREAD="RAM:a"') == ["+QSECREAD: 1,3839", "OK"]
     host.server.modem.corrupt_file("RAM:a")
     assert host.cmd('AT+QSECREAD="RAM:a"')[0].startswith("+QSECREAD: 0,")
     assert host.cmd('AT+QSECDEL="RAM:a"') == ["OK"]
@@ -76,7 +87,9 @@ def test_qsecwrite_ended_by_escape(host: Host) -> None:
     time.sleep(GUARD * 1.5)
     host.send(b"abc+++def")  # not guarded: data
     host.escape(GUARD)
-    assert host.read_line() == f"+QSECWRITE: 9,{qsec_checksum(b'abc+++def')}"
+    # words 6162 632b 2b2b 6465 66(00): 0x6162^0x632b = 0x0249, ^0x2b2b = 0x2962,
+    # ^0x6465 = 0x4d07, ^0x6600 = 0x2b07
+    assert host.read_line() == "+QSECWRITE: 9,2b07"
     assert host.read_line() == "OK"
 
 

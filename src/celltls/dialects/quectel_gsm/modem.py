@@ -13,7 +13,19 @@ session (which lines follow ``OK`` as URCs, blank lines, bare values). It serves
   ``"closed"`` (2.2.10); transparent mode (1.2 step 5-6, 3.4);
 - bring-up: ``AT+QIFGCNT``, ``AT+QICSGP``, ``AT+QIREGAPP``, ``AT+QIACT``, ``AT+QILOCIP``,
   ``AT+QIDEACT``, ``AT+QIMUX``, ``AT+QIMODE`` (1.2, 1.3, 3.x; details of the note's reference [3],
-  the Mxx AT commands manual) and, from the engine, ``+CREG``/``+CGREG``/``+CGATT`` (chapter 4).
+  the Mxx AT commands manual) and, from the engine, ``+CREG``/``+CGREG``/``+CGATT`` (chapter 4);
+- plain TCP client sockets sharing the 0-5 indices with SSL sockets (1.3): ``AT+QIOPEN``,
+  ``AT+QISEND``, ``AT+QIRD``, ``AT+QICLOSE``, ``AT+QISACK``, ``AT+QISTAT``, ``AT+QINDI``,
+  ``AT+QIDNSIP`` and their URCs, from ``shared/reference/quectel-gsm-tcpip.md`` ("the
+  reference") 3-5 and 10 (UDP, server sockets and transparent ``AT+QIOPEN`` are not emulated);
+- identification as real logs show it (the reference 2, 9 L1): ``AT+IPR``, ``AT+CIMI``,
+  ``AT+QCCID`` (no prefix), ``AT+CCID``, ``AT+COPS``; ``AT+QIURC``; boot lines after a reboot
+  (:meth:`QuectelGsmModem.on_reboot`).
+
+The object is the powered module: it outlives host connections (the server attaches and
+detaches the line), so sockets, transparent data mode and the PDP context survive a host
+program that is killed and reconnects. Its ``AT+QSECWRITE`` checksum is its own code
+(:func:`file_checksum`), not the driver's.
 
 Spellings. The note misspells some names. Which spelling the module takes was decided on these
 grounds (searches of public driver code and forum threads):
@@ -63,16 +75,22 @@ Choices where the note is silent (each is marked "choice" in the code):
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as _dt
 import functools
+import ipaddress
 import json
 import logging
+import operator
+import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from celltls.dialects.quectel_gsm import catalog as cat
-from celltls.dialects.quectel_gsm.catalog import qsec_checksum
 from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, unquote
 from celltls.sim.network import (
     TlsConnection,
@@ -81,7 +99,7 @@ from celltls.sim.network import (
     build_client_context,
 )
 
-__all__ = ["MODELS", "QuectelGsmModem", "SslContextConfig", "qsec_checksum"]
+__all__ = ["MODELS", "QuectelGsmModem", "SslContextConfig", "file_checksum"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +110,28 @@ MODELS: dict[str, str] = {
     "M95": "M95FAR02A08",
     "MC60": "MC60CAR01A10",
 }
+
+def file_checksum(data: bytes) -> str:
+    """The ``<checksum>`` of ``AT+QSECWRITE``/``AT+QSECREAD`` (the note 2.2.7, 2.2.8).
+
+    The note names the checksum but does not define it. Quectel's file checksum, as worked out
+    on Quectel's forum (catalog source ``QFORUM-23599``), is the XOR of the file read as 16-bit
+    big-endian words, a last odd byte standing as the high byte of a word whose low byte is 0,
+    printed in lower-case hexadecimal without leading zeros (the note prints ``4039``, ``618``,
+    ``83a7``). This virtual modem computes it on its own, not with the driver's code
+    (issue 13): the high byte of the result is the XOR of the bytes at even offsets, the low
+    byte the XOR of the bytes at odd offsets, which is the same word XOR written another way.
+
+    Args:
+        data: the file's bytes.
+
+    Returns:
+        str: e.g. ``"4142"`` for ``b"AB"``, ``"0"`` for no bytes.
+    """
+    high = functools.reduce(operator.xor, data[0::2], 0)
+    low = functools.reduce(operator.xor, data[1::2], 0)
+    return format(high << 8 | low, "x")
+
 
 # Ranges of the note (2.2.1-2.2.7), written once in the dialect's catalog.
 _CTX = cat.CTX_RANGE
@@ -137,18 +177,156 @@ class _File:
     checksum: str
 
 
+class _Connection(Protocol):
+    """What a socket needs of its network connection (TLS or plain TCP)."""
+
+    remote_ip: str
+    remote_port: int
+
+    def start(
+        self,
+        on_data: Callable[[bytes], None],
+        on_closed: Callable[[str], None],
+        can_receive: Callable[[], bool] | None = None,
+    ) -> None: ...
+
+    def send(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class _TcpConnection:
+    """A plain TCP client connection with a reader thread (the ``AT+QIOPEN`` sockets)."""
+
+    def __init__(self, sock: socket.socket, latency: float) -> None:
+        self._sock = sock
+        peer = sock.getpeername()
+        self.remote_ip = str(peer[0])
+        self.remote_port = int(peer[1])
+        self._latency = latency
+        self._stop = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def open(cls, host: str, port: int, *, timeout: float, latency: float) -> _TcpConnection:
+        """Resolve and connect.
+
+        Raises:
+            OSError: the name does not resolve, the connection is refused or times out.
+        """
+        if latency:
+            time.sleep(latency)
+        sock = socket.create_connection((host, port), timeout=timeout)
+        sock.settimeout(0.1)
+        return cls(sock, latency)
+
+    def start(
+        self,
+        on_data: Callable[[bytes], None],
+        on_closed: Callable[[str], None],
+        can_receive: Callable[[], bool] | None = None,
+    ) -> None:
+        """Start the reader; ``on_closed`` is called once when the peer closes (not on close())."""
+
+        def run() -> None:
+            reason = "closed by the server"
+            while not self._stop.is_set():
+                if can_receive is not None and not can_receive():
+                    time.sleep(0.005)
+                    continue
+                try:
+                    data = self._sock.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError as exc:
+                    reason = f"connection error: {exc}"
+                    break
+                if not data:
+                    break
+                on_data(data)
+            if not self._stop.is_set():
+                self._stop.set()
+                with contextlib.suppress(OSError):
+                    self._sock.close()
+                on_closed(reason)
+
+        self._thread = threading.Thread(target=run, name="celltls-sim-tcp", daemon=True)
+        self._thread.start()
+
+    def send(self, data: bytes) -> None:
+        """Send all of ``data``.
+
+        Raises:
+            OSError: the connection is closed or failed.
+        """
+        if self._closed or self._stop.is_set():
+            raise OSError("connection closed")
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[self._sock.send(view):]
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        """Close the connection; the reader stops."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=1.0)
+
+    def abort(self) -> None:
+        """Drop the connection as if the server had closed it (fault injection)."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+
 @dataclass
 class _Socket:
-    ssid: int
+    ssid: int  # the socket index 0-5, shared by SSL and plain TCP sockets (the note 1.3)
     ctx: int
     host: str
     port: int
     transparent: bool
+    ssl: bool = True  # 2.2.6 <sslconnectionflag>: 1 SSL, 0 plain TCP/UDP
     state: str = "CONNECTING"  # 2.2.6 <socketstatus>
-    conn: TlsConnection | None = None
+    conn: _Connection | None = None
     buffer: bytearray = field(default_factory=bytearray)
     remote_ip: str = ""
     remote_port: int = 0
+    sent: int = 0  # bytes sent, for AT+QISACK
+    packets: int = 0  # packets in the buffer, for +QIRDI with AT+QINDI=2
+
+
+_Handler = Callable[[ParsedCommand], "str | None"]
+_TCP_SOCKET_COMMANDS = ("+QIOPEN", "+QISEND", "+QIRD", "+QICLOSE", "+QISACK", "+QISTAT")
+
+
+def _plain_errors(handler: _Handler) -> _Handler:
+    """Answer every failure of ``handler`` with ``ERROR``, whatever ``AT+CMEE`` says.
+
+    The note's tables of AT+QSSLOPEN, AT+QSSLSEND, AT+QSSLRECV, AT+QSSLCLOSE and AT+QSSLSTATE
+    (2.2.2-2.2.6) give ``ERROR`` for "any error", unlike AT+QSECWRITE/READ/DEL (2.2.7-2.2.9,
+    ``+CME ERROR: <err>``); the ``QI*`` socket commands fail with ``ERROR`` in every driver
+    read (quectel-gsm-tcpip.md 7).
+    """
+
+    @functools.wraps(handler)
+    def wrapper(cmd: ParsedCommand) -> str | None:
+        try:
+            return handler(cmd)
+        except CommandError as exc:
+            raise CommandError(None, exc.reason) from None
+
+    return wrapper
 
 
 def _hex_suite(text: str) -> int | None:
@@ -174,6 +352,15 @@ class QuectelGsmModem(ATEngine):
         nvram_path: a JSON file that keeps NVRAM across processes (read at start, written on
             each change); ``None`` keeps it in memory only (it still survives :meth:`reboot`).
         local_ip: what ``AT+QILOCIP`` answers.
+        imsi: what ``AT+CIMI`` answers (15 digits, reference L1 shape).
+        iccid: what ``AT+QCCID`` and ``AT+CCID`` answer (20 digits, reference L1 shape).
+        operator: the ``<oper>`` of ``AT+COPS?`` (long alphanumeric format).
+        baudrate: what ``AT+IPR?`` answers, bits per second (reference L1: 115200).
+
+    The modem object is the powered module: :class:`celltls.sim.serve.VirtualModemServer`
+    builds it once and only attaches and detaches the host's line, so SSL sockets, transparent
+    data mode and the PDP context outlive a host program that is killed and reconnects
+    (quectel-gsm-tcpip.md 6, 10: host restarts do not reset the module).
 
     Attributes:
         last_tls_error: why the last ``AT+QSSLOPEN`` failed (``"verify failed: ..."``,
@@ -195,6 +382,10 @@ class QuectelGsmModem(ATEngine):
         clock: _dt.datetime | None = None,
         nvram_path: str | Path | None = None,
         local_ip: str = "10.1.83.188",
+        imsi: str = "460001234567890",
+        iccid: str = "89860012345678901234",
+        operator: str = "CHINA MOBILE",
+        baudrate: int = 115200,
     ) -> None:
         model = model or "M66"
         if model not in MODELS:
@@ -203,6 +394,11 @@ class QuectelGsmModem(ATEngine):
         self.nvram: dict[str, _File] = {}
         self._load_nvram()
         self.local_ip = local_ip
+        self.imsi = imsi
+        self.iccid = iccid
+        self.operator = operator
+        self.baudrate = baudrate
+        self.qiurc = 1  # AT+QIURC: report "Call Ready" at boot (quectel-gsm-tcpip.md 2)
         self.last_tls_error: str | None = None
         self.last_close_reason: str | None = None
         self.dropped_suites: list[int] = available_suites(_SUITES)[1]
@@ -216,7 +412,7 @@ class QuectelGsmModem(ATEngine):
             clock=clock,
         )
         self.model_name = model
-        for name, handler in {
+        handlers: dict[str, _Handler] = {
             "+QSECWRITE": self._qsecwrite,
             "+QSECREAD": self._qsecread,
             "+QSECDEL": self._qsecdel,
@@ -234,8 +430,24 @@ class QuectelGsmModem(ATEngine):
             "+QIDEACT": self._qideact,
             "+QIMUX": self._qimux,
             "+QIMODE": self._qimode,
-        }.items():
-            self.register(name, handler)
+            "+QIOPEN": self._qiopen,
+            "+QISEND": self._qisend,
+            "+QIRD": self._qird,
+            "+QICLOSE": self._qiclose,
+            "+QISACK": self._qisack,
+            "+QISTAT": self._qistat,
+            "+QINDI": self._qindi,
+            "+QIDNSIP": self._qidnsip,
+            "+QIURC": self._qiurc,
+            "+IPR": self._ipr,
+            "+CIMI": self._cimi,
+            "+QCCID": self._qccid,
+            "+CCID": self._ccid,
+            "+COPS": self._cops,
+        }
+        for name, handler in handlers.items():
+            plain = name.startswith("+QSSL") or name in _TCP_SOCKET_COMMANDS
+            self.register(name, _plain_errors(handler) if plain else handler)
 
     # ------------------------------------------------------------------ state
     def _reset_ram(self) -> None:
@@ -250,6 +462,8 @@ class QuectelGsmModem(ATEngine):
         self.csgp: tuple[int, str, str, str] = (1, "CMNET", "", "")
         self.qimux = 0
         self.qimode = 0
+        self.qindi = 0  # AT+QINDI: 0 = push received TCP data to the UART (reference 4)
+        self.qidnsip = 0  # AT+QIDNSIP: 0 = AT+QIOPEN takes a dotted IP (reference 4)
         self.ip_state = "IP INITIAL"
         self._ilocip_read = False
         self.sockets: dict[int, _Socket] = {}
@@ -257,10 +471,23 @@ class QuectelGsmModem(ATEngine):
         self._upload_timer: threading.Timer | None = None
 
     def on_reboot(self) -> None:
-        """RAM (files, contexts, sockets, PDP) is lost; NVRAM is kept (the note 2.2.7)."""
+        """RAM (files, contexts, sockets, PDP) is lost, NVRAM is kept (the note 2.2.7); boot lines.
+
+        After the restart the module writes ``RDY``, ``+CFUN: 1``, ``+CPIN: READY``,
+        ``Call Ready`` (left out after ``AT+QIURC=0``) and ``SMS Ready``: the unsolicited boot
+        lines drivers of the family wait for or skip (quectel-gsm-tcpip.md 2: S6 URC table
+        ``RDY``/``Call Ready``, S12 ``+CFUN: 1``, S13 ``SMS Ready``/``Call Ready``/
+        ``+CPIN: READY``, S4 waits for ``Call Ready``). Their order on a real M66 is not
+        captured in any source (reference 11): this order is a choice. ``AT+QIURC`` is kept
+        across the restart (reference 10: a driver that set ``AT+QIURC=0`` never sees
+        ``Call Ready`` after a reset).
+        """
         self._close_all(report=False)
         self._cancel_upload_timer()
         self._reset_ram()
+        for line in ("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"):
+            if line != "Call Ready" or self.qiurc:
+                self.urc(line)
 
     def shutdown(self) -> None:
         """Close every connection and timer."""
@@ -275,7 +502,7 @@ class QuectelGsmModem(ATEngine):
         stored = json.loads(self.nvram_path.read_text())
         for name, blob in stored.items():
             data = base64.b64decode(blob)
-            self.nvram[name] = _File(data, qsec_checksum(data))
+            self.nvram[name] = _File(data, file_checksum(data))
 
     def _save_nvram(self) -> None:
         if self.nvram_path is None:
@@ -333,9 +560,14 @@ class QuectelGsmModem(ATEngine):
         return self.ip_state in ("IP GPRSACT", "IP STATUS", "IP PROCESSING")
 
     def _socket_ip_state(self) -> str:
+        """The ``<state>`` of ``AT+QSSLSTATE`` (the note 2.2.6).
+
+        ``IP PROCESSING`` ("establish connection") while any socket, SSL or plain, is
+        connecting or connected: a driver of the family reads it as "a socket is already up"
+        (quectel-gsm-tcpip.md 6, S10).
+        """
         if self.ip_state in ("IP GPRSACT", "IP STATUS", "IP PROCESSING"):
-            connecting = any(s.state == "CONNECTING" for s in self.sockets.values())
-            if connecting:
+            if any(s.state != "CLOSED" for s in self.sockets.values()):
                 return "IP PROCESSING"
             return "IP STATUS" if self._ilocip_read else "IP GPRSACT"
         return self.ip_state
@@ -361,7 +593,7 @@ class QuectelGsmModem(ATEngine):
             if not payload:
                 self.error(CommandError(_NOT_ALLOWED, "no data uploaded"))
                 return
-            entry = _File(payload, qsec_checksum(payload))
+            entry = _File(payload, file_checksum(payload))
             store[name] = entry
             if nv:
                 self._save_nvram()
@@ -391,7 +623,7 @@ class QuectelGsmModem(ATEngine):
         entry = store.get(name)
         if entry is None:
             raise CommandError(_NOT_ALLOWED, f"no file {cmd.args[0]}")
-        current = qsec_checksum(entry.data)
+        current = file_checksum(entry.data)
         good = 1 if current == entry.checksum else 0
         self.respond(f"+QSECREAD: {good},{current}")
         return "OK"
@@ -588,7 +820,11 @@ class QuectelGsmModem(ATEngine):
             return "OK"
         if cmd.kind != "write" or len(cmd.args) != 1:
             raise CommandError(None, "AT+QIMUX=<mode>")
-        self.qimux = self.int_arg(cmd.args[0], 0, 1)
+        value = self.int_arg(cmd.args[0], 0, 1)
+        if self._pdp_active() and value != self.qimux:
+            # reference 4 and L5: sent after AT+QIACT, AT+QIMUX=1 "always returns ERROR"
+            raise CommandError(None, "AT+QIMUX must be set before AT+QIREGAPP/AT+QIACT")
+        self.qimux = value
         return "OK"
 
     def _qimode(self, cmd: ParsedCommand) -> str:
@@ -604,31 +840,40 @@ class QuectelGsmModem(ATEngine):
         self.qimode = self.int_arg(cmd.args[0], 0, 1)
         return "OK"
 
-    # ------------------------------------------------------------------ sockets
+    # ------------------------------------------------------------------ SSL sockets
     def _qsslopen(self, cmd: ParsedCommand) -> str | None:
-        """AT+QSSLOPEN (the note 2.2.2): ``OK``, then ``+QSSLOPEN: <ssid>,<code>``/``CONNECT``."""
+        """AT+QSSLOPEN (the note 2.2.2): ``OK``, then ``+QSSLOPEN: <ssid>,<code>``/``CONNECT``.
+
+        An index already used by an SSL or a plain TCP socket (the note 1.3: both share the
+        indices of a foreground context) answers ``OK`` and then ``+QSSLOPEN: <ssid>,-2``,
+        "socket is occupied" (2.2.2 <connectcode>; quectel-gsm-tcpip.md 6 and 10).
+        """
         if cmd.kind == "test":
-            self.respond(
-                '+QSSLOPEN: (0-5),(0-5),"ADDRESS",(1-65535),(0,1),(10-300)'
-            )
+            # 2.2.2 test form: six fields, <timeout> last
+            self.respond('+QSSLOPEN: (0-5),(0-5),"ADDRESS",(1-65535),(0,1),(10-300)')
             return "OK"
         if cmd.kind == "read":
-            return "OK"
+            return "OK"  # 2.2.2 read form
         if cmd.kind != "write" or len(cmd.args) not in (5, 6):
-            raise CommandError(_BAD_PARAM, "AT+QSSLOPEN=<ssid>,<ctx>,<addr>,<port>,<mode>[,<t>]")
+            raise CommandError(None, "AT+QSSLOPEN=<ssid>,<ctx>,<addr>,<port>,<mode>[,<t>]")
         ssid = self.int_arg(cmd.args[0], *_SSID)
         ctx_index = self.int_arg(cmd.args[1], *_CTX)
         host = unquote(cmd.args[2])
         if not host:
-            raise CommandError(_BAD_PARAM, "<ipaddr/domainname> must be a quoted string")
+            raise CommandError(None, "<ipaddr/domainname> must be a quoted string")
         port = self.int_arg(cmd.args[3], 1, 65535)
         transparent = self.int_arg(cmd.args[4], 0, 1) == 1
-        timeout = self.int_arg(cmd.args[5], 10, 300) if len(cmd.args) == 6 else 90
+        low, high = cat.OPEN_TIMEOUT_RANGE
+        timeout = (
+            self.int_arg(cmd.args[5], low, high)
+            if len(cmd.args) == 6
+            else cat.OPEN_TIMEOUT_DEFAULT
+        )
         if not self._pdp_active():
-            raise CommandError(_NOT_ALLOWED, "no active PDP context (AT+QIACT)")
+            raise CommandError(None, "no active PDP context (AT+QIACT)")
         if transparent and self._transparent is not None:
-            raise CommandError(_NOT_ALLOWED, "a transparent connection is already open")
-        if ssid in self.sockets and self.sockets[ssid].state != "CLOSED":
+            raise CommandError(None, "a transparent connection is already open")
+        if self._occupied(ssid):
             self.final("OK")
             self.urc(f"+QSSLOPEN: {ssid},-2")
             return None
@@ -650,6 +895,10 @@ class QuectelGsmModem(ATEngine):
         self.final("OK")
         worker.start()
         return None
+
+    def _occupied(self, index: int) -> bool:
+        sock = self.sockets.get(index)
+        return sock is not None and sock.state != "CLOSED"
 
     def _file_for(self, name: str) -> bytes | None:
         if not name:
@@ -709,27 +958,35 @@ class QuectelGsmModem(ATEngine):
                 self.urc(f"+QSSLOPEN: {sock.ssid},-1")
                 return
             self.last_tls_error = None
-            sock.conn = conn
-            sock.state = "CONNECTED"
-            sock.remote_ip = conn.remote_ip
-            sock.remote_port = conn.remote_port
-            conn.start(
-                functools.partial(self._on_data, sock),
-                functools.partial(self._on_closed, sock),
-                functools.partial(self._can_receive, sock),
-            )
+            self._connected(sock, conn)
             if sock.transparent:
                 self.enter_data_mode(functools.partial(self._transparent_send, sock))
             else:
                 self.urc(f"+QSSLOPEN: {sock.ssid},0")
 
+    def _connected(self, sock: _Socket, conn: _Connection) -> None:
+        sock.conn = conn
+        sock.state = "CONNECTED"
+        sock.remote_ip = conn.remote_ip
+        sock.remote_port = conn.remote_port
+        conn.start(
+            functools.partial(self._on_data, sock),
+            functools.partial(self._on_closed, sock),
+            functools.partial(self._can_receive, sock),
+        )
+
     def _can_receive(self, sock: _Socket) -> bool:
         """Whether the socket's receive buffer has room (see :data:`RX_BUFFER`)."""
+        if not sock.ssl and self.qindi == 0:
+            return True  # pushed to the UART as it arrives
         return len(sock.buffer) < RX_BUFFER or (sock.transparent and self.in_data_mode)
 
     def _on_data(self, sock: _Socket, data: bytes) -> None:
         with self.lock:
             if self.sockets.get(sock.ssid) is not sock:
+                return
+            if not sock.ssl:
+                self._tcp_data(sock, data)
                 return
             if sock.transparent and self._transparent is sock and self.in_data_mode:
                 self.write_raw(data)
@@ -745,6 +1002,11 @@ class QuectelGsmModem(ATEngine):
             if self.sockets.get(sock.ssid) is not sock:
                 return
             self.last_close_reason = reason
+            if not sock.ssl:
+                sock.conn = None
+                sock.state = "CLOSED"
+                self.urc(self._tcp_closed_line(sock.ssid))
+                return
             if sock.transparent:
                 del self.sockets[sock.ssid]
                 self._transparent = None
@@ -784,53 +1046,60 @@ class QuectelGsmModem(ATEngine):
     def _qsslsend(self, cmd: ParsedCommand) -> str | None:
         """AT+QSSLSEND=<ssid>[,<length>] (the note 2.2.3, spelled AT+QSSSEND there)."""
         if cmd.kind == "test":
-            self.respond("+QSSLSEND: (0-5),(1-1460)")
+            self.respond(f"+QSSLSEND: (0-5),(1-{_MAX_SEND})")  # 2.2.3 test form
             return "OK"
         if cmd.kind == "read":
-            return "OK"
+            return "OK"  # 2.2.3 read form
         if cmd.kind != "write" or len(cmd.args) not in (1, 2):
-            raise CommandError(_BAD_PARAM, "AT+QSSLSEND=<ssid>[,<length>]")
+            raise CommandError(None, "AT+QSSLSEND=<ssid>[,<length>]")
         ssid = self.int_arg(cmd.args[0], *_SSID)
         length = self.int_arg(cmd.args[1], 1, _MAX_SEND) if len(cmd.args) == 2 else None
         sock = self.sockets.get(ssid)
-        if sock is None or sock.state != "CONNECTED" or sock.transparent or sock.conn is None:
-            raise CommandError(_NOT_ALLOWED, f"secure socket {ssid} is not connected")
+        if (sock is None or not sock.ssl or sock.state != "CONNECTED" or sock.transparent
+                or sock.conn is None):
+            # 2.2.3: "If SSL connection is not established, disconnected ...: ERROR"
+            raise CommandError(None, f"secure socket {ssid} is not connected")
+        self._send_prompt(sock, length)
+        return None
+
+    def _send_prompt(self, sock: _Socket, length: int | None) -> None:
+        """The ``> `` data phase of AT+QSSLSEND/AT+QISEND, then SEND OK/SEND FAIL/ERROR."""
 
         def done(payload: bytes) -> None:
             if self.take_send_fault():
                 self.final("SEND FAIL")
                 return
             conn = sock.conn
-            if conn is None or self.sockets.get(ssid) is not sock:
+            if conn is None or self.sockets.get(sock.ssid) is not sock:
                 self.final("ERROR")
                 return
             try:
                 conn.send(payload)
             except OSError as exc:
-                log.info("AT+QSSLSEND failed: %s", exc)
+                log.info("send on socket %d failed: %s", sock.ssid, exc)
                 self.final("ERROR")
                 return
+            sock.sent += len(payload)
             self.final("SEND OK")
 
         def cancelled() -> None:
             self.final("ERROR")
 
         self.start_prompt(length, done, cancelled, max_length=_MAX_SEND)
-        return None
 
     def _qsslrecv(self, cmd: ParsedCommand) -> str:
         """AT+QSSLRECV=<cid>,<ssid>,<length> (the note 2.2.4): header, raw bytes, ``OK``."""
         if cmd.kind == "test":
-            self.respond("+QSSLRECV: (0,1),(0-5),(1-1500)")
+            self.respond(f"+QSSLRECV: (0,1),(0-5),(1-{_MAX_RECV})")  # 2.2.4 test form
             return "OK"
         if cmd.kind != "write" or len(cmd.args) != 3:
-            raise CommandError(_BAD_PARAM, "AT+QSSLRECV=<cid>,<ssid>,<length>")
+            raise CommandError(None, "AT+QSSLRECV=<cid>,<ssid>,<length>")
         self.int_arg(cmd.args[0], *_CID)
         ssid = self.int_arg(cmd.args[1], *_SSID)
         length = self.int_arg(cmd.args[2], 1, _MAX_RECV)
         sock = self.sockets.get(ssid)
-        if sock is None or sock.transparent or sock.state == "CONNECTING":
-            raise CommandError(_NOT_ALLOWED, f"secure socket {ssid} is not open")
+        if sock is None or not sock.ssl or sock.transparent or sock.state == "CONNECTING":
+            raise CommandError(None, f"secure socket {ssid} is not open")
         if not sock.buffer:
             return "OK"
         data = bytes(sock.buffer[:length])
@@ -840,18 +1109,28 @@ class QuectelGsmModem(ATEngine):
         return "OK"
 
     def _qsslclose(self, cmd: ParsedCommand) -> str:
-        """AT+QSSLCLOSE=<ssid> (the note 2.2.5): ``CLOSE OK``."""
+        """AT+QSSLCLOSE=<ssid> (the note 2.2.5): ``CLOSE OK``, or ``ERROR``.
+
+        The 2.2.5 test form lists an optional second parameter ``(0,1)`` whose meaning the
+        note does not give (quectel-gsm-tcpip.md 6): it is accepted and has no effect.
+        """
         if cmd.kind == "test":
-            self.respond("+QSSLCLOSE: (0-5)")
+            self.respond("+QSSLCLOSE: (0-5),(0,1)")  # 2.2.5 test form
             return "OK"
         if cmd.kind == "read":
-            return "OK"
-        if cmd.kind != "write" or len(cmd.args) != 1:
-            raise CommandError(_BAD_PARAM, "AT+QSSLCLOSE=<ssid>")
+            return "OK"  # 2.2.5 read form
+        if cmd.kind != "write" or len(cmd.args) not in (1, 2):
+            raise CommandError(None, "AT+QSSLCLOSE=<ssid>")
         ssid = self.int_arg(cmd.args[0], *_SSID)
-        sock = self.sockets.pop(ssid, None)
-        if sock is None:
-            raise CommandError(_NOT_ALLOWED, f"secure socket {ssid} is not open")
+        if len(cmd.args) == 2:
+            self.int_arg(cmd.args[1], 0, 1)
+        sock = self.sockets.get(ssid)
+        if sock is None or not sock.ssl:
+            # An ssid with no SSL socket: what the module answers is unknown
+            # (quectel-gsm-tcpip.md 6 and 11: "Answer for an unused ssid: unknown"); the note's
+            # 2.2.5 table gives ERROR for "any error", so ERROR it is.
+            raise CommandError(None, f"no secure socket {ssid}")
+        del self.sockets[ssid]
         self._drop(sock)
         return "CLOSE OK"
 
@@ -865,29 +1144,348 @@ class QuectelGsmModem(ATEngine):
             self.leave_data_mode(None)
 
     def _qsslstate(self, cmd: ParsedCommand) -> str:
-        """AT+QSSLSTATE (the note 2.2.6): the stack's state, then one line per open socket."""
+        """AT+QSSLSTATE (the note 2.2.6): the stack's state, then one line per socket.
+
+        Every socket of the foreground context is listed, SSL and plain TCP alike, as
+        ``+QSSLSTATE: <socketindex>,"TCP",<ipaddr>,<port>,<socketstatus>,<sslconnectionflag>``
+        (flag 1 SSL, 0 plain). The note calls ``<state>`` a string parameter and lists every
+        value in quotes; whether the firmware prints the quotes is not captured
+        (quectel-gsm-tcpip.md 11), so the string parameters are quoted as 27.007 strings are.
+        """
         if cmd.kind in ("test", "read"):
-            return "OK"
+            return "OK"  # 2.2.6 test and read forms
         if cmd.kind != "exec":
             raise CommandError(None, "AT+QSSLSTATE")
         lines = [f'+QSSLSTATE: "{self._socket_ip_state()}"']
         for ssid in sorted(self.sockets):
             sock = self.sockets[ssid]
             ip = sock.remote_ip or sock.host
-            lines.append(f'+QSSLSTATE: {ssid},"TCP","{ip}",{sock.port},"{sock.state}",1')
+            lines.append(
+                f'+QSSLSTATE: {ssid},"TCP","{ip}",{sock.port},"{sock.state}",{int(sock.ssl)}'
+            )
         self.respond_lines(lines)
         return "OK"
 
     def _close_all(self, *, report: bool) -> None:
         for ssid in sorted(self.sockets):
             sock = self.sockets.pop(ssid)
+            was_open = sock.state != "CLOSED"
             was_data_mode = sock is self._transparent and self.in_data_mode
             self._drop(sock)
-            if report:
-                if was_data_mode:
-                    self.urc("CLOSED")
+            if not report or not was_open:
+                continue
+            if was_data_mode:
+                self.urc("CLOSED")
+            elif sock.ssl:
+                self.urc(f'+QSSLURC: "closed",{ssid}')
+            else:
+                self.urc(self._tcp_closed_line(ssid))
+
+    # ------------------------------------------------------------------ plain TCP sockets
+    # Written from quectel-gsm-tcpip.md 4, 5 and 10 (sources S1 3.3, S2, S4-S8, S13, L1, L2, L4);
+    # only TCP client sockets in non-transparent mode are emulated.
+    def _tcp_closed_line(self, index: int) -> str:
+        """``CLOSED`` (QIMUX=0) or ``<id>, CLOSED`` (QIMUX=1): reference 5, S5/S6/S13."""
+        return f"{index}, CLOSED" if self.qimux else "CLOSED"
+
+    def _tcp_index(self, cmd: ParsedCommand, *, first: int = 0) -> tuple[int, tuple[str, ...]]:
+        """The socket index and the remaining arguments: ``<id>`` only with QIMUX=1 (S2)."""
+        if self.qimux:
+            if len(cmd.args) <= first:
+                raise CommandError(None, "QIMUX=1: the socket index is required")
+            return self.int_arg(cmd.args[first], *_SSID), cmd.args[first + 1 :]
+        return 0, cmd.args[first:]
+
+    def _qiopen(self, cmd: ParsedCommand) -> str | None:
+        """AT+QIOPEN: ``OK``, then ``CONNECT OK``/``CONNECT FAIL`` (``<id>, `` prefixed, QIMUX=1).
+
+        Reference 5: with QIMUX=0 ``AT+QIOPEN="TCP","<host>",<port>`` and ``ALREADY CONNECT``
+        when a connection exists (S4, S5, S8); with QIMUX=1 ``AT+QIOPEN=<id>,"TCP",...`` and
+        ``<id>, CONNECT OK`` with comma and space (S6, S13, S1 3.3); an index already in use
+        gives ``<id>, CONNECT FAIL`` (S8). The port may be quoted (L1). With ``AT+QIDNSIP=0``
+        the host must be a dotted IP address (S4); otherwise the open fails (choice: as
+        ``CONNECT FAIL``, the exact answer is not captured).
+        """
+        if cmd.kind == "test":
+            self.respond('+QIOPEN: (0-5),("TCP","UDP"),("IP ADDRESS","DOMAIN NAME"),(1-65535)'
+                         if self.qimux else
+                         '+QIOPEN: ("TCP","UDP"),("IP ADDRESS","DOMAIN NAME"),(1-65535)')
+            return "OK"
+        if cmd.kind != "write":
+            raise CommandError(None, "AT+QIOPEN=[<id>,]<mode>,<host>,<port>")
+        index, rest = self._tcp_index(cmd)
+        if len(rest) != 3:
+            raise CommandError(None, "AT+QIOPEN=[<id>,]<mode>,<host>,<port>")
+        mode, host = unquote(rest[0]), unquote(rest[1])
+        port_text = unquote(rest[2])
+        port = self.int_arg(port_text if port_text is not None else rest[2], 1, 65535)
+        if mode is None or mode.upper() not in ("TCP", "UDP") or not host:
+            raise CommandError(None, '<mode> is "TCP" or "UDP", <host> a quoted string')
+        if mode.upper() == "UDP" or self.qimode:
+            raise CommandError(None, "UDP and transparent AT+QIOPEN are not emulated")
+        if not self._pdp_active():
+            raise CommandError(None, "no active PDP context (AT+QIACT)")
+        prefix = f"{index}, " if self.qimux else ""
+        if self._occupied(index):
+            if not self.qimux:
+                return "ALREADY CONNECT"
+            self.final("OK")
+            self.urc(f"{prefix}CONNECT FAIL")
+            return None
+        sock = _Socket(index, self.fgcnt, host, port, transparent=False, ssl=False)
+        self.sockets[index] = sock
+        worker = threading.Thread(
+            target=self._tcp_open_worker,
+            args=(sock, prefix, self.qidnsip),
+            name=f"celltls-sim-qiopen-{index}",
+            daemon=True,
+        )
+        self.final("OK")
+        worker.start()
+        return None
+
+    def _tcp_open_worker(self, sock: _Socket, prefix: str, dnsip: int) -> None:
+        conn: _TcpConnection | None = None
+        try:
+            if not dnsip:
+                ipaddress.ip_address(sock.host)  # QIDNSIP=0: a dotted IP only
+            conn = _TcpConnection.open(
+                sock.host, sock.port, timeout=cat.QIOPEN_TIMEOUT, latency=self.latency
+            )
+        except (OSError, ValueError) as exc:
+            log.info("AT+QIOPEN %s:%s failed: %s", sock.host, sock.port, exc)
+        with self.lock:
+            if self.sockets.get(sock.ssid) is not sock:
+                if conn is not None:
+                    conn.close()
+                return
+            if conn is None:
+                del self.sockets[sock.ssid]
+                self.urc(f"{prefix}CONNECT FAIL")
+                return
+            self._connected(sock, conn)
+            self.urc(f"{prefix}CONNECT OK")
+
+    def _tcp_data(self, sock: _Socket, data: bytes) -> None:
+        """Received TCP data per ``AT+QINDI`` (reference 4; lock held)."""
+        if self.qindi == 0:
+            # pushed: "+RECEIVE: <id>, <len>" then the data with QIMUX=1 (S6, S13), the bare
+            # data with QIMUX=0 (L1 without AT+QIHEAD); framed as a URC line (choice)
+            text = data.decode("latin-1")
+            if self.qimux:
+                text = f"+RECEIVE: {sock.ssid}, {len(data)}\r\n{text}"
+            self.urc(text)
+            return
+        was_empty = not sock.buffer
+        sock.buffer += data
+        sock.packets += 1
+        if self.qindi == 2:
+            # <id>,<sc>,<sid>,<num>,<len>,<tlen>: packets buffered, this one, all (L4)
+            self.urc(f"+QIRDI: {self.fgcnt},1,{sock.ssid},{sock.packets},{len(data)},"
+                     f"{len(sock.buffer)}")
+        elif was_empty:
+            # <id>,<sc>,<sid> (S1 3.3); whether it repeats while the buffer is not empty is
+            # unknown (reference 4): like +QSSLURC "recv", only into an empty buffer (choice)
+            self.urc(f"+QIRDI: {self.fgcnt},1,{sock.ssid}")
+
+    def _qisend(self, cmd: ParsedCommand) -> str | None:
+        """AT+QISEND[=[<id>,]<len>]: ``> ``, data, ``SEND OK``/``SEND FAIL``/``ERROR`` (S2)."""
+        if cmd.kind == "test":
+            self.respond(f"+QISEND: (0-5),(1-{_MAX_SEND})" if self.qimux
+                         else f"+QISEND: (1-{_MAX_SEND})")
+            return "OK"
+        rest: tuple[str, ...] = ()
+        if cmd.kind == "exec" and not self.qimux:
+            index = 0
+        elif cmd.kind == "write":
+            index, rest = self._tcp_index(cmd)
+        else:
+            raise CommandError(None, "AT+QISEND")
+        if len(rest) > 1:
+            raise CommandError(None, "AT+QISEND=[<id>,]<len>")
+        length = self.int_arg(rest[0], 1, _MAX_SEND) if rest else None
+        sock = self.sockets.get(index)
+        if sock is None or sock.ssl or sock.state != "CONNECTED" or sock.conn is None:
+            raise CommandError(None, f"TCP socket {index} is not connected")
+        self._send_prompt(sock, length)
+        return None
+
+    def _qird(self, cmd: ParsedCommand) -> str:
+        """AT+QIRD=<id>,<sc>,<sid>,<len>: ``+QIRD: <ip>:<port>,TCP,<n>``, n bytes, ``OK``.
+
+        Reference 5 (S1 3.3, S4, S5, S12, L2); ``OK`` alone when nothing is buffered (S4).
+        The largest ``<len>`` is not known; 1500 is accepted (S14b's cap).
+        """
+        if cmd.kind == "test":
+            self.respond(f"+QIRD: (0,1),(1,2),(0-5),(1-{_MAX_RECV})")
+            return "OK"
+        if cmd.kind != "write" or len(cmd.args) != 4:
+            raise CommandError(None, "AT+QIRD=<id>,<sc>,<sid>,<len>")
+        self.int_arg(cmd.args[0], *_CID)
+        if self.int_arg(cmd.args[1], 1, 2) != 1:
+            raise CommandError(None, "only client sockets (<sc> 1) are emulated")
+        index = self.int_arg(cmd.args[2], *_SSID)
+        length = self.int_arg(cmd.args[3], 1, _MAX_RECV)
+        sock = self.sockets.get(index)
+        if sock is None or sock.ssl:
+            raise CommandError(None, f"no TCP socket {index}")
+        if not sock.buffer:
+            return "OK"
+        data = bytes(sock.buffer[:length])
+        del sock.buffer[:length]
+        if not sock.buffer:
+            sock.packets = 0
+        self.respond(f"+QIRD: {sock.remote_ip}:{sock.remote_port},TCP,{len(data)}")
+        self.write_raw(data)
+        return "OK"
+
+    def _qiclose(self, cmd: ParsedCommand) -> str:
+        """AT+QICLOSE[=<id>]: ``CLOSE OK`` or ``<id>, CLOSE OK``; ``ERROR`` if closed (S2, S4)."""
+        if cmd.kind == "test":
+            return "OK"
+        if cmd.kind == "exec" and not self.qimux:
+            index = 0
+        elif cmd.kind == "write" and self.qimux and len(cmd.args) == 1:
+            index = self.int_arg(cmd.args[0], *_SSID)
+        else:
+            raise CommandError(None, "AT+QICLOSE with QIMUX=0, AT+QICLOSE=<id> with QIMUX=1")
+        sock = self.sockets.get(index)
+        if sock is None or sock.ssl or sock.state == "CLOSED":
+            raise CommandError(None, f"TCP socket {index} is not open")
+        del self.sockets[index]
+        self._drop(sock)
+        return f"{index}, CLOSE OK" if self.qimux else "CLOSE OK"
+
+    def _qisack(self, cmd: ParsedCommand) -> str:
+        """AT+QISACK[=<id>]: ``+QISACK: <sent>, <acked>, <nAcked>`` (L1, S6).
+
+        The virtual network acknowledges what it has sent at once: ``<nAcked>`` is 0.
+        """
+        if cmd.kind == "exec" and not self.qimux:
+            index = 0
+        elif cmd.kind == "write" and self.qimux and len(cmd.args) == 1:
+            index = self.int_arg(cmd.args[0], *_SSID)
+        else:
+            raise CommandError(None, "AT+QISACK with QIMUX=0, AT+QISACK=<id> with QIMUX=1 (S4)")
+        sock = self.sockets.get(index)
+        if sock is None or sock.ssl:
+            raise CommandError(None, f"no TCP socket {index}")
+        self.respond(f"+QISACK: {sock.sent}, {sock.sent}, 0")
+        return "OK"
+
+    def _qistat(self, cmd: ParsedCommand) -> str | None:
+        """AT+QISTAT: QIMUX=0 ``OK`` first, then ``STATE: <state>``; QIMUX=1 one line per index.
+
+        Reference 3 and 10 (S2, S11, S12, S14a). Indices used by SSL sockets show as unused.
+        """
+        if cmd.kind == "test":
+            return "OK"
+        if cmd.kind != "exec":
+            raise CommandError(None, "AT+QISTAT")
+        if self.qimux:
+            lines = []
+            for index in range(_SSID[1] + 1):
+                sock = self.sockets.get(index)
+                if sock is None or sock.ssl:
+                    lines.append(f'+QISTAT: {index}, "", "",')
                 else:
-                    self.urc(f'+QSSLURC: "closed",{ssid}')
+                    ip = sock.remote_ip or sock.host
+                    lines.append(f'+QISTAT: {index}, "TCP", "{ip}", {sock.port},')
+            self.respond_lines(lines)
+            return "OK"
+        state = self.ip_state
+        if self._pdp_active():
+            state = "IP STATUS" if self._ilocip_read else "IP GPRSACT"
+            single = self.sockets.get(0)
+            if single is not None and not single.ssl:
+                state = {"CONNECTING": "TCP CONNECTING", "CONNECTED": "CONNECT OK"}.get(
+                    single.state, "IP CLOSE")
+        self.final("OK")
+        self.respond(f"STATE: {state}")
+        return None
+
+    def _setting(self, cmd: ParsedCommand, name: str, low: int, high: int) -> str:
+        """A one-number setting with read, test and write forms (``+QINDI``, ``+QIDNSIP``...)."""
+        attr = name.lower()[1:]
+        if cmd.kind == "read":
+            self.respond(f"{name}: {getattr(self, attr)}")
+        elif cmd.kind == "test":
+            self.respond(f"{name}: ({low}-{high})" if high - low > 1 else f"{name}: ({low},{high})")
+        elif cmd.kind == "write" and len(cmd.args) == 1:
+            setattr(self, attr, self.int_arg(cmd.args[0], low, high))
+        else:
+            raise CommandError(None, f"AT{name}=<n>")
+        return "OK"
+
+    def _qindi(self, cmd: ParsedCommand) -> str:
+        """AT+QINDI=<0|1|2>: push data, ``+QIRDI`` and AT+QIRD, ``+QIRDI`` with counts (ref 4)."""
+        return self._setting(cmd, "+QINDI", 0, 2)
+
+    def _qidnsip(self, cmd: ParsedCommand) -> str:
+        """AT+QIDNSIP=<0|1>: AT+QIOPEN takes a dotted IP (0) or a domain name (1) (ref 4)."""
+        return self._setting(cmd, "+QIDNSIP", 0, 1)
+
+    def _qiurc(self, cmd: ParsedCommand) -> str:
+        """AT+QIURC=<0|1>: whether ``Call Ready`` is reported at boot (reference 2, S7, S13)."""
+        return self._setting(cmd, "+QIURC", 0, 1)
+
+    # ------------------------------------------------------------------ identification
+    def _ipr(self, cmd: ParsedCommand) -> str:
+        """AT+IPR: read ``+IPR: <rate>`` (reference 9 L1: ``+IPR: 115200``); 0 is auto-baud (S4).
+
+        Setting a rate is stored and answered; the line's pacing stays what the server was
+        started with (``celltls sim --baudrate``).
+        """
+        rates = (0, 1200, 2400, 4800, 9600, 14400, 19200, 28800, 38400, 57600, 115200,
+                 230400, 460800)
+        if cmd.kind == "read":
+            self.respond(f"+IPR: {self.baudrate}")
+        elif cmd.kind == "test":
+            # V.250 6.2.10: (auto-detectable rates),(fixed-only rates)
+            self.respond(f"+IPR: ({','.join(str(r) for r in rates)}),()")
+        elif cmd.kind == "write" and len(cmd.args) == 1:
+            rate = self.int_arg(cmd.args[0], 0, max(rates))
+            if rate not in rates:
+                raise CommandError(None, f"unsupported rate {rate}")
+            self.baudrate = rate
+        else:
+            raise CommandError(None, "AT+IPR=<rate>")
+        return "OK"
+
+    def _cimi(self, cmd: ParsedCommand) -> str:
+        """AT+CIMI: the IMSI as a bare line of 15 digits, then ``OK`` (reference 2, 9 L1)."""
+        return self._info_only(cmd, self.imsi)
+
+    def _qccid(self, cmd: ParsedCommand) -> str:
+        """AT+QCCID: the ICCID, 20 digits, with no prefix (reference 2, 9 L1; not S4's)."""
+        return self._info_only(cmd, self.iccid)
+
+    def _ccid(self, cmd: ParsedCommand) -> str:
+        """AT+CCID: ``+CCID: <iccid>`` (reference 2: M26 manual via S5; M95 manual V3.2, S3)."""
+        return self._info_only(cmd, f"+CCID: {self.iccid}")
+
+    def _cops(self, cmd: ParsedCommand) -> str:
+        """AT+COPS: read ``+COPS: 0,0,"<oper>"`` with three fields (reference 2, 9 L1).
+
+        Not registered: ``+COPS: 0`` (27.007 7.3, no operator). Test form: one available
+        operator in the 27.007 7.3 shape. Write: automatic selection (0) and setting the
+        format (3) are taken; manual selection is not emulated.
+        """
+        if cmd.kind == "read":
+            if self.registration in (1, 5):
+                self.respond(f'+COPS: 0,0,"{self.operator}"')
+            else:
+                self.respond("+COPS: 0")
+        elif cmd.kind == "test":
+            self.respond(f'+COPS: (2,"{self.operator}","{self.operator[:8]}","46000"),,'
+                         "(0-4),(0-2)")
+        elif cmd.kind == "write" and cmd.args:
+            mode = self.int_arg(cmd.args[0], 0, 4)
+            if mode not in (0, 3):
+                raise CommandError(_NOT_SUPPORTED, "manual operator selection is not emulated")
+        else:
+            raise CommandError(None, "AT+COPS")
+        return "OK"
 
     # ------------------------------------------------------------------ faults
     def on_pdp_deactivated(self) -> None:
@@ -901,7 +1499,7 @@ class QuectelGsmModem(ATEngine):
     def on_server_close(self, socket_id: int) -> None:
         sock = self.sockets.get(socket_id)
         if sock is None or sock.conn is None:
-            raise ValueError(f"secure socket {socket_id} has no open connection")
+            raise ValueError(f"socket {socket_id} has no open connection")
         sock.conn.abort()
 
     @property
