@@ -103,6 +103,7 @@ class LineEngine:
         self._last_was_cr = False
         self._mode = _Mode.COMMAND
         self._pending_urcs: list[bytes] = []
+        self._holding = 0  # output phases under way (hold_urcs)
         # data phases
         self._phase_buf = bytearray()
         self._phase_len: int | None = None
@@ -162,7 +163,7 @@ class LineEngine:
         """
         self.respond(text)
         with self.lock:
-            if self._mode is _Mode.COMMAND:
+            if self._mode is _Mode.COMMAND and not self._holding:
                 self._flush_urcs()
 
     def error(self, exc: CommandError) -> None:
@@ -176,10 +177,24 @@ class LineEngine:
         """Report an unsolicited result code; held back while a data phase or data mode runs."""
         with self.lock:
             framed = b"\r\n" + text.encode("latin-1") + b"\r\n"
-            if self._mode is _Mode.COMMAND:
+            if self._mode is _Mode.COMMAND and not self._holding:
                 self._emit(framed)
             else:
                 self._pending_urcs.append(framed)
+
+    def hold_urcs(self) -> None:
+        """An output phase begins (a module's own data after ``CONNECT``, such as an HTTP
+        response up to its end-of-data pattern): URCs wait until :meth:`release_urcs`, as they
+        do in a host data phase, so none lands inside the data."""
+        with self.lock:
+            self._holding += 1
+
+    def release_urcs(self) -> None:
+        """The output phase of :meth:`hold_urcs` ended: deliver what was held."""
+        with self.lock:
+            self._holding = max(0, self._holding - 1)
+            if self._mode is _Mode.COMMAND and not self._holding:
+                self._flush_urcs()
 
     def _flush_urcs(self) -> None:
         pending, self._pending_urcs = self._pending_urcs, []

@@ -819,12 +819,16 @@ class SierraModem(ATEngine):
         show_resp = _int(a.get("show_resp"), 1) == 1 or method == "HEAD"
         if not session.connected:
             raise CommandError(3, "session not connected")
+        # From CONNECT to the pattern and OK the line carries the response: URCs wait
+        # (a URC inside it would be taken for body bytes).
         if method != "POST":
+            self.hold_urcs()
             self.respond("CONNECT")
             self._spawn(lambda: self._http_exchange(session, method, uri, None, show_resp))
             return None
 
         def body_done(body: bytes) -> None:
+            self.hold_urcs()
             self._spawn(lambda: self._http_exchange(session, method, uri, body, show_resp))
 
         def body_timeout() -> None:
@@ -835,6 +839,13 @@ class SierraModem(ATEngine):
 
     def _http_exchange(self, session: _HttpSession, method: str, uri: str, body: bytes | None,
                        show_resp: bool) -> None:
+        try:
+            self._http_exchange_held(session, method, uri, body, show_resp)
+        finally:
+            self.release_urcs()
+
+    def _http_exchange_held(self, session: _HttpSession, method: str, uri: str,
+                            body: bytes | None, show_resp: bool) -> None:
         custom = session.headers.replace(b"\r\n", b"\n").split(b"\n")
         lines = [line for line in custom if line.strip()]
         names = {line.split(b":", 1)[0].strip().lower() for line in lines}
