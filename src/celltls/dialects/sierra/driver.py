@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from celltls.at import quoting
-from celltls.at.channel import ATChannel, Reply, UrcWaiter
+from celltls.at.channel import ATChannel, UrcWaiter
 from celltls.at.protocol import Request, Urc
 from celltls.dialects.base import (
     Capabilities,
@@ -154,6 +154,10 @@ def capabilities_for(model: cat.ModelProfile) -> Capabilities:
     )
 
 
+#: Commands safe to send again when their answer was lost (queries): Dialect.at.
+_QUERIES = frozenset({"+KTCPSTAT", "+CGMM", "+CGMR", "+CGPADDR"})
+
+
 class Sierra(Dialect):
     """Driver of Sierra Wireless AirPrime RC76xx and HL78xx modules.
 
@@ -168,6 +172,8 @@ class Sierra(Dialect):
     name = cat.DIALECT
     registration_command = "+CEREG"
     capabilities = capabilities_for(cat.MODELS["hl7800"])
+    catalog = CATALOG
+    retry_safe = _QUERIES
 
     def __init__(self, channel: ATChannel, *, model: str | None = None,
                  probe_failures: bool = True, guard_time: float = 1.0, cnx: int = 1) -> None:
@@ -200,37 +206,13 @@ class Sierra(Dialect):
 
     # -- commands ----------------------------------------------------------------------------
 
-    def at(self, name: str, args: str = "", **kw: object) -> Reply:
-        """Send ``AT<name>[=<args>]`` with the catalog's timeout and response prefix.
+    def _before_command(self) -> int:
+        return self._trouble_seq
 
-        ``args`` must already be encoded with :mod:`celltls.at.quoting`. A query (``args`` is
-        ``"?"``, or ``AT+KTCPSTAT``) whose answer was lost is sent once more; any other command
-        is not repeated (the module may have acted on it).
-
-        Raises:
-            ModuleRebootedError: a ``+KSUP`` arrived while the command ran.
-            ATCommandError, ATTimeoutError: see :meth:`ATChannel.command`.
-        """
-        command = CATALOG.command(name) if name.startswith("+K") else None
-        line = f"AT{name}" + ("?" if args == "?" else f"={args}" if args else "")
-        options: dict[str, object] = {
-            "timeout": command.timeout if command else 5.0,
-            "response_prefixes": (command.response_prefix,)
-            if command and command.response_prefix else (f"{name}:",),
-        }
-        options.update(kw)
-        query = args == "?" or name in _QUERIES
-        attempts = 2 if query else 1
-        for attempt in range(attempts):
-            seq = self._trouble_seq
-            try:
-                return self.channel.execute(Request(line, **options))  # type: ignore[arg-type]
-            except ATTimeoutError:
-                self._raise_trouble(seq)
-                if attempt + 1 == attempts:
-                    raise
-                log.warning("%s: no answer; asking again (a query is safe to repeat)", line)
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _after_lost_answer(self, mark: int) -> None:
+        """A ``+KSUP`` (reboot) or lost bearer seen while the command ran explains the lost
+        answer: raise that instead of the timeout."""
+        self._raise_trouble(mark)
 
     def query_line(self, name: str, args: str, prefix: str) -> str:
         """A query that must answer one ``prefix`` line: the text after it.
@@ -630,8 +612,9 @@ class Sierra(Dialect):
     def _store_with_escape(self, data_type: int, data: bytes) -> None:
         waiter = self.channel.expect_urc(lambda t: t in ("OK", "ERROR") or "ERROR" in t)
         try:
+            # CONNECT ends the command here: the data goes afterwards, ended by +++ (RC76xx)
             self.at("+KCERTSTORE", arguments("+KCERTSTORE", data_type=data_type),
-                    connect_is_final=True)
+                    connect_is_final=True, data_phase=None)
             self.channel.write_raw(data)
             time.sleep(self.guard_time * 1.2)
             self.channel.write_raw(b"+++")
@@ -1307,7 +1290,6 @@ class SierraSocket(SecureSocket):
 
 
 #: Commands that only read state: safe to send again when their answer was lost.
-_QUERIES = frozenset({"+KTCPSTAT", "+CGMM", "+CGMR", "+CGPADDR"})
 
 
 
