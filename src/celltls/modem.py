@@ -485,7 +485,9 @@ class Modem:
         return None
 
     def close(self) -> None:
-        """Close pooled connections, the port and the transcript this Modem opened."""
+        """Close pooled connections, every socket and session the driver still holds (so the
+        module is left clean for the next program), the port and the transcript this Modem
+        opened."""
         try:
             for pooled in self._pool:
                 try:
@@ -493,6 +495,10 @@ class Modem:
                 except CellTLSError as exc:
                     log.info("closing a pooled connection: %s", exc)
             self._pool.clear()
+            try:
+                self.driver.close_all()
+            except (CellTLSError, OSError) as exc:
+                log.info("closing the driver's sockets: %s", exc)
         finally:
             self.channel.close()
             self._close_trace()

@@ -213,6 +213,11 @@ class Dialect(abc.ABC):
                 log.warning("%s: %s; asking again (safe to repeat)", request.display, exc)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @abc.abstractmethod
+    def close_all(self) -> None:
+        """Close every socket and session this driver opened (the end of a :class:`Modem`);
+        never raises for a module answer."""
+
     def _before_command(self) -> int:
         """Hook: called before each try of :meth:`at`; what it returns goes to
         :meth:`_after_lost_answer`."""

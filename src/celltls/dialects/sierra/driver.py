@@ -206,6 +206,23 @@ class Sierra(Dialect):
 
     # -- commands ----------------------------------------------------------------------------
 
+    def close_all(self) -> None:
+        """Close every TLS socket and HTTP session this run opened; never raises for a module
+        answer (sierra-hl78xx.md §4, §6)."""
+        with self._lock:
+            sockets = list(self._sockets.values())
+            sessions = list(self._http_sessions)
+        for sock in sockets:
+            try:
+                sock.close()
+            except (CellTLSError, OSError) as exc:
+                log.info("closing session %d: %s", sock.sid, exc)
+        for sid in sessions:
+            try:
+                self._close_http(sid)
+            except (CellTLSError, OSError) as exc:
+                log.info("closing HTTP session %d: %s", sid, exc)
+
     def _before_command(self) -> int:
         return self._trouble_seq
 
