@@ -273,19 +273,60 @@ def _describe_ssl_error(exc: ssl.SSLError) -> str:
     return f"handshake failed: {reason} ({exc})"
 
 
-class TlsConnection:
-    """One TLS client connection of a virtual modem, with a background reader.
+def _connect(host: str, port: int, remaining: Callable[[], float],
+             latency: float) -> socket.socket:
+    """Resolve ``host`` (IPv4 first) and open a TCP connection within ``remaining()`` seconds.
 
-    Create it with :meth:`open`; then :meth:`start` the reader, :meth:`send` and :meth:`close`.
+    Raises:
+        TlsOpenError: ``"dns failed: ..."``, ``"timeout: ..."`` or ``"connect failed: ..."``.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise TlsOpenError(f"dns failed: {host}: {exc}") from exc
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
+    if latency:
+        time.sleep(min(latency, remaining()))
+    last: OSError | None = None
+    for family, kind, proto, _name, address in infos:
+        raw = socket.socket(family, kind, proto)
+        raw.settimeout(remaining())
+        try:
+            raw.connect(address)
+        except OSError as exc:
+            raw.close()
+            last = exc
+            continue
+        return raw
+    if isinstance(last, TimeoutError):
+        raise TlsOpenError(f"timeout: TCP connect to {host}:{port}")
+    raise TlsOpenError(f"connect failed: {host}:{port}: {last}")
+
+
+def _deadline(host: str, port: int, timeout: float) -> Callable[[], float]:
+    deadline = time.monotonic() + timeout
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TlsOpenError(f"timeout: no connection to {host}:{port} within {timeout} s")
+        return left
+
+    return remaining
+
+
+class Connection:
+    """One client connection of a virtual modem, plain TCP or TLS, with a background reader.
+
+    Create it with :meth:`TcpConnection.open` or :meth:`TlsConnection.open`; then
+    :meth:`start` the reader, :meth:`send` and :meth:`close`.
 
     Attributes:
         remote_ip: the server's address as connected.
         remote_port: the server's port.
-        version: the negotiated protocol version (``"TLSv1.2"``).
-        cipher: the negotiated cipher suite's OpenSSL name.
     """
 
-    def __init__(self, sock: ssl.SSLSocket, remote_ip: str, remote_port: int, latency: float):
+    def __init__(self, sock: socket.socket, remote_ip: str, remote_port: int, latency: float):
         self._sock = sock
         self.remote_ip = remote_ip
         self.remote_port = remote_port
@@ -295,6 +336,139 @@ class TlsConnection:
         self._closed = False
         self._last_send = 0.0
         self._thread: threading.Thread | None = None
+
+    def start(
+        self,
+        on_data: Callable[[bytes], None],
+        on_closed: Callable[[str], None],
+        can_receive: Callable[[], bool] | None = None,
+    ) -> None:
+        """Start the reader thread.
+
+        Args:
+            on_data: called with each chunk of received application data.
+            on_closed: called once with a reason when the server closes or the connection fails
+                (not after :meth:`close`).
+            can_receive: when given and it returns ``False``, the reader stops reading from the
+                server (the module's receive buffer is full), so TCP flow control holds the
+                server back as it does with a real module.
+        """
+        self._can_receive = can_receive
+        thread = threading.Thread(
+            target=self._read_loop, args=(on_data, on_closed), name="celltls-sim-net", daemon=True
+        )
+        self._thread = thread
+        thread.start()
+
+    def _read_loop(
+        self, on_data: Callable[[bytes], None], on_closed: Callable[[str], None]
+    ) -> None:
+        reason = "closed by the server"
+        can_receive = getattr(self, "_can_receive", None)
+        while not self._stop.is_set():
+            if can_receive is not None and not can_receive():
+                time.sleep(0.005)
+                continue
+            try:
+                with self._io_lock:
+                    pending = self._pending()
+                if not pending:
+                    readable, _, _ = select.select([self._sock], [], [], 0.1)
+                    if not readable:
+                        continue
+                with self._io_lock:
+                    data = self._sock.recv(65536)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                continue
+            except (OSError, ValueError) as exc:
+                if self._stop.is_set():
+                    return
+                reason = f"connection error: {exc}"
+                break
+            if not data:
+                break
+            if self._latency:
+                due = self._last_send + self._latency - time.monotonic()
+                if due > 0:
+                    time.sleep(due)
+            on_data(data)
+        if not self._stop.is_set():
+            self._stop.set()
+            self._shutdown_socket()
+            on_closed(reason)
+
+    def send(self, data: bytes) -> None:
+        """Send application data (blocks until the socket, or the TLS stack, has taken it all).
+
+        Raises:
+            OSError: the connection is closed or failed.
+        """
+        if self._closed or self._stop.is_set():
+            raise OSError("connection closed")
+        view = memoryview(data)
+        while view:
+            try:
+                with self._io_lock:
+                    sent = self._sock.send(view)
+                view = view[sent:]
+            except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+                select.select([], [self._sock], [], 0.1)
+        self._last_send = time.monotonic()
+
+    def close(self) -> None:
+        """Close the connection; the reader stops without reporting."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self._shutdown_socket()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=1.0)
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once, as if the server had closed it (fault injection)."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+    def _pending(self) -> int:
+        """Bytes already decrypted and waiting (TLS); a plain socket has none."""
+        return 0
+
+    def _shutdown_socket(self) -> None:
+        with self._io_lock, contextlib.suppress(OSError):
+            self._sock.close()
+
+
+class TcpConnection(Connection):
+    """One plain TCP client connection of a virtual modem (see :class:`Connection`), for the
+    modules' plain sockets (Quectel ``AT+QIOPEN``, Sierra ``+KTCPCFG`` mode 0)."""
+
+    @classmethod
+    def open(cls, host: str, port: int, *, timeout: float,
+             latency: float = 0.0) -> TcpConnection:
+        """Resolve ``host`` and connect within ``timeout`` seconds.
+
+        Raises:
+            TlsOpenError: ``"dns failed: ..."``, ``"timeout: ..."`` or ``"connect failed: ..."``
+                (the same reasons as a TLS open's TCP part).
+        """
+        raw = _connect(host, port, _deadline(host, port, timeout), latency)
+        raw.setblocking(False)
+        remote_ip, remote_port = raw.getpeername()[:2]
+        return cls(raw, str(remote_ip), int(remote_port), latency)
+
+
+class TlsConnection(Connection):
+    """One TLS client connection of a virtual modem (see :class:`Connection`).
+
+    Attributes (besides :class:`Connection`'s):
+        version: the negotiated protocol version (``"TLSv1.2"``).
+        cipher: the negotiated cipher suite's OpenSSL name.
+    """
+
+    def __init__(self, sock: ssl.SSLSocket, remote_ip: str, remote_port: int, latency: float):
+        super().__init__(sock, remote_ip, remote_port, latency)
         self.version = sock.version() or ""
         cipher = sock.cipher()
         self.cipher = cipher[0] if cipher else ""
@@ -325,37 +499,8 @@ class TlsConnection:
         Raises:
             TlsOpenError: the reason, see the module's docstring.
         """
-        deadline = time.monotonic() + timeout
-
-        def remaining() -> float:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TlsOpenError(f"timeout: no connection to {host}:{port} within {timeout} s")
-            return left
-
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise TlsOpenError(f"dns failed: {host}: {exc}") from exc
-        infos.sort(key=lambda info: info[0] != socket.AF_INET)
-        raw: socket.socket | None = None
-        last: OSError | None = None
-        if latency:
-            time.sleep(min(latency, remaining()))
-        for family, kind, proto, _name, address in infos:
-            raw = socket.socket(family, kind, proto)
-            raw.settimeout(remaining())
-            try:
-                raw.connect(address)
-                break
-            except OSError as exc:
-                raw.close()
-                raw = None
-                last = exc
-        if raw is None:
-            if isinstance(last, TimeoutError):
-                raise TlsOpenError(f"timeout: TCP connect to {host}:{port}")
-            raise TlsOpenError(f"connect failed: {host}:{port}: {last}")
+        remaining = _deadline(host, port, timeout)
+        raw = _connect(host, port, remaining, latency)
         remote_ip, remote_port = raw.getpeername()[:2]
         try:
             ipaddress.ip_address(host)
@@ -399,100 +544,6 @@ class TlsConnection:
         log.debug("TLS to %s:%s: %s %s", host, port, sock.version(), sock.cipher())
         return cls(sock, str(remote_ip), int(remote_port), latency)
 
-    def start(
-        self,
-        on_data: Callable[[bytes], None],
-        on_closed: Callable[[str], None],
-        can_receive: Callable[[], bool] | None = None,
-    ) -> None:
-        """Start the reader thread.
-
-        Args:
-            on_data: called with each chunk of received application data.
-            on_closed: called once with a reason when the server closes or the connection fails
-                (not after :meth:`close`).
-            can_receive: when given and it returns ``False``, the reader stops reading from the
-                server (the module's receive buffer is full), so TCP flow control holds the
-                server back as it does with a real module.
-        """
-        self._can_receive = can_receive
-        thread = threading.Thread(
-            target=self._read_loop, args=(on_data, on_closed), name="celltls-sim-tls", daemon=True
-        )
-        self._thread = thread
-        thread.start()
-
-    def _read_loop(
-        self, on_data: Callable[[bytes], None], on_closed: Callable[[str], None]
-    ) -> None:
-        reason = "closed by the server"
-        can_receive = getattr(self, "_can_receive", None)
-        while not self._stop.is_set():
-            if can_receive is not None and not can_receive():
-                time.sleep(0.005)
-                continue
-            try:
-                with self._io_lock:
-                    pending = self._sock.pending()
-                if not pending:
-                    readable, _, _ = select.select([self._sock], [], [], 0.1)
-                    if not readable:
-                        continue
-                with self._io_lock:
-                    data = self._sock.recv(65536)
-            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                continue
-            except (OSError, ValueError) as exc:
-                if self._stop.is_set():
-                    return
-                reason = f"connection error: {exc}"
-                break
-            if not data:
-                break
-            if self._latency:
-                due = self._last_send + self._latency - time.monotonic()
-                if due > 0:
-                    time.sleep(due)
-            on_data(data)
-        if not self._stop.is_set():
-            self._stop.set()
-            self._shutdown_socket()
-            on_closed(reason)
-
-    def send(self, data: bytes) -> None:
-        """Send application data (blocks until the TLS stack has taken it all).
-
-        Raises:
-            OSError: the connection is closed or failed.
-        """
-        if self._closed or self._stop.is_set():
-            raise OSError("connection closed")
-        view = memoryview(data)
-        while view:
-            try:
-                with self._io_lock:
-                    sent = self._sock.send(view)
-                view = view[sent:]
-            except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
-                select.select([], [self._sock], [], 0.1)
-        self._last_send = time.monotonic()
-
-    def close(self) -> None:
-        """Close the connection (a close_notify is sent when possible); the reader stops."""
-        if self._closed:
-            return
-        self._closed = True
-        self._stop.set()
-        self._shutdown_socket()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1.0)
-
-    def abort(self) -> None:
-        """Drop the TCP connection at once, as if the server had closed it (fault injection)."""
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
-
-    def _shutdown_socket(self) -> None:
-        with self._io_lock, contextlib.suppress(OSError):
-            self._sock.close()
+    def _pending(self) -> int:
+        assert isinstance(self._sock, ssl.SSLSocket)
+        return self._sock.pending()

@@ -75,16 +75,13 @@ Choices where the note is silent (each is marked "choice" in the code):
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as _dt
 import functools
 import ipaddress
 import json
 import logging
 import operator
-import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +90,7 @@ from typing import Protocol
 from celltls.dialects.quectel_gsm import catalog as cat
 from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, unquote
 from celltls.sim.network import (
+    TcpConnection,
     TlsConnection,
     TlsOpenError,
     available_suites,
@@ -195,98 +193,6 @@ class _Connection(Protocol):
     def close(self) -> None: ...
 
     def abort(self) -> None: ...
-
-
-class _TcpConnection:
-    """A plain TCP client connection with a reader thread (the ``AT+QIOPEN`` sockets)."""
-
-    def __init__(self, sock: socket.socket, latency: float) -> None:
-        self._sock = sock
-        peer = sock.getpeername()
-        self.remote_ip = str(peer[0])
-        self.remote_port = int(peer[1])
-        self._latency = latency
-        self._stop = threading.Event()
-        self._closed = False
-        self._thread: threading.Thread | None = None
-
-    @classmethod
-    def open(cls, host: str, port: int, *, timeout: float, latency: float) -> _TcpConnection:
-        """Resolve and connect.
-
-        Raises:
-            OSError: the name does not resolve, the connection is refused or times out.
-        """
-        if latency:
-            time.sleep(latency)
-        sock = socket.create_connection((host, port), timeout=timeout)
-        sock.settimeout(0.1)
-        return cls(sock, latency)
-
-    def start(
-        self,
-        on_data: Callable[[bytes], None],
-        on_closed: Callable[[str], None],
-        can_receive: Callable[[], bool] | None = None,
-    ) -> None:
-        """Start the reader; ``on_closed`` is called once when the peer closes (not on close())."""
-
-        def run() -> None:
-            reason = "closed by the server"
-            while not self._stop.is_set():
-                if can_receive is not None and not can_receive():
-                    time.sleep(0.005)
-                    continue
-                try:
-                    data = self._sock.recv(65536)
-                except TimeoutError:
-                    continue
-                except OSError as exc:
-                    reason = f"connection error: {exc}"
-                    break
-                if not data:
-                    break
-                on_data(data)
-            if not self._stop.is_set():
-                self._stop.set()
-                with contextlib.suppress(OSError):
-                    self._sock.close()
-                on_closed(reason)
-
-        self._thread = threading.Thread(target=run, name="celltls-sim-tcp", daemon=True)
-        self._thread.start()
-
-    def send(self, data: bytes) -> None:
-        """Send all of ``data``.
-
-        Raises:
-            OSError: the connection is closed or failed.
-        """
-        if self._closed or self._stop.is_set():
-            raise OSError("connection closed")
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[self._sock.send(view):]
-            except TimeoutError:
-                continue
-
-    def close(self) -> None:
-        """Close the connection; the reader stops."""
-        if self._closed:
-            return
-        self._closed = True
-        self._stop.set()
-        with contextlib.suppress(OSError):
-            self._sock.close()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1.0)
-
-    def abort(self) -> None:
-        """Drop the connection as if the server had closed it (fault injection)."""
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
 
 
 @dataclass
@@ -1245,14 +1151,14 @@ class QuectelGsmModem(ATEngine):
         return None
 
     def _tcp_open_worker(self, sock: _Socket, prefix: str, dnsip: int) -> None:
-        conn: _TcpConnection | None = None
+        conn: TcpConnection | None = None
         try:
             if not dnsip:
                 ipaddress.ip_address(sock.host)  # QIDNSIP=0: a dotted IP only
-            conn = _TcpConnection.open(
+            conn = TcpConnection.open(
                 sock.host, sock.port, timeout=cat.QIOPEN_TIMEOUT, latency=self.latency
             )
-        except (OSError, ValueError) as exc:
+        except (TlsOpenError, OSError, ValueError) as exc:
             log.info("AT+QIOPEN %s:%s failed: %s", sock.host, sock.port, exc)
         with self.lock:
             if self.sockets.get(sock.ssid) is not sock:

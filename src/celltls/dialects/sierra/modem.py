@@ -58,12 +58,8 @@ root CA, and a secure session with no root CA stored fails as SEED-000's HTTPS a
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import select
-import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -73,6 +69,7 @@ from celltls.dialects.spec import Catalog, Value
 from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, form_args
 from celltls.sim.network import (
     ContextBuild,
+    TcpConnection,
     TlsConnection,
     TlsOpenError,
     build_client_context,
@@ -92,116 +89,6 @@ class _Link(Protocol):
     def close(self) -> None: ...
 
     def abort(self) -> None: ...
-
-
-class _TcpLink:
-    """A plain TCP client connection of the virtual modem (``+KTCPCFG`` mode 0), with a reader
-    thread; the same methods as :class:`~celltls.sim.network.TlsConnection`."""
-
-    def __init__(self, sock: socket.socket, latency: float) -> None:
-        self._sock = sock
-        self._latency = latency
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @classmethod
-    def open(cls, host: str, port: int, *, timeout: float, latency: float = 0.0) -> _TcpLink:
-        """Resolve ``host`` and connect within ``timeout`` seconds.
-
-        Raises:
-            TlsOpenError: ``"dns failed: ..."``, ``"timeout: ..."`` or ``"connect failed: ..."``.
-        """
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise TlsOpenError(f"dns failed: {host}: {exc}") from exc
-        infos.sort(key=lambda info: info[0] != socket.AF_INET)
-        if latency:
-            time.sleep(latency)
-        last: OSError | None = None
-        for family, kind, proto, _name, address in infos:
-            sock = socket.socket(family, kind, proto)
-            sock.settimeout(timeout)
-            try:
-                sock.connect(address)
-            except OSError as exc:
-                sock.close()
-                last = exc
-                continue
-            sock.setblocking(False)
-            return cls(sock, latency)
-        if isinstance(last, TimeoutError):
-            raise TlsOpenError(f"timeout: TCP connect to {host}:{port}")
-        raise TlsOpenError(f"connect failed: {host}:{port}: {last}")
-
-    def start(self, on_data: Callable[[bytes], None], on_closed: Callable[[str], None],
-              can_receive: Callable[[], bool] | None = None) -> None:
-        """Start the reader thread (see :meth:`TlsConnection.start`)."""
-        thread = threading.Thread(target=self._read_loop, args=(on_data, on_closed, can_receive),
-                                  name="celltls-sim-tcp", daemon=True)
-        self._thread = thread
-        thread.start()
-
-    def _read_loop(self, on_data: Callable[[bytes], None], on_closed: Callable[[str], None],
-                   can_receive: Callable[[], bool] | None) -> None:
-        reason = "closed by the server"
-        while not self._stop.is_set():
-            if can_receive is not None and not can_receive():
-                time.sleep(0.005)
-                continue
-            try:
-                readable, _, _ = select.select([self._sock], [], [], 0.1)
-                if not readable:
-                    continue
-                data = self._sock.recv(65536)
-            except BlockingIOError:
-                continue
-            except (OSError, ValueError) as exc:
-                if self._stop.is_set():
-                    return
-                reason = f"connection error: {exc}"
-                break
-            if not data:
-                break
-            if self._latency:
-                time.sleep(self._latency / 2)
-            on_data(data)
-        if not self._stop.is_set():
-            self._stop.set()
-            with contextlib.suppress(OSError):
-                self._sock.close()
-            on_closed(reason)
-
-    def send(self, data: bytes) -> None:
-        """Send all of ``data``.
-
-        Raises:
-            OSError: the connection is closed or failed.
-        """
-        if self._stop.is_set():
-            raise OSError("connection closed")
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[self._sock.send(view):]
-            except BlockingIOError:
-                select.select([], [self._sock], [], 0.1)
-
-    def close(self) -> None:
-        """Close the connection; the reader stops without reporting."""
-        if self._stop.is_set() and self._thread is None:
-            return
-        self._stop.set()
-        with contextlib.suppress(OSError):
-            self._sock.close()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1.0)
-
-    def abort(self) -> None:
-        """Drop the connection as if the server had closed it (fault injection)."""
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
 
 
 @dataclass
@@ -990,7 +877,7 @@ class SierraModem(ATEngine):
             if session.mode == 3:
                 link = self._open(session.host, session.port, session.cipher_index)
             else:
-                link = _TcpLink.open(session.host, session.port, timeout=self.connect_timeout,
+                link = TcpConnection.open(session.host, session.port, timeout=self.connect_timeout,
                                      latency=self.latency)
         except TlsOpenError as exc:
             with self.lock:
