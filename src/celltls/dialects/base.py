@@ -7,8 +7,12 @@ from the vendor's name.
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,7 +20,14 @@ from celltls.at import quoting
 from celltls.at.channel import ATChannel, Reply
 from celltls.at.codes import REGISTERED, REGISTRATION_STATES, csq_to_dbm
 from celltls.dialects.spec import Catalog
-from celltls.errors import ATProtocolError, ATTimeoutError, NetworkError, ProfileError
+from celltls.errors import (
+    ATCommandError,
+    ATProtocolError,
+    ATTimeoutError,
+    CellTLSError,
+    NetworkError,
+    ProfileError,
+)
 from celltls.http import BaseResponse, Body
 from celltls.tls import TlsProfile, TlsVersion, Verify
 
@@ -122,37 +133,162 @@ class StoredCredential:
     uploaded: bool
 
 
+@dataclass
+class RecvClock:
+    """The clock of one :meth:`SecureSocket.recv` call, kept by the dialect's ``_fill``.
+
+    Attributes:
+        deadline: ``time.monotonic()`` value at which the call gives up (ATTimeoutError); a
+            dialect may move it on after data came.
+        next_poll: ``time.monotonic()`` value at which the dialect asks the module itself
+            rather than waiting for a URC announcing data (a URC may be lost).
+    """
+
+    deadline: float
+    next_poll: float
+
+
 class SecureSocket(abc.ABC):
-    """A TLS connection held by the module; socket-like for :mod:`celltls.http`."""
+    """A TLS connection held by the module; socket-like for :mod:`celltls.http`.
+
+    What is the same for every dialect lives here: the bytes received but not yet taken
+    (:meth:`recv` hands them out in order, a chunk larger than asked for split), the wait for
+    more under :attr:`timeout`, :meth:`sendall` cut into pieces of at most the module's
+    ``max_send`` bytes, an idempotent :meth:`close`, and the first failure, raised from then on.
+    A dialect's socket fills in its commands and its own data accounting: :meth:`_fill` (wait
+    for or read data into the buffer with :meth:`_deliver`), :meth:`_send_piece` and
+    :meth:`_close_in_module`. The reader thread's notifications and the host side share
+    ``_cond`` (its lock guards the buffer and the dialect's counts).
+
+    Args:
+        host: the server's name or address.
+        port: the server's port.
+        max_send: the largest payload of one send command, bytes
+            (:attr:`Capabilities.max_send`).
+
+    Attributes:
+        timeout: seconds :meth:`recv` waits for data before raising ATTimeoutError.
+        poll_interval: seconds without news after which the dialect asks the module itself.
+        received: bytes read from the module over the socket's life.
+    """
 
     host: str
     port: int
+    timeout: float = 60.0
+    poll_interval: float = 2.0
 
-    @abc.abstractmethod
+    def __init__(self, host: str, port: int, *, max_send: int) -> None:
+        self.host = host
+        self.port = port
+        self.max_send = max_send
+        #: bytes read from the module over the socket's life.
+        self.received = 0
+        self._cond = threading.Condition()
+        self._buffer: deque[bytes] = deque()
+        self._failure: CellTLSError | None = None
+        self._closed = False
+
     def sendall(self, data: bytes) -> None:
-        """Send all of ``data``.
+        """Send all of ``data``, in pieces of at most ``max_send`` bytes (:meth:`_send_piece`).
 
         Raises:
-            SocketError: the connection is closed or failed.
+            SocketError: the connection is closed or failed (the dialect says more).
+            NetworkLostError, ModuleRebootedError: the network or the module went away.
         """
+        view = memoryview(data)
+        while view:
+            piece = bytes(view[: self.max_send])
+            self._send_piece(piece)
+            view = view[len(piece) :]
 
-    @abc.abstractmethod
     def recv(self, max_bytes: int) -> bytes:
-        """Receive up to ``max_bytes``; ``b""`` when the server closed the connection.
+        """Receive up to ``max_bytes``; ``b""`` when the server closed the connection and
+        everything was read. Bytes already received are delivered before an error is raised.
 
         Raises:
-            SocketError: the connection failed.
-            ATTimeoutError: nothing arrived within the socket's timeout.
+            SocketError: the connection failed (then every later call raises it too).
+            NetworkLostError, ModuleRebootedError: the network or the module went away.
+            ATTimeoutError: nothing arrived within :attr:`timeout` seconds.
         """
+        now = time.monotonic()
+        clock = RecvClock(now + self.timeout, now + self.poll_interval)
+        while True:
+            with self._cond:
+                if self._buffer:
+                    chunk = self._buffer.popleft()
+                    if len(chunk) > max_bytes:
+                        self._buffer.appendleft(chunk[max_bytes:])
+                        chunk = chunk[:max_bytes]
+                    return chunk
+                if self._failure is not None:
+                    raise self._failure
+                if self._closed:
+                    return b""
+            if not self._fill(clock):
+                return b""
 
-    @abc.abstractmethod
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent): :meth:`_close_in_module` once, then wake any
+        :meth:`recv` waiting."""
+        self._close_once(self._close_in_module)
 
     @property
-    @abc.abstractmethod
     def closed(self) -> bool:
         """Whether the connection is closed."""
+        return self._closed
+
+    @property
+    def failure(self) -> CellTLSError | None:
+        """Why the socket cannot be used any more, or ``None``."""
+        return self._failure
+
+    def _close_once(self, close_in_module: Callable[[], None]) -> None:
+        """Mark the socket closed and run ``close_in_module``, unless already closed."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close_in_module()
+        finally:
+            with self._cond:
+                self._cond.notify_all()
+
+    def _deliver(self, data: bytes) -> None:
+        """Put bytes read from the module at the end of the buffer (any thread)."""
+        if data:
+            with self._cond:
+                self._buffer.append(data)
+                self.received += len(data)
+
+    def _fail(self, error: CellTLSError) -> None:
+        """Record the first reason the stream cannot go on and wake waiters (any thread)."""
+        with self._cond:
+            if self._failure is None:
+                self._failure = error
+            self._cond.notify_all()
+
+    @abc.abstractmethod
+    def _fill(self, clock: RecvClock) -> bool:
+        """Make progress towards data while the buffer is empty: wait (``_cond`` notified
+        by the reader thread, at most until ``clock.next_poll``) or read with the module's
+        commands, handing bytes to :meth:`_deliver`.
+
+        Returns:
+            bool: ``False`` when the stream has ended (:meth:`recv` returns ``b""``).
+
+        Raises:
+            ATTimeoutError: ``clock.deadline`` passed with no data.
+            CellTLSError: the read failed (the dialect's classes).
+        """
+
+    @abc.abstractmethod
+    def _send_piece(self, piece: bytes) -> None:
+        """Send one piece of at most ``max_send`` bytes with the module's send command,
+        first checking that the socket can still be used."""
+
+    @abc.abstractmethod
+    def _close_in_module(self) -> None:
+        """Close the connection in the module (called once, by :meth:`close`)."""
 
     def __enter__(self) -> SecureSocket:
         return self
@@ -212,6 +348,30 @@ class Dialect(abc.ABC):
                     raise
                 log.warning("%s: %s; asking again (safe to repeat)", request.display, exc)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def identify(self) -> dict[str, str]:
+        """Turn on numeric ``+CME ERROR`` codes (``AT+CMEE=1``, 27.007 9.1), then read the
+        model (``AT+CGMM``, 27.007 5.2) and the firmware (``AT+CGMR``, 27.007 5.3) with
+        :meth:`at`. A query the module refuses leaves its entry out.
+
+        Returns:
+            dict: ``model`` (the first line of ``AT+CGMM``) and ``firmware`` (the last line
+            of ``AT+CGMR``), ``""`` for an answer without lines.
+
+        Raises:
+            ATCommandError: ``AT+CMEE=1`` refused.
+            ATTimeoutError: no final result code.
+            PortError: the port failed.
+        """
+        self.at("+CMEE", "1")
+        info: dict[str, str] = {}
+        with contextlib.suppress(ATCommandError):
+            model = self.at("+CGMM").lines
+            info["model"] = model[0] if model else ""
+        with contextlib.suppress(ATCommandError):
+            firmware = self.at("+CGMR").lines
+            info["firmware"] = firmware[-1] if firmware else ""
+        return info
 
     @abc.abstractmethod
     def close_all(self) -> None:

@@ -20,11 +20,9 @@ Trust rules of the socket code:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
-from collections import deque
 
 from celltls.at import quoting
 from celltls.at.channel import ATChannel, Reply, UrcWaiter
@@ -35,6 +33,7 @@ from celltls.dialects.base import (
     CredentialKind,
     Dialect,
     NetworkStatus,
+    RecvClock,
     SecureSocket,
     StoredCredential,
 )
@@ -258,8 +257,10 @@ class QuectelGsm(Dialect):
     # -- identification ----------------------------------------------------------------------
 
     def initialise(self) -> dict[str, str]:
-        """Recover the line, turn on numeric ``+CME ERROR`` codes, read the model (27.007 9.1,
-        5.2) and close the secure sockets an earlier run left open (:meth:`recover`).
+        """Recover the line (:meth:`recover_line`), turn on numeric ``+CME ERROR`` codes and
+        read the model and firmware (:meth:`~celltls.dialects.base.Dialect.identify`, 27.007
+        9.1, 5.2, 5.3), then close the secure sockets an earlier run left open
+        (:meth:`close_stale_sockets`).
 
         Returns:
             dict: ``model`` and ``firmware`` as reported.
@@ -269,15 +270,8 @@ class QuectelGsm(Dialect):
             PortError: the port failed.
         """
         self.recover_line()
-        self.at("+CMEE", "1")
+        info = self.identify()
         self.close_stale_sockets()
-        info: dict[str, str] = {}
-        with contextlib.suppress(ATCommandError):
-            model = self.at("+CGMM").lines
-            info["model"] = model[0] if model else ""
-        with contextlib.suppress(ATCommandError):
-            firmware = self.at("+CGMR").lines
-            info["firmware"] = firmware[-1] if firmware else ""
         return info
 
     # -- recovery ----------------------------------------------------------------------------
@@ -953,30 +947,14 @@ class QuectelSocket(SecureSocket):
     send_fail_pause = 0.5
 
     def __init__(self, driver: QuectelGsm, ssid: int, host: str, port: int) -> None:
+        super().__init__(host, port, max_send=driver.capabilities.max_send)
         self.driver = driver
         self.ssid = ssid
-        self.host = host
-        self.port = port
-        #: bytes received so far.
-        self.received = 0
-        self._buffer: deque[bytes] = deque()
-        self._cond = threading.Condition()
         self._data_pending = True  # read once at start: data may have come before the URC hook
         self._peer_closed = False
         self._closed_urc = ""
-        self._closed = False
-        self._failure: CellTLSError | None = None
         self._gone = False  # the module no longer holds the socket (reboot, PDP loss)
         self._eof_checked = False
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
-    def failure(self) -> CellTLSError | None:
-        """Why the socket cannot be used any more, or ``None``."""
-        return self._failure
 
     def _notify_data(self, cid: int) -> None:
         with self._cond:
@@ -991,13 +969,12 @@ class QuectelSocket(SecureSocket):
             self._data_pending = True
             self._cond.notify_all()
 
-    def _fail(self, exc: CellTLSError, *, gone: bool) -> None:
-        """Record the first reason the stream cannot go on (any thread)."""
+    def _fail(self, error: CellTLSError, *, gone: bool = False) -> None:
+        """Record the first reason the stream cannot go on (any thread); ``gone``: the module
+        no longer holds the socket, so closing it sends nothing."""
         with self._cond:
-            if self._failure is None:
-                self._failure = exc
             self._gone = self._gone or gone
-            self._cond.notify_all()
+            super()._fail(error)
 
     def _abandon(self, exc: CellTLSError, *, gone: bool = False) -> CellTLSError:
         """Fail the socket and close it in the module; returns the error to raise."""
@@ -1008,16 +985,16 @@ class QuectelSocket(SecureSocket):
         return failure
 
     def _close_quietly(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+        """Close after a failure: ``AT+QSSLCLOSE`` within :attr:`cleanup_timeout`, never
+        raising for a module answer."""
+        self._close_once(self._close_after_failure)
+
+    def _close_after_failure(self) -> None:
         try:
             if not (self._peer_closed or self._gone):
                 self.driver._close_ssid(self.ssid, timeout=self.cleanup_timeout)
         finally:
             self.driver._forget_socket(self.ssid)
-            with self._cond:
-                self._cond.notify_all()
 
     def _timeout_cause(self, exc: ATTimeoutError, what: str) -> CellTLSError:
         """A lost answer, named after the boot or PDP URC that explains it, if one came."""
@@ -1040,8 +1017,8 @@ class QuectelSocket(SecureSocket):
                 raise self.driver._network_lost(self, lost)
             raise SocketError(f"secure socket {self.ssid} to {self.host} is closed")
 
-    def sendall(self, data: bytes) -> None:
-        """Send ``data`` in ``AT+QSSLSEND=<ssid>,<length>`` pieces of at most 1460 bytes.
+    def _send_piece(self, piece: bytes) -> None:
+        """``AT+QSSLSEND=<ssid>,<length>`` with one piece of at most 1460 bytes (SSL-AN 2.2.3).
 
         Raises:
             SocketError: the socket is closed, or the module answered ERROR (connection gone)
@@ -1049,47 +1026,43 @@ class QuectelSocket(SecureSocket):
                 sent again: the data may have gone out; the socket is closed).
             NetworkLostError, ModuleRebootedError: the PDP context or the module went away.
         """
-        view = memoryview(data)
-        while view:
-            self._check_usable()
-            piece = bytes(view[: cat.MAX_SEND])
-            for attempt in range(self.send_fail_retries + 1):
-                what = f"AT+QSSLSEND={self.ssid},{len(piece)}"
-                try:
-                    reply = self.driver.at(
-                        "+QSSLSEND", f"{self.ssid},{len(piece)}", payload=piece,
-                        data_phase="prompt", check=False,
-                        **({} if self.send_timeout is None else {"timeout": self.send_timeout}),
-                    )
-                except ATTimeoutError as exc:
-                    cause = self._timeout_cause(exc, what)
-                    if isinstance(cause, SocketError):
-                        cause = SocketError(
-                            f"{what}: no final result code ({exc}); whether the {len(piece)} "
-                            "bytes went out is unknown, so they are not sent again and the "
-                            "connection is closed (SSL-AN 2.2.3)"
-                        )
-                    raise self._abandon(cause) from exc
-                except KeyboardInterrupt:
-                    self._abandon(SocketError(f"{what} was interrupted"))
-                    raise
-                final = reply.final
-                assert final is not None
-                if final.ok:
-                    break
-                if final.text == "SEND FAIL" and attempt < self.send_fail_retries:
-                    log.info("SEND FAIL on socket %d: retrying", self.ssid)
-                    time.sleep(self.send_fail_pause * (attempt + 1))
-                    continue
-                self._peer_closed = True
-                if self.driver._pdp_lost:
-                    raise self.driver._network_lost(self, self.driver._pdp_lost)
-                raise SocketError(
-                    f"{what} answered {final.text}: "
-                    + ("sending stayed blocked" if final.text == "SEND FAIL"
-                       else "the connection is gone; open it again (SSL-AN 2.2.3)")
+        self._check_usable()
+        for attempt in range(self.send_fail_retries + 1):
+            what = f"AT+QSSLSEND={self.ssid},{len(piece)}"
+            try:
+                reply = self.driver.at(
+                    "+QSSLSEND", f"{self.ssid},{len(piece)}", payload=piece,
+                    data_phase="prompt", check=False,
+                    **({} if self.send_timeout is None else {"timeout": self.send_timeout}),
                 )
-            view = view[len(piece) :]
+            except ATTimeoutError as exc:
+                cause = self._timeout_cause(exc, what)
+                if isinstance(cause, SocketError):
+                    cause = SocketError(
+                        f"{what}: no final result code ({exc}); whether the {len(piece)} "
+                        "bytes went out is unknown, so they are not sent again and the "
+                        "connection is closed (SSL-AN 2.2.3)"
+                    )
+                raise self._abandon(cause) from exc
+            except KeyboardInterrupt:
+                self._abandon(SocketError(f"{what} was interrupted"))
+                raise
+            final = reply.final
+            assert final is not None
+            if final.ok:
+                break
+            if final.text == "SEND FAIL" and attempt < self.send_fail_retries:
+                log.info("SEND FAIL on socket %d: retrying", self.ssid)
+                time.sleep(self.send_fail_pause * (attempt + 1))
+                continue
+            self._peer_closed = True
+            if self.driver._pdp_lost:
+                raise self.driver._network_lost(self, self.driver._pdp_lost)
+            raise SocketError(
+                f"{what} answered {final.text}: "
+                + ("sending stayed blocked" if final.text == "SEND FAIL"
+                   else "the connection is gone; open it again (SSL-AN 2.2.3)")
+            )
 
     def _read_module(self) -> bool:
         """One ``AT+QSSLRECV`` of up to 1500 bytes (SSL-AN 2.2.4).
@@ -1134,14 +1107,12 @@ class QuectelSocket(SecureSocket):
         except KeyboardInterrupt:
             self._abandon(SocketError(f"{what} was interrupted; the bytes it carried are lost"))
             raise
-        if data:
-            with self._cond:
-                self._buffer.append(data)
-                self.received += len(data)
+        self._deliver(data)
         return bool(data)
 
-    def _end_of_stream(self) -> bytes:
-        """``b""`` after a peer close, or the error saying the network took the connection."""
+    def _end_of_stream(self) -> None:
+        """Return after a peer close, or raise the error saying the network took the
+        connection."""
         if not self._eof_checked:
             self._eof_checked = True
             lost = self.driver._stack_lost()
@@ -1149,12 +1120,14 @@ class QuectelSocket(SecureSocket):
                 self._fail(self.driver._network_lost(self, lost), gone=True)
         if self._failure is not None:
             raise self._failure
-        return b""
 
-    def recv(self, max_bytes: int) -> bytes:
-        """Receive up to ``max_bytes`` (``b""`` after the server closed and all is read).
+    def _fill(self, clock: RecvClock) -> bool:
+        """Wait for ``+QSSLURC: "recv"`` (or :attr:`poll_interval`), then read once with
+        ``AT+QSSLRECV``; after a read that brought data the next round reads again at once and
+        :attr:`timeout` starts again (SSL-AN 2.2.4, 2.2.10.1).
 
-        Bytes already received are delivered before an error is raised.
+        Returns:
+            bool: ``False`` after the server closed and all is read.
 
         Raises:
             SocketError: the module failed to read, a read's answer was lost or malformed (the
@@ -1164,53 +1137,39 @@ class QuectelSocket(SecureSocket):
             ModuleRebootedError: ``RDY``/``Call Ready``: the module restarted.
             ATTimeoutError: no data within :attr:`timeout` seconds.
         """
-        deadline = time.monotonic() + self.timeout
-        next_poll = time.monotonic() + self.poll_interval
-        while True:
+        with self._cond:
+            pending = self._data_pending
+            self._data_pending = False
+            if not pending and self._peer_closed:
+                eof = True
+            else:
+                eof = False
+                now = time.monotonic()
+                if not pending and now < clock.next_poll:
+                    remaining = clock.deadline - now
+                    if remaining <= 0:
+                        raise ATTimeoutError(
+                            f"data on secure socket {self.ssid} from {self.host}",
+                            self.timeout,
+                        )
+                    self._cond.wait(timeout=min(remaining, clock.next_poll - now, 1.0))
+                    return True
+        if eof:
+            self._end_of_stream()
+            return False
+        more = self._read_module()
+        clock.next_poll = time.monotonic() + self.poll_interval
+        if more:
+            # The buffer may hold more: read again before waiting for a URC, which only
+            # comes once the buffer has been read empty (SSL-AN 2.2.10.1).
             with self._cond:
-                if self._buffer:
-                    chunk = self._buffer.popleft()
-                    if len(chunk) > max_bytes:
-                        self._buffer.appendleft(chunk[max_bytes:])
-                        chunk = chunk[:max_bytes]
-                    return chunk
-                if self._failure is not None:
-                    raise self._failure
-                if self._closed:
-                    return b""
-                pending = self._data_pending
-                self._data_pending = False
-                if not pending and self._peer_closed:
-                    eof = True
-                else:
-                    eof = False
-                    now = time.monotonic()
-                    if not pending and now < next_poll:
-                        remaining = deadline - now
-                        if remaining <= 0:
-                            raise ATTimeoutError(
-                                f"data on secure socket {self.ssid} from {self.host}",
-                                self.timeout,
-                            )
-                        self._cond.wait(timeout=min(remaining, next_poll - now, 1.0))
-                        continue
-            if eof:
-                return self._end_of_stream()
-            more = self._read_module()
-            next_poll = time.monotonic() + self.poll_interval
-            if more:
-                # The buffer may hold more: read again before waiting for a URC, which only
-                # comes once the buffer has been read empty (SSL-AN 2.2.10.1).
-                with self._cond:
-                    self._data_pending = True
-                deadline = time.monotonic() + self.timeout
+                self._data_pending = True
+            clock.deadline = time.monotonic() + self.timeout
+        return True
 
-    def close(self) -> None:
-        """``AT+QSSLCLOSE=<ssid>`` (``CLOSE OK``, SSL-AN 2.2.5); quiet if already closed or if
-        the module closed it itself (``+QSSLURC: "closed"``, a reboot, a PDP loss)."""
-        if self._closed:
-            return
-        self._closed = True
+    def _close_in_module(self) -> None:
+        """``AT+QSSLCLOSE=<ssid>`` (``CLOSE OK``, SSL-AN 2.2.5); nothing if the module closed
+        it itself (``+QSSLURC: "closed"``, a reboot, a PDP loss); a refusal is only logged."""
         try:
             if not (self._peer_closed or self._gone):
                 self.driver.at("+QSSLCLOSE", str(self.ssid))
@@ -1218,8 +1177,6 @@ class QuectelSocket(SecureSocket):
             log.info("closing socket %d: %s", self.ssid, exc)
         finally:
             self.driver._forget_socket(self.ssid)
-            with self._cond:
-                self._cond.notify_all()
 
 
 class QuectelTransparentSocket(QuectelSocket):
@@ -1296,11 +1253,8 @@ class QuectelTransparentSocket(QuectelSocket):
             raise SocketError(f"cannot resume secure socket {self.ssid}: {exc}") from exc
         self._paused = False
 
-    def close(self) -> None:
+    def _close_in_module(self) -> None:
         """``+++`` then ``AT+QSSLCLOSE``."""
-        if self._closed:
-            return
-        self._closed = True
         try:
             if self.driver.channel.in_data_mode and not self._paused:
                 self.driver.channel.escape(self.driver.guard_time)

@@ -24,7 +24,6 @@ import secrets
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -36,6 +35,7 @@ from celltls.dialects.base import (
     CredentialKind,
     Dialect,
     NetworkStatus,
+    RecvClock,
     SecureSocket,
     StoredCredential,
 )
@@ -318,8 +318,9 @@ class Sierra(Dialect):
     # -- start of a session ------------------------------------------------------------------
 
     def initialise(self) -> dict[str, str]:
-        """``AT+CMEE=1``, the model (``AT+CGMM``), boot reports (``AT+KSREP``), a session EOF
-        pattern (``AT+KPATTERN``), then :meth:`recover`.
+        """:meth:`sync`, then ``AT+CMEE=1`` and the model and firmware (``AT+CGMM``,
+        ``AT+CGMR``: :meth:`~celltls.dialects.base.Dialect.identify`), boot reports
+        (``AT+KSREP``), then :meth:`recover`.
 
         Returns:
             dict: ``model`` and ``firmware``.
@@ -328,14 +329,7 @@ class Sierra(Dialect):
             ATTimeoutError: the module does not answer (not even after leaving a data phase).
         """
         self.sync()
-        self.at("+CMEE", "1")
-        info: dict[str, str] = {}
-        with contextlib.suppress(ATCommandError):
-            lines = self.at("+CGMM").lines
-            info["model"] = lines[0] if lines else ""
-        with contextlib.suppress(ATCommandError):
-            lines = self.at("+CGMR").lines
-            info["firmware"] = lines[-1] if lines else ""
+        info = self.identify()
         if not self._model_given:
             with contextlib.suppress(KeyError):
                 self.model = cat.model(info.get("model", ""))
@@ -1072,11 +1066,9 @@ class SierraSocket(SecureSocket):
     poll_interval: float = 2.0
 
     def __init__(self, driver: Sierra, sid: int, host: str, port: int) -> None:
+        super().__init__(host, port, max_send=driver.capabilities.max_send)
         self.driver = driver
         self.sid = sid
-        self.host = host
-        self.port = port
-        self._cond = threading.Condition()
         self._available = 0  # bytes the module holds, as far as known
         self._doubt = False  # the count must be checked with AT+KTCPSTAT before use
         self._reading = False
@@ -1084,16 +1076,7 @@ class SierraSocket(SecureSocket):
         self._count_in_read: int | None = None  # +KTCP_DATA before that final: ambiguous
         self._count_after_read: int | None = None  # after it: fresh
         self._count_in_stat: int | None = None
-        self._buffer: deque[bytes] = deque()
         self._peer_closed = False  # +KTCP_NOTIF 4, or KTCPSTAT status 4/5
-        self._failure: CellTLSError | None = None
-        self._closed = False
-        #: bytes delivered by AT+KTCPRCV over the socket's life (for diagnosis).
-        self.received = 0
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     # -- reader thread ----------------------------------------------------------------------
 
@@ -1128,85 +1111,66 @@ class SierraSocket(SecureSocket):
         with self._cond:
             self._read_final = True
 
-    def _fail(self, error: CellTLSError) -> None:
-        """The session is gone (module restart, network lost)."""
-        with self._cond:
-            if self._failure is None:
-                self._failure = error
-            self._cond.notify_all()
-
     # -- host side ----------------------------------------------------------------------------
 
-    def sendall(self, data: bytes) -> None:
+    def _send_piece(self, piece: bytes) -> None:
         """``AT+KTCPSND=<id>,<n>``, ``CONNECT``, the bytes, the EOF pattern, ``OK``.
 
         Raises:
             SocketError: closed, or the module refused (``+KTCP_NOTIF`` named).
             ModuleRebootedError, NetworkLostError: reported by a URC.
         """
-        view = memoryview(data)
-        while view:
-            with self._cond:
-                if self._failure is not None:
-                    raise self._failure
-            if self._closed or self._peer_closed:
-                raise SocketError(f"TLS session {self.sid} to {self.host} is closed")
-            piece = bytes(view[:MAX_SEND])
-            try:
-                reply = self.driver.at("+KTCPSND", arguments("+KTCPSND", session_id=self.sid,
-                                                             ndata=len(piece)),
-                                       data_phase="connect",
-                                       payload=piece + self.driver.pattern_for(piece))
-            except (ATCommandError, ATTimeoutError) as exc:
-                raise SocketError(f"AT+KTCPSND on session {self.sid} failed: {exc}") from exc
-            if not reply.intermediate:
-                # A stray OK answered before CONNECT: the piece was not written, and the
-                # module may be waiting for it. End that phase with the pattern, resync.
-                self.driver.channel.write_raw(self.driver.pattern)
-                self.driver.channel.abandon_data_phase()
-                raise SocketError(f"AT+KTCPSND on session {self.sid} was answered OK before "
-                                  "CONNECT (a stray result code); nothing was sent")
-            view = view[len(piece):]
+        with self._cond:
+            if self._failure is not None:
+                raise self._failure
+        if self._closed or self._peer_closed:
+            raise SocketError(f"TLS session {self.sid} to {self.host} is closed")
+        try:
+            reply = self.driver.at("+KTCPSND", arguments("+KTCPSND", session_id=self.sid,
+                                                         ndata=len(piece)),
+                                   data_phase="connect",
+                                   payload=piece + self.driver.pattern_for(piece))
+        except (ATCommandError, ATTimeoutError) as exc:
+            raise SocketError(f"AT+KTCPSND on session {self.sid} failed: {exc}") from exc
+        if not reply.intermediate:
+            # A stray OK answered before CONNECT: the piece was not written, and the
+            # module may be waiting for it. End that phase with the pattern, resync.
+            self.driver.channel.write_raw(self.driver.pattern)
+            self.driver.channel.abandon_data_phase()
+            raise SocketError(f"AT+KTCPSND on session {self.sid} was answered OK before "
+                              "CONNECT (a stray result code); nothing was sent")
 
-    def recv(self, max_bytes: int) -> bytes:
-        """Up to ``max_bytes``; ``b""`` once the server closed and everything was read.
+    def _fill(self, clock: RecvClock) -> bool:
+        """Read what the count says the module holds (``AT+KTCPRCV``), or settle a doubtful
+        count with ``AT+KTCPSTAT``, or wait for ``+KTCP_DATA`` at most :attr:`poll_interval`
+        seconds before asking ``AT+KTCPSTAT`` itself.
+
+        Returns:
+            bool: ``False`` once the server closed and everything was read.
 
         Raises:
             ATTimeoutError: nothing within :attr:`timeout`.
             SocketError: the read failed, or data may have been lost (never silently).
             ModuleRebootedError, NetworkLostError, DNSError...: reported by a URC.
         """
-        deadline = time.monotonic() + self.timeout
-        last_check = time.monotonic()
-        while True:
-            with self._cond:
-                if self._buffer:
-                    chunk = self._buffer.popleft()
-                    if len(chunk) > max_bytes:
-                        self._buffer.appendleft(chunk[max_bytes:])
-                        chunk = chunk[:max_bytes]
-                    return chunk
-                if self._failure is not None:
-                    raise self._failure
-                if self._closed:
-                    return b""
-                count, doubt = self._available, self._doubt
-                if not count and not doubt:
-                    if self._peer_closed:
-                        return b""
-                    now = time.monotonic()
-                    if now >= deadline:
-                        raise ATTimeoutError(f"data on TLS session {self.sid}", self.timeout)
-                    if now - last_check < self.poll_interval:
-                        self._cond.wait(min(deadline - now,
-                                            self.poll_interval - (now - last_check)))
-                        continue
-                    doubt = True
-            if doubt:
-                self._stat()
-                last_check = time.monotonic()
-                continue
-            self._read(min(count, MAX_RECV))
+        with self._cond:
+            count, doubt = self._available, self._doubt
+            if not count and not doubt:
+                if self._peer_closed:
+                    return False
+                now = time.monotonic()
+                if now >= clock.deadline:
+                    raise ATTimeoutError(f"data on TLS session {self.sid}", self.timeout)
+                if now < clock.next_poll:
+                    self._cond.wait(min(clock.deadline - now, clock.next_poll - now))
+                    return True
+                doubt = True
+        if doubt:
+            self._stat()
+            clock.next_poll = time.monotonic() + self.poll_interval
+            return True
+        self._read(min(count, MAX_RECV))
+        return True
 
     def _stat(self) -> None:
         """``AT+KTCPSTAT=<id>`` → ``<status>,<tcp_notif>,<rem_data>,<rcv_data>``: the count."""
@@ -1294,15 +1258,10 @@ class SierraSocket(SecureSocket):
                 self._available = max(0, believed - k)
                 if k < count:
                     self._doubt = True  # the module held fewer than believed
-            if data:
-                self._buffer.append(data)
-                self.received += k
+            self._deliver(data)
 
-    def close(self) -> None:
+    def _close_in_module(self) -> None:
         """``AT+KTCPCLOSE=<id>,1`` and ``AT+KTCPDEL=<id>`` (HL75-ATIG 11.10.5-6)."""
-        if self._closed:
-            return
-        self._closed = True
         self.driver._drop_tcp(self.sid)
 
 
