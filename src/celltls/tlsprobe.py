@@ -19,7 +19,6 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from celltls.dialects.base import Capabilities
 from celltls.errors import (
     CertificateExpiredError,
     CertificateNotYetValidError,
@@ -32,7 +31,14 @@ from celltls.errors import (
     TLSHandshakeError,
     TLSNegotiationError,
 )
-from celltls.tls import OPENSSL_CIPHER_NAMES, Certificate, TlsProfile, TlsVersion, Verify
+from celltls.tls import (
+    OPENSSL_CIPHER_NAMES,
+    Capabilities,
+    Certificate,
+    TlsProfile,
+    TlsVersion,
+    Verify,
+)
 
 _SSL_VERSIONS = {
     TlsVersion.SSL3_0: ssl.TLSVersion.SSLv3,

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from celltls.at import quoting
@@ -29,57 +29,12 @@ from celltls.errors import (
     ProfileError,
 )
 from celltls.http import BaseResponse, Body
-from celltls.tls import TlsProfile, TlsVersion, Verify
+from celltls.tls import Capabilities as Capabilities  # re-exported: part of the driver contract
+from celltls.tls import TlsProfile
 
 log = logging.getLogger(__name__)
 
 CredentialKind = Literal["ca", "client_cert", "client_key"]
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a module can do, as its documents say.
-
-    Attributes:
-        tls_versions: protocol versions the module speaks.
-        cipher_suites: IANA codes of its cipher suites.
-        cipher_selection: ``"one-or-all"`` (one suite or all of them), ``"list"`` (any subset).
-        key_exchange: a sentence on what key exchanges work (``"RSA only"``), for errors.
-        verify_modes: the :class:`Verify` modes it implements.
-        secure_sockets: how many secure sockets it can open at once.
-        security_contexts: how many TLS configurations (SSL contexts, security profiles).
-        max_send: the largest payload of one send command, bytes.
-        max_recv: the largest payload of one read command, bytes.
-        credential_limits: per storage (``"RAM"``, ``"NVRAM"``), the largest file, bytes.
-        transparent_mode: whether a secure socket can run in transparent (data) mode.
-        native_http: whether the module has its own HTTP(S) client.
-        max_hostname: the longest host name it accepts, bytes.
-        hostname_check: whether the module's own TLS can check that the server's certificate
-            was issued for the host name connected to (RFC 6125). ``False`` unless the
-            module's documents say how to turn such a check on; neither Quectel GSM (SSL-AN
-            V3.3 2.2.1, the +QSSLCFG items) nor Sierra HL78xx (sierra-hl78xx.md S5a, S5d) do.
-        connect_timeout_range: the connect timeouts, seconds, the module's open command takes
-            (``(low, high)``); ``None`` when the driver waits on the host side only.
-            :class:`celltls.Modem` clamps the caller's timeout into this range.
-        sources: documents the values come from.
-    """
-
-    tls_versions: tuple[TlsVersion, ...]
-    cipher_suites: tuple[int, ...]
-    cipher_selection: Literal["one-or-all", "list"]
-    key_exchange: str
-    verify_modes: tuple[Verify, ...]
-    secure_sockets: int
-    security_contexts: int
-    max_send: int
-    max_recv: int
-    credential_limits: dict[str, int] = field(default_factory=dict)
-    transparent_mode: bool = False
-    native_http: bool = False
-    max_hostname: int = 255
-    hostname_check: bool = False
-    connect_timeout_range: tuple[float, float] | None = None
-    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
