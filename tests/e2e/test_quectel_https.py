@@ -6,6 +6,7 @@ import hashlib
 import io
 import logging
 import ssl
+from collections.abc import Iterator
 
 import pytest
 
@@ -282,3 +283,31 @@ def test_apn_password_never_in_transcript_or_log(sim: VirtualModemServer,
     assert "AT+QICSGP" in transcript.getvalue()
     assert secret not in transcript.getvalue()
     assert all(secret not in record.getMessage() for record in caplog.records)
+
+
+def test_transparent_payload_holding_the_escape_sequence_is_sent_as_data(
+        modem: Modem, sim: VirtualModemServer, https: LocalHTTPSServer,
+        profile: TlsProfile) -> None:
+    """V.250 6.3.12 / SSL-AN 3.4.1: ``+++`` with guard-time silence on both sides is the escape
+    sequence. A body whose ``+++`` is written alone between two pauses longer than the guard
+    time must still reach the server as data, and the connection stay in data mode."""
+    import time
+
+    from celltls.http import HTTPConnection
+
+    guard = 0.2  # the fixtures' guard time (conftest: VirtualModemServer, Modem guard_time)
+
+    def body() -> Iterator[bytes]:
+        yield b"abc"
+        time.sleep(guard * 2)
+        yield b"+++"
+        time.sleep(guard * 2)
+        yield b"def"
+
+    sock = modem.tls_connect("127.0.0.1", https.port, profile, transparent=True)
+    conn = HTTPConnection(sock, f"127.0.0.1:{https.port}")
+    response = conn.request("POST", "/echo", body=body(), content_length=9)
+    assert response.read() == b"abc+++def"
+    assert modem.channel.in_data_mode
+    sock.close()
+    assert modem.signal().rssi >= 0

@@ -167,6 +167,22 @@ def test_escape_cancelled_by_data_after_it() -> None:
     assert rec.take() == b""
 
 
+def test_escape_characters_spaced_by_a_guard_time_are_data() -> None:
+    """Hayes S12 / Sierra Wireless DART 300 feature reference 2110212, 6: each escape
+    character must follow the previous one within the guard time, else the sequence is
+    broken and the characters are data."""
+    eng, rec, received = _data_mode_engine()
+    time.sleep(0.2)
+    eng.feed(b"++")
+    time.sleep(0.25)  # longer than the guard time (0.15 s) between the 2nd and 3rd '+'
+    eng.feed(b"+")
+    time.sleep(0.3)
+    assert eng.in_data_mode
+    eng.feed(b"x")
+    assert b"".join(received) == b"+++x"
+    assert rec.take() == b""
+
+
 def test_clock_read_and_write(engine: tuple[ATEngine, Recorder]) -> None:
     eng, rec = engine
     eng.feed(b'ATE0\rAT+CCLK="30/01/02,03:04:05+00"\r')

@@ -432,6 +432,13 @@ class LineEngine:
         self._cancel_escape_timer()
         out = bytearray()
         for byte in data:
+            if byte == PLUS and self._plus and silence >= self.guard_time:
+                # The escape characters must each follow the previous one within the guard
+                # time (Hayes S12; Sierra Wireless DART 300 feature reference 2110212, 6):
+                # the sequence is broken, the '+' held so far are data, and this one, after
+                # a guard time of silence, may start a new sequence.
+                out += self._plus
+                self._plus.clear()
             if byte == PLUS and len(self._plus) < 3 and (self._plus or silence >= self.guard_time):
                 self._plus.append(byte)
                 silence = 0.0

@@ -1186,6 +1186,12 @@ class QuectelTransparentSocket(QuectelSocket):
     (``CONNECT``); ``close`` leaves data mode and sends ``AT+QSSLCLOSE`` (SSL-AN 3.4.1)."""
 
     _paused = False
+    #: host time of the last write to the line (monotonic seconds)
+    _last_write = 0.0
+    #: '+' bytes written since the last guard-time silence with nothing else between them
+    #: (the start of what the module could take for the escape sequence); ``None`` once any
+    #: other byte followed that silence
+    _plus_run: int | None = 0
 
     @property
     def paused(self) -> bool:
@@ -1202,13 +1208,41 @@ class QuectelTransparentSocket(QuectelSocket):
             )
 
     def sendall(self, data: bytes) -> None:
-        """Write ``data`` to the line.
+        """Write ``data`` to the line, never as the escape sequence.
+
+        The module takes ``+++`` for the escape sequence when the line was silent for the guard
+        time before the first ``+``, the three came within the guard time of each other, and
+        silence follows (ITU-T V.250 6.3.12 and S2/S12; SSL-AN 3.4.1). Bytes of one write follow
+        each other at line rate, so only ``+`` bytes written alone after such a silence can
+        form it: the third of them is held back until more than the guard time has passed, so
+        the module sees at most two. Payload is never lost to an escape and the connection
+        stays in data mode.
 
         Raises:
             SocketError: the socket is closed or paused.
         """
         self._check_online()
-        self.driver.channel.write_raw(data)
+        guard = self.driver.guard_time
+        now = time.monotonic()
+        if now - self._last_write >= guard:
+            self._plus_run = 0  # the line has been silent: an escape could start here
+        if data.strip(b"+") or self._plus_run is None:
+            if data:
+                self.driver.channel.write_raw(data)
+                self._last_write = time.monotonic()
+                self._plus_run = None if data.strip(b"+") else self._plus_run
+            return
+        remaining = data
+        while remaining:
+            take = min(len(remaining), 2 - self._plus_run)
+            if take == 0:
+                time.sleep(guard * 1.5)
+                self._plus_run = 0
+                continue
+            self.driver.channel.write_raw(remaining[:take])
+            self._last_write = time.monotonic()
+            self._plus_run += take
+            remaining = remaining[take:]
 
     def recv(self, max_bytes: int) -> bytes:
         """Read up to ``max_bytes`` from the line (``b""`` when the connection ended).
