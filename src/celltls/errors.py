@@ -13,7 +13,8 @@ user needs to act: the command that failed, the raw response, the numeric code a
     │   ├── ATTimeoutError         no final result code within the command's timeout       (28)
     │   ├── ATProtocolError        a malformed or unexpected response                      (8)
     │   ├── ModuleRebootedError    the module restarted (RDY, +KSUP, +SYSSTART...)         (56)
-    │   └── PortError              the serial port (or socket://) could not be opened or was lost
+    │   └── PortError              the serial port (or socket://) could not be opened      (7)
+    │       └── PortLostError      the serial line failed or went away while in use        (56)
     ├── NetworkError               registration, PDP context, TCP connect failures         (7)
     │   ├── DNSError               the host name could not be resolved                     (6)
     │   ├── ConnectionRefusedByServer  the server refused the TCP connection               (7)
@@ -161,7 +162,16 @@ class ModuleRebootedError(ATError):
 
 
 class PortError(ATError, OSError):
-    """The serial port could not be opened, or it was lost."""
+    """The serial port could not be opened (curl's 7: no connection to the module), or it was
+    lost (:class:`PortLostError`)."""
+
+    exit_code = 7
+
+
+class PortLostError(PortError):
+    """The serial line failed or went away while in use (curl's 56: receive failure)."""
+
+    exit_code = 56
 
 
 class NetworkError(CellTLSError):

@@ -16,7 +16,12 @@ import pytest
 from celltls.at.channel import ATChannel
 from celltls.at.protocol import Request
 from celltls.dialects.quectel_gsm.catalog import CATALOG
-from celltls.errors import ATProtocolError, ATTimeoutError, PortError, UnsafeArgumentError
+from celltls.errors import (
+    ATProtocolError,
+    ATTimeoutError,
+    PortLostError,
+    UnsafeArgumentError,
+)
 
 Script = Callable[[str], list[tuple[float, bytes]]]
 
@@ -108,7 +113,8 @@ def test_close_wakes_a_blocked_reader(scripted) -> None:  # type: ignore[no-unty
     channel.close()
     thread.join(timeout=3)
     assert not thread.is_alive()
-    assert errors and isinstance(errors[0], PortError)
+    assert errors and isinstance(errors[0], PortLostError)
+    assert errors[0].exit_code == 56  # curl: failure receiving data
 
 
 def test_lost_port_fails_the_command_with_port_error(scripted) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +130,7 @@ def test_lost_port_fails_the_command_with_port_error(scripted) -> None:  # type:
     holder.append(scripted(script))
     with ATChannel(holder[0].url) as channel:
         channel.command("AT", timeout=2)
-        with pytest.raises((PortError, ATTimeoutError)):
+        with pytest.raises((PortLostError, ATTimeoutError)):
             channel.command("AT+DIE", timeout=3)
 
 

@@ -38,7 +38,13 @@ from celltls.at.protocol import (
     Response,
     Urc,
 )
-from celltls.errors import ATCommandError, ATProtocolError, ATTimeoutError, PortError
+from celltls.errors import (
+    ATCommandError,
+    ATProtocolError,
+    ATTimeoutError,
+    PortError,
+    PortLostError,
+)
 from celltls.trace import TranscriptWriter
 
 log = logging.getLogger(__name__)
@@ -170,7 +176,7 @@ class ATChannel:
         threads end with :class:`PortError`."""
         self._stop.set()
         if self._dead is None:
-            self._dead = PortError(f"port {self.name} was closed")
+            self._dead = PortLostError(f"port {self.name} was closed")
         self._events.put(self._dead)
         self.mark_raw_closed()
         if self._reader is not threading.current_thread():
@@ -324,7 +330,7 @@ class ATChannel:
                 self._raise_if_dead()
                 continue
             if isinstance(event, BaseException):
-                raise PortError(f"port {self.name} failed: {event}") from event
+                raise PortLostError(f"port {self.name} failed: {event}") from event
             if isinstance(event, Echo):
                 continue
             if isinstance(event, Response):
@@ -427,7 +433,7 @@ class ATChannel:
         with self._raw_cond:
             while not self._raw:
                 if self._dead is not None:
-                    raise PortError(f"port {self.name} is gone: {self._dead}")
+                    raise PortLostError(f"port {self.name} is gone: {self._dead}")
                 if self._raw_closed:
                     return b""
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -475,7 +481,7 @@ class ATChannel:
                 except queue.Empty:
                     continue
                 if isinstance(event, BaseException):
-                    raise PortError(f"port {self.name} failed: {event}") from event
+                    raise PortLostError(f"port {self.name} failed: {event}") from event
                 if isinstance(event, Final):
                     return
 
@@ -507,11 +513,11 @@ class ATChannel:
             if flush is not None:
                 flush()
         except (serial.SerialException, OSError) as exc:
-            raise PortError(f"cannot write to {self.name}: {exc}") from exc
+            raise PortLostError(f"cannot write to {self.name}: {exc}") from exc
 
     def _raise_if_dead(self) -> None:
         if self._dead is not None:
-            raise PortError(f"port {self.name} is gone: {self._dead}")
+            raise PortLostError(f"port {self.name} is gone: {self._dead}")
 
     def _read_some(self) -> bytes:
         """Wait up to 50 ms for input and return what is there without waiting for more.

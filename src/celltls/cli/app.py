@@ -53,6 +53,7 @@ from celltls.errors import (
     NetworkLostError,
     PartialBodyError,
     PortError,
+    PortLostError,
     SocketError,
     TLSError,
     TLSNegotiationError,
@@ -177,6 +178,7 @@ _ADVICE: tuple[tuple[type[BaseException], str], ...] = (
     (HTTPError, "the server's answer is not HTTP/1.1 as celltls reads it; check the server"),
     (InvalidURLError, "write it as https://host[:port]/path"),
     (UnsafeArgumentError, "remove or replace that character"),
+    (PortLostError, "check the cable or adapter and the module's power, then retry"),
     (PortError, "check --port (/dev/ttyUSB0, /dev/pts/N, socket://host:port) and that no "
      "other program holds it"),
     (ATTimeoutError, "check that the module is powered and answers at --baudrate"),
