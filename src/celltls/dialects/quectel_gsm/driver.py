@@ -38,6 +38,7 @@ from celltls.dialects.base import (
     StoredCredential,
 )
 from celltls.dialects.quectel_gsm import catalog as cat
+from celltls.dialects.spec import Value
 from celltls.errors import (
     ATCommandError,
     ATProtocolError,
@@ -87,6 +88,10 @@ CAPABILITIES = Capabilities(
     sources=("Quectel GSM SSL Application Note V3.3, 1.1 Tables 1-2, 2.2.1-2.2.7",),
 )
 
+#: The parameter of each file setting's ``AT+QSSLCFG`` form (SSL-AN 2.2.1).
+_FILE_PARAMS = {"cacert": "cacertname", "clientcert": "clientcertname",
+                "clientkey": "clientkeyname"}
+
 _DEFAULT_NAMES: dict[CredentialKind, str] = {
     "ca": "RAM:celltls_ca.pem",
     "client_cert": "RAM:celltls_cc.pem",
@@ -117,6 +122,39 @@ PDP_DEACT_URC = "+PDP DEACT"
 #: <socketstatus> words of AT+QSSLSTATE that hold an ssid (SSL-AN 2.2.6); ``INITIAL`` and
 #: ``CLOSED`` do not.
 _BUSY_STATES = ("CONNECTING", "CONNECTED", "REMOTE CLOSING", "CLOSING")
+
+
+def arguments(name: str, **values: Value) -> str:
+    """The argument text of ``AT<name>=...`` built from the catalog's plain form (quoting,
+    ranges, lengths and values checked there: :meth:`celltls.dialects.spec.Command.build`).
+
+    Raises:
+        ParamError: (an :class:`~celltls.errors.UnsafeArgumentError`) a value the form does not
+            accept; nothing has been written to the port.
+    """
+    return CATALOG.command(name).build(**values)
+
+
+def setting(selector: str, **values: Value) -> str:
+    """The argument text of ``AT+QSSLCFG="<selector>",...`` from the catalog's form of that
+    setting (SSL-AN 2.2.1), e.g. ``setting("seclevel", ctxindex=0, seclevel=1)``.
+
+    ``<ciphersuite>`` is checked as the form's hexadecimal number and written in double quotes
+    (``"0xFFFF"``), as every example of the note writes it (SSL-AN 3.1-3.4).
+
+    Raises:
+        ParamError: (an :class:`~celltls.errors.UnsafeArgumentError`) a value the form does not
+            accept; nothing has been written to the port.
+        KeyError: the catalog has no such setting (a driver bug).
+    """
+    form = CATALOG.command("+QSSLCFG").form(selector)
+    if form is None:
+        raise KeyError(f"AT+QSSLCFG has no setting {selector!r}")
+    text = form.build(**values)
+    if selector == "ciphersuite" and values.get("ciphersuite") is not None:
+        head, _, suite = text.rpartition(",")
+        text = f'{head},"{suite}"'
+    return text
 
 
 def recv_payload(reply: Reply, requested: int) -> bytes:
@@ -364,10 +402,11 @@ class QuectelGsm(Dialect):
         """``AT+QSSLCLOSE=<ssid>``; whether the module said ``CLOSE OK``. Never raises for a
         module answer or a lost one (a socket that is not open answers ``ERROR``)."""
         try:
+            args = arguments("+QSSLCLOSE", ssid=ssid)
             if timeout is None:
-                self.at("+QSSLCLOSE", str(ssid))
+                self.at("+QSSLCLOSE", args)
             else:
-                self.at("+QSSLCLOSE", str(ssid), timeout=timeout)
+                self.at("+QSSLCLOSE", args, timeout=timeout)
         except (ATCommandError, ATTimeoutError, PortError) as exc:
             log.info("AT+QSSLCLOSE=%d: %s", ssid, exc)
             return False
@@ -390,7 +429,7 @@ class QuectelGsm(Dialect):
             return
         log.warning("the module restarted (%s): setting it up again", self._reboot_urc)
         self._stored.clear()
-        self.at("+CMEE", "1")
+        self.at("+CMEE", arguments("+CMEE", n=1))
         self._reboot_urc = ""
 
     # -- URCs of the module and the network ----------------------------------------------------
@@ -506,11 +545,12 @@ class QuectelGsm(Dialect):
             UnsafeArgumentError: the APN, user or password cannot be sent.
             NetworkError: not registered in time, or PDP activation failed.
         """
-        apn_arg = quoting.quote(apn, "apn", max_len=63)
-        extra = ""
+        values: dict[str, Value] = {"mode": 1, "apn": apn}
         if user is not None or password is not None:
-            extra = "," + quoting.quote(user or "", "user", max_len=30)
-            extra += "," + quoting.quote(password or "", "password", max_len=30, secret=True)
+            values.update({"user name": user or "", "password": password or ""})
+        qicsgp = CATALOG.command("+QICSGP")
+        qicsgp_args, qicsgp_shown = qicsgp.build(**values), qicsgp.shown(**values)
+        qifgcnt_args = arguments("+QIFGCNT", id=0)
         self._after_module_events()
         try:
             stat, meaning = self.wait_registered(timeout)
@@ -521,12 +561,9 @@ class QuectelGsm(Dialect):
             self.at("+QIDEACT")
             state = "IP INITIAL"
         if state == "IP INITIAL":
-            self.at("+QIFGCNT", "0")
+            self.at("+QIFGCNT", qifgcnt_args)
             self.cid = 0
-            shown = f"AT+QICSGP=1,{apn_arg}" + (
-                f",{quoting.quote(user or '', 'user')},\"***\"" if extra else ""
-            )
-            self.at("+QICSGP", f"1,{apn_arg}{extra}", shown=shown)
+            self.at("+QICSGP", qicsgp_args, shown=f"AT+QICSGP={qicsgp_shown}")
             self.at("+QIREGAPP")
             state = "IP START"
         if state in ("IP START", "IP CONFIG", "IP IND"):
@@ -552,7 +589,8 @@ class QuectelGsm(Dialect):
     def read_checksum(self, name: str) -> tuple[bool, str] | None:
         """``AT+QSECREAD=<name>`` (SSL-AN 2.2.8): ``(good, checksum)`` or ``None`` if absent."""
         try:
-            text = self.at("+QSECREAD", quoting.quote(name, "filename")).first("+QSECREAD:")
+            text = self.at("+QSECREAD", arguments("+QSECREAD", filename=name)).first(
+                "+QSECREAD:")
         except ATCommandError:
             return None
         good, _, checksum = text.partition(",")
@@ -580,16 +618,19 @@ class QuectelGsm(Dialect):
         """
         target = name or (_NVRAM_NAMES if self.nvram else _DEFAULT_NAMES)[kind]
         check_file_name(target, len(data))
+        write_args = arguments("+QSECWRITE", filename=target, filesize=len(data),
+                               timeout=cat.SECWRITE_TIMEOUT_DEFAULT)
+        delete_args = arguments("+QSECDEL", filename=target)
         expected = cat.qsec_checksum(data)
         present = self.read_checksum(target)
         if present is not None and present == (True, expected):
             self._stored[kind] = target
             return StoredCredential(target, kind, len(data), expected, uploaded=False)
         if present is not None:
-            self.at("+QSECDEL", quoting.quote(target, "filename"))
+            self.at("+QSECDEL", delete_args)
         reply = self.at(
             "+QSECWRITE",
-            f"{quoting.quote(target, 'filename')},{len(data)},{cat.SECWRITE_TIMEOUT_DEFAULT}",
+            write_args,
             payload=data,
             secret_payload=kind == "client_key",
             data_phase="connect",
@@ -613,7 +654,7 @@ class QuectelGsm(Dialect):
         Raises:
             ATCommandError: the file does not exist or the module refused.
         """
-        self.at("+QSECDEL", quoting.quote(name, "filename"))
+        self.at("+QSECDEL", arguments("+QSECDEL", filename=name))
         for kind, stored in list(self._stored.items()):
             if stored == name:
                 del self._stored[kind]
@@ -678,6 +719,12 @@ class QuectelGsm(Dialect):
         """
         ctx = self.ctxindex if ctxindex is None else ctxindex
         settings = self.profile_settings(profile)
+        lines = [
+            setting("sslversion", ctxindex=ctx, sslversion=int(settings["sslversion"])),
+            setting("ciphersuite", ctxindex=ctx, ciphersuite=settings["ciphersuite"]),
+            setting("seclevel", ctxindex=ctx, seclevel=int(settings["seclevel"])),
+            setting("ignorertc", ignorertc=int(settings["ignorertc"])),
+        ]
         profile.warn_if_insecure(f"SSL context {ctx}")
         files: dict[str, str] = {}
         if profile.verify is not Verify.NONE and profile.ca is not None:
@@ -685,12 +732,10 @@ class QuectelGsm(Dialect):
         if profile.client_cert is not None and profile.client_key is not None:
             files["clientcert"] = self.store_credential("client_cert", profile.client_cert.pem).name
             files["clientkey"] = self.store_credential("client_key", profile.client_key.pem).name
-        self.at("+QSSLCFG", f'"sslversion",{ctx},{settings["sslversion"]}')
-        self.at("+QSSLCFG", f'"ciphersuite",{ctx},"{settings["ciphersuite"]}"')
-        self.at("+QSSLCFG", f'"seclevel",{ctx},{settings["seclevel"]}')
-        self.at("+QSSLCFG", f'"ignorertc",{settings["ignorertc"]}')
-        for selector, filename in files.items():
-            self.at("+QSSLCFG", f'"{selector}",{ctx},{quoting.quote(filename, selector)}')
+        lines += [setting(selector, ctxindex=ctx, **{_FILE_PARAMS[selector]: filename})
+                  for selector, filename in files.items()]
+        for line in lines:
+            self.at("+QSSLCFG", line)
 
     # -- sockets -----------------------------------------------------------------------------
 
@@ -740,9 +785,10 @@ class QuectelGsm(Dialect):
             SocketError: every ssid is occupied.
             ATTimeoutError: no result within ``timeout`` (+5 s).
         """
-        host_arg = quoting.quote(host, "host", max_len=CAPABILITIES.max_hostname)
-        port_arg = quoting.integer(port, "port", 1, 65535)
-        seconds = quoting.integer(int(timeout), "timeout", *cat.OPEN_TIMEOUT_RANGE)
+        quoting.quote(host, "host", max_len=CAPABILITIES.max_hostname)
+        quoting.integer(port, "port", 1, 65535)
+        seconds = int(quoting.integer(int(timeout), "timeout", *cat.OPEN_TIMEOUT_RANGE))
+        self._open_args(cat.SSID_RANGE[0], host, port, seconds, transparent)  # the form checks
         self._after_module_events()
         self.apply_profile(profile)
         tried_close: set[int] = set()
@@ -750,9 +796,7 @@ class QuectelGsm(Dialect):
         while True:
             ssid = self._reserve_ssid(prefer)
             try:
-                sock = self._open(
-                    ssid, host, port, host_arg, port_arg, seconds, profile, transparent
-                )
+                sock = self._open(ssid, host, port, seconds, profile, transparent)
             except _Occupied:
                 self._forget_socket(ssid)
                 if ssid not in tried_close:
@@ -772,13 +816,22 @@ class QuectelGsm(Dialect):
                 self._sockets[ssid] = sock
             return sock
 
+    def _open_args(self, ssid: int, host: str, port: int, seconds: int,
+                   transparent: bool) -> str:
+        """The arguments of ``AT+QSSLOPEN`` from the catalog's form (SSL-AN 2.2.2).
+
+        Raises:
+            ParamError: a value the form does not accept (nothing is written).
+        """
+        return arguments("+QSSLOPEN", ssid=ssid, ctxindex=self.ctxindex,
+                         **{"ipaddr/domainname": host}, port=port,
+                         connectmode=1 if transparent else 0, timeout=seconds)
+
     def _open(
-        self, ssid: int, host: str, port: int, host_arg: str, port_arg: str, seconds: str,
-        profile: TlsProfile, transparent: bool,
+        self, ssid: int, host: str, port: int, seconds: int, profile: TlsProfile,
+        transparent: bool,
     ) -> QuectelSocket:
-        ctx = self.ctxindex
-        mode = 1 if transparent else 0
-        args = f"{ssid},{ctx},{host_arg},{port_arg},{mode},{seconds}"
+        args = self._open_args(ssid, host, port, seconds, transparent)
         prefix = f"+QSSLOPEN: {ssid},"
         waiter = self.channel.expect_urc(
             lambda t: t.startswith(prefix)
@@ -819,7 +872,7 @@ class QuectelGsm(Dialect):
             raise _Occupied(f"{text}: socket {ssid} is occupied (SSL-AN 2.2.2)")
         if code != 0:
             raise self._open_failed(host, port, profile, text, time.monotonic() - started,
-                                    int(seconds))
+                                    seconds)
         return QuectelSocket(self, ssid, host, port)
 
     def _wait_open(self, waiter: UrcWaiter, timeout: float, what: str) -> Urc | DataBlock:
@@ -907,6 +960,11 @@ class QuectelGsm(Dialect):
     def _on_recv_urc(self, event: Urc | DataBlock) -> None:
         sock, numbers = self._urc_socket(event)
         if sock is not None and len(numbers) == 2:
+            if not cat.CID_RANGE[0] <= numbers[0] <= cat.CID_RANGE[1]:
+                # AT+QSSLRECV could not name that <cid> (SSL-AN 2.2.4): keep the current one
+                log.warning("URC with <cid> %d out of range %s", numbers[0], cat.CID_RANGE)
+                sock._notify_data(self.cid)
+                return
             sock._notify_data(numbers[0])
 
     def _on_closed_urc(self, event: Urc | DataBlock) -> None:
@@ -1031,7 +1089,8 @@ class QuectelSocket(SecureSocket):
             what = f"AT+QSSLSEND={self.ssid},{len(piece)}"
             try:
                 reply = self.driver.at(
-                    "+QSSLSEND", f"{self.ssid},{len(piece)}", payload=piece,
+                    "+QSSLSEND", arguments("+QSSLSEND", ssid=self.ssid, length=len(piece)),
+                    payload=piece,
                     data_phase="prompt", check=False,
                     **({} if self.send_timeout is None else {"timeout": self.send_timeout}),
                 )
@@ -1076,11 +1135,12 @@ class QuectelSocket(SecureSocket):
                 buffer, so it is not repeated) or malformed; the socket is closed.
             NetworkLostError, ModuleRebootedError: the PDP context or the module went away.
         """
-        what = f"AT+QSSLRECV={self.driver.cid},{self.ssid},{cat.MAX_RECV}"
+        args = arguments("+QSSLRECV", cid=self.driver.cid, ssid=self.ssid, length=cat.MAX_RECV)
+        what = f"AT+QSSLRECV={args}"
         self.driver._last_reader = self
         try:
             reply = self.driver.at(
-                "+QSSLRECV", f"{self.driver.cid},{self.ssid},{cat.MAX_RECV}",
+                "+QSSLRECV", args,
                 response_prefixes=("+QSSLRECV:",),
             )
             data = recv_payload(reply, cat.MAX_RECV)
@@ -1172,7 +1232,7 @@ class QuectelSocket(SecureSocket):
         it itself (``+QSSLURC: "closed"``, a reboot, a PDP loss); a refusal is only logged."""
         try:
             if not (self._peer_closed or self._gone):
-                self.driver.at("+QSSLCLOSE", str(self.ssid))
+                self.driver.at("+QSSLCLOSE", arguments("+QSSLCLOSE", ssid=self.ssid))
         except (ATCommandError, ATTimeoutError) as exc:
             log.info("closing socket %d: %s", self.ssid, exc)
         finally:
@@ -1292,7 +1352,7 @@ class QuectelTransparentSocket(QuectelSocket):
         try:
             if self.driver.channel.in_data_mode and not self._paused:
                 self.driver.channel.escape(self.driver.guard_time)
-            self.driver.at("+QSSLCLOSE", str(self.ssid))
+            self.driver.at("+QSSLCLOSE", arguments("+QSSLCLOSE", ssid=self.ssid))
         except (ATCommandError, ATTimeoutError) as exc:
             log.info("closing transparent socket %d: %s", self.ssid, exc)
         finally:
