@@ -20,17 +20,6 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "sierra"
 
 
 @pytest.fixture(scope="module")
-def pki() -> PKI:
-    return make_pki(key_type="rsa")
-
-
-@pytest.fixture(scope="module")
-def https(pki: PKI) -> Iterator[LocalHTTPSServer]:
-    with LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
 def profile(pki: PKI) -> TlsProfile:
     return TlsProfile(ca=Certificate.from_pem(pki.ca_pem), check_hostname=False)
 

@@ -338,11 +338,6 @@ def test_pdp_deactivation_notifies_sessions(server: VirtualModemServer, host: Ho
 
 # -- TLS sockets (mode 3; §4, §5, S2) ------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def pki() -> PKI:
-    return make_pki(key_type="rsa")
-
-
 def tls_accept(pki: PKI, peer: Peer) -> ssl.SSLSocket:
     return server_context(pki).wrap_socket(peer.accept(), server_side=True)
 

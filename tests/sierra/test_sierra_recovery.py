@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,20 +13,9 @@ from celltls.at.channel import ATChannel
 from celltls.dialects.sierra import catalog as cat
 from celltls.dialects.sierra.driver import Sierra, SierraSocket
 from celltls.errors import ModuleRebootedError, NetworkLostError
-from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes, make_pki
+from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes
 from celltls.sim.serve import VirtualModemServer
 from tests.sierra.test_sierra_socket import PATTERN, Arrival, ScriptedSierra
-
-
-@pytest.fixture(scope="module")
-def pki() -> PKI:
-    return make_pki(key_type="rsa")
-
-
-@pytest.fixture(scope="module")
-def https(pki: PKI) -> Iterator[LocalHTTPSServer]:
-    with LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem) as s:
-        yield s
 
 
 @pytest.fixture

@@ -17,10 +17,8 @@ import re
 import socket
 import threading
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +28,7 @@ from celltls.at.protocol import ATProtocol, Final, RawData, Request, Urc
 from celltls.dialects.sierra import catalog as cat
 from celltls.dialects.sierra.driver import Sierra, SierraSocket, notif_error
 from celltls.errors import ConnectTimeoutError, DNSError, NetworkLostError, SocketError
-from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes, make_pki
+from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes
 from celltls.sim.serve import VirtualModemServer
 
 #: A pattern with no border (no proper prefix equal to a suffix), so that data which does not
@@ -297,17 +295,6 @@ class ChunkingRelay:
     def close(self) -> None:
         for s in self.sockets:
             s.close()
-
-
-@pytest.fixture(scope="module")
-def pki() -> PKI:
-    return make_pki(key_type="rsa")
-
-
-@pytest.fixture(scope="module")
-def https(pki: PKI) -> Iterator[LocalHTTPSServer]:
-    with LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem) as s:
-        yield s
 
 
 def test_one_megabyte_through_rechunking_relay(pki: PKI, https: LocalHTTPSServer) -> None:
