@@ -256,6 +256,8 @@ class Modem:
             name = registry.canonical(dialect) if dialect else registry.detect(self.channel)
             catalog, factory = registry.load(name)
             self.catalog = catalog
+            # a driver with a catalog applies its framing itself (Dialect.__init__); this
+            # serves a plug-in driver that declares none
             self.channel.configure(catalog.framing())
             self.driver: Dialect = factory(self.channel, probe_failures=probe_failures, **options)
             self.dialect = name

@@ -270,6 +270,10 @@ class Dialect(abc.ABC):
 
     def __init__(self, channel: ATChannel) -> None:
         self.channel = channel
+        if self.catalog is not None:
+            # the catalog's framing (URC prefixes, data blocks, data-mode exit markers),
+            # whoever built the channel
+            channel.configure(self.catalog.framing())
 
     def at(self, name: str, args: str = "", *, check: bool = True, **overrides: object) -> Reply:
         """Send ``AT<name>[=<args>]`` (``args`` ``"?"``: ``AT<name>?``) as the catalog

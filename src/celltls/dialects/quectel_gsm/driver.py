@@ -274,9 +274,6 @@ class QuectelGsm(Dialect):
         self._sockets: dict[int, QuectelSocket | None] = {}
         self._sockets_lock = threading.Lock()
         self._stored: dict[CredentialKind, str] = {}
-        # The catalog's framing (CLOSED ends transparent mode; boot and PDP URCs without a
-        # colon are URCs even inside an answer), whoever built the channel.
-        channel.configure(CATALOG.framing())
         # ssids the module holds for something else (a plain TCP socket, TCPIP-REF 6, S1 1.3).
         self._foreign: set[int] = set()
         # the socket whose AT+QSSLRECV was sent last: a late answer belongs to it.

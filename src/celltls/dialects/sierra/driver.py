@@ -178,7 +178,6 @@ class Sierra(Dialect):
     def __init__(self, channel: ATChannel, *, model: str | None = None,
                  probe_failures: bool = True, guard_time: float = 1.0, cnx: int = 1) -> None:
         super().__init__(channel)
-        channel.configure(CATALOG.framing())
         self.model = cat.model(model) if model else cat.MODELS["hl7800"]
         self._model_given = model is not None
         self.capabilities = capabilities_for(self.model)
