@@ -33,3 +33,16 @@ def test_fault_ends_in_exact_bytes_or_a_named_error(lab: Lab, target: str, seed:
     assert outcome.run.result != "foreign", report
     assert outcome.run.result in ("success", "error"), report
     assert outcome.recovery.result == "success", report
+
+
+@pytest.mark.parametrize("target", ["quectel-gsm", "sierra-socket", "sierra-native"])
+def test_a_reboot_mid_transfer_is_named_as_a_reboot(lab: Lab, target: str) -> None:
+    """Issue 12 item 4/5: a module restart is recognised (``RDY``, ``+KSUP``), also when it
+    cuts the module's own HTTP output (its ``+KSUP`` then lands in the data phase), and
+    reported as ``ModuleRebootedError`` rather than as a timeout."""
+    outcome = lab.run(target, "reboot", SEED + 3)
+    report = outcome.report()
+    assert outcome.fired, report
+    assert outcome.run.result == "error", report
+    assert outcome.run.error == "ModuleRebootedError", report
+    assert outcome.recovery.result == "success", report

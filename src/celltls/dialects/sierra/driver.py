@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import secrets
 import sys
 import threading
@@ -263,9 +264,13 @@ class Sierra(Dialect):
 
     def _on_ksup(self, event: Urc | object) -> None:
         text = event.text if isinstance(event, Urc) else getattr(event, "header", "")
+        self._rebooted(text)
+
+    def _rebooted(self, text: str, where: str = "") -> ModuleRebootedError:
+        """Record the restart a ``+KSUP`` line reports and fail every open socket with it."""
         status = text.split(":", 1)[1].strip()
         error = ModuleRebootedError(
-            f"the module restarted ({text}: {_ksup_meaning(status)}); its "
+            f"the module restarted{where} ({text}: {_ksup_meaning(status)}); its "
             "sessions are gone", urc=text)
         log.warning("module restarted: %s", text)
         self._reboot_seen = True
@@ -274,6 +279,7 @@ class Sierra(Dialect):
             sockets = list(self._sockets.values())
         for sock in sockets:
             sock._fail(error)
+        return error
 
     def _on_kcnx_ind(self, event: Urc | object) -> None:
         text = event.text if isinstance(event, Urc) else getattr(event, "header", "")
@@ -824,6 +830,7 @@ class Sierra(Dialect):
         def chunks() -> Iterator[bytes]:
             ended = False
             seq = self._trouble_seq
+            tail = b""  # the last bytes of the data phase, to spot a reboot inside it
             try:
                 deadline = time.monotonic() + timeout
                 while True:
@@ -831,6 +838,11 @@ class Sierra(Dialect):
                         data = self.channel.read_raw(65536, 0.25)
                     except ATTimeoutError:
                         self._raise_trouble(seq)
+                        quiet = time.monotonic() - (deadline - timeout)
+                        reboot = _REBOOT_TAIL.search(tail) if quiet >= REBOOT_QUIET else None
+                        if reboot is not None:
+                            raise self._rebooted(reboot.group(0).strip().decode(),
+                                                 f" during the data of {line}") from None
                         if time.monotonic() > deadline:
                             raise ATTimeoutError(f"data of {line}", timeout) from None
                         continue
@@ -838,6 +850,7 @@ class Sierra(Dialect):
                         ended = True
                         return
                     deadline = time.monotonic() + timeout
+                    tail = (tail + data)[-64:]
                     yield data
             finally:
                 if not ended:  # a timeout, a port failure, or the reader gave up
@@ -1272,3 +1285,11 @@ def _ksup_meaning(status: str) -> str:
     """The meaning of a ``+KSUP`` <status> (catalog KSUP_STATUS, sierra-hl78xx.md S2)."""
     table = getattr(cat, "KSUP_STATUS", {})
     return str(table.get(int(status), "unknown status")) if status.isdigit() else "unknown"
+
+
+#: seconds of silence after which a data phase whose last bytes are a start-up URC is taken
+#: to have been cut by a reboot (the module prints ``+KSUP`` in command mode, so it lands in
+#: the host's data phase; sierra-hl78xx.md §2)
+REBOOT_QUIET = 2.0
+_REBOOT_TAIL = re.compile(rb"\r\n\+KSUP: *\d+\r\n$")
+

@@ -178,6 +178,7 @@ class SierraModem(ATEngine):
         self.keys: dict[int, bytes] = {}
         self.errors: list[str] = []
         self.ksrep = 0  # AT+KSREP, kept in non-volatile memory (sierra-hl78xx.md §2, S1)
+        self.boots = 0  # reboots so far: an HTTP exchange under way stops at the next one
         self._reset_sierra()
         for name, handler in {
             "I": self._ati, "+CGMR": self._cgmr, "+KSREP": self._ksrep,
@@ -219,6 +220,7 @@ class SierraModem(ATEngine):
     def on_reboot(self) -> None:
         """A reboot forgets the sessions, the PDP connection and the pattern; certificates,
         keys and ``AT+KSREP`` stay; ``+KSUP: 0`` when ``AT+KSREP=1`` (sierra-hl78xx.md §2)."""
+        self.boots += 1
         self._close_all_links()
         self._cancel_phase_timer()
         self._cancel_idle()
@@ -754,8 +756,12 @@ class SierraModem(ATEngine):
         received = bytearray()
         state = {"in_body": show_resp, "sent": 0}
         finished = threading.Event()
+        boot = self.boots
 
         def on_data(data: bytes) -> None:
+            if self.boots != boot:  # the module restarted: its HTTP client is gone
+                finished.set()
+                return
             received.extend(data)
             if not state["in_body"]:
                 end = received.find(b"\r\n\r\n")
@@ -765,8 +771,9 @@ class SierraModem(ATEngine):
                 state["sent"] = end + 4
             out = bytes(received[state["sent"]:])
             state["sent"] = len(received)
-            if out:
-                self.write_raw(out)
+            with self.lock:  # a reboot between the check above and this write ends it too
+                if out and self.boots == boot:
+                    self.write_raw(out)
 
         def on_closed(_reason: str) -> None:
             finished.set()
@@ -779,6 +786,8 @@ class SierraModem(ATEngine):
         code = parts[1] if len(parts) > 1 else "0"
         reason = parts[2] if len(parts) > 2 else ""
         with self.lock:
+            if self.boots != boot:
+                return
             self.write_raw(self.pattern + b"\r\nOK\r\n")
             self.urc(f'+KHTTP_IND: {session.sid},3,{len(received)},{code},"{reason}"')
 
