@@ -129,12 +129,17 @@ class ATTimeoutError(ATError, TimeoutError):
         command: the command line (or the awaited event) that timed out.
         timeout: the timeout that expired, in seconds.
         partial: the response lines received before the timeout.
+        reply: everything the command got before the timeout (an ``at.channel.Reply``, with
+            its data blocks), or ``None``; a driver may find a whole answer there whose final
+            result code alone was lost.
     """
 
-    def __init__(self, command: str, timeout: float, partial: list[str] | None = None) -> None:
+    def __init__(self, command: str, timeout: float, partial: list[str] | None = None,
+                 reply: object | None = None) -> None:
         self.command = command
         self.timeout = timeout
         self.partial = list(partial or [])
+        self.reply = reply
         got = f"; received so far: {self.partial!r}" if self.partial else ""
         super().__init__(f"no answer to {command!r} within {timeout:g} s{got}")
 

@@ -246,3 +246,26 @@ def test_lost_send_ok_is_reported_not_sent_again(relay: DroppingRelay, https: Lo
             sock.recv(10)  # the stream is abandoned, not continued
         again = modem.request("GET", https.url("/bytes/700"), profile=profile)
         assert again.read() == deterministic_bytes(700)
+
+
+def test_lost_ok_after_a_whole_read_keeps_the_bytes(relay: DroppingRelay,
+                                                    https: LocalHTTPSServer,
+                                                    profile: TlsProfile,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12 item 4: the ``OK`` after an ``AT+QSSLRECV`` data block is lost. The block was
+    cut by its own length field (SSL-AN 2.2.4), so its bytes are whole: they are delivered, the
+    read is not repeated (it empties the module's buffer), and the stream goes on exact."""
+    transcript = io.StringIO()
+    with Modem(relay.url, "quectel-gsm", trace=TranscriptWriter(transcript)) as modem:
+        modem.attach(apn="internet")
+        sock = modem.tls_connect("127.0.0.1", https.port, profile)
+        sock.sendall(b"GET /bytes/700 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        relay.drop_next(b"\r\nOK\r\n")  # the first OK after SEND OK: the first read's
+        received = b""
+        while chunk := sock.recv(4096):
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200")
+        assert received.endswith(deterministic_bytes(700))
+        assert "came whole but no final result code followed" in caplog.text
+        again = modem.request("GET", https.url("/bytes/70"), profile=profile)
+        assert again.read() == deterministic_bytes(70)

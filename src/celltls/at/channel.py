@@ -323,7 +323,7 @@ class ATChannel:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 partial = reply.lines + reply.intermediate
-                raise ATTimeoutError(display, timeout, partial)
+                raise ATTimeoutError(display, timeout, partial, reply=reply)
             try:
                 event = self._events.get(timeout=min(remaining, 0.5))
             except queue.Empty:

@@ -192,6 +192,18 @@ def recv_payload(reply: Reply, requested: int) -> bytes:
     return data
 
 
+def _whole_answer(exc: ATTimeoutError) -> bytes | None:
+    """The data of an ``AT+QSSLRECV`` whose answer came whole (one block, cut by its own length
+    field, and nothing else) but whose final result code was lost; ``None`` otherwise."""
+    reply = exc.reply
+    if not isinstance(reply, Reply) or len(reply.blocks) != 1 or reply.lines:
+        return None
+    try:
+        return recv_payload(reply, cat.MAX_RECV)
+    except ATProtocolError:
+        return None
+
+
 def parse_socket_line(line: str) -> tuple[int, str, str, int, str, int] | None:
     """Parse one socket line of ``AT+QSSLSTATE`` (SSL-AN 2.2.6).
 
@@ -1150,6 +1162,14 @@ class QuectelSocket(SecureSocket):
             raise self._abandon(SocketError(f"reading secure socket {self.ssid} failed: {exc}")
                                 ) from exc
         except ATTimeoutError as exc:
+            whole = _whole_answer(exc)
+            if whole is not None:
+                # The block arrived whole (its length field says so): only the OK was lost.
+                # The line is resynchronised before the next command.
+                log.warning("%s: the data block (%d bytes) came whole but no final result "
+                            "code followed; delivering it", what, len(whole))
+                self._deliver(whole)
+                return bool(whole)
             cause = self._timeout_cause(exc, what)
             if isinstance(cause, SocketError):
                 cause = SocketError(
