@@ -34,6 +34,7 @@ from celltls.errors import (
     HostnameMismatchError,
     HTTPError,
     HTTPStatusError,
+    InsecureRedirectError,
     InvalidURLError,
     ModuleRebootedError,
     NetworkError,
@@ -46,11 +47,12 @@ from celltls.errors import (
     TLSError,
     TLSHandshakeError,
     TLSNegotiationError,
+    TooManyRedirectsError,
     TranscriptError,
     TransferTimeoutError,
     UnsafeArgumentError,
 )
-from celltls.http import BaseResponse, HTTPConnection, HTTPResponse
+from celltls.http import BaseResponse, Headers, HTTPConnection, HTTPResponse
 from celltls.modem import Modem
 from celltls.tls import Certificate, PrivateKey, TlsProfile, TlsVersion, Verify
 
@@ -76,8 +78,10 @@ __all__ = [
     "HTTPError",
     "HTTPResponse",
     "HTTPStatusError",
+    "Headers",
     "HostnameCheckUnsupportedError",
     "HostnameMismatchError",
+    "InsecureRedirectError",
     "InvalidURLError",
     "Modem",
     "ModuleRebootedError",
@@ -98,6 +102,7 @@ __all__ = [
     "TLSNegotiationError",
     "TlsProfile",
     "TlsVersion",
+    "TooManyRedirectsError",
     "TranscriptError",
     "TransferTimeoutError",
     "UnsafeArgumentError",

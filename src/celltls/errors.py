@@ -373,3 +373,33 @@ class HTTPStatusError(HTTPError):
 
 class TranscriptError(CellTLSError, ValueError):
     """A transcript line could not be read."""
+
+
+class TooManyRedirectsError(HTTPError):
+    """``-L``/``follow_redirects`` met more redirects than allowed (curl ``--max-redirs``,
+    exit 47, CURLE_TOO_MANY_REDIRECTS).
+
+    Attributes:
+        limit: the number of redirects allowed.
+    """
+
+    exit_code = 47
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class InsecureRedirectError(HTTPError):
+    """A redirect to a URL that is not ``https://``: celltls does not leave TLS (curl refuses
+    a protocol it is not allowed to follow with exit 1, CURLE_UNSUPPORTED_PROTOCOL).
+
+    Attributes:
+        location: the URL redirected to.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(message)
+        self.location = location

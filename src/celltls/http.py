@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import contextlib
 import hashlib
 import io
+import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO, Literal, Protocol
+from datetime import timedelta
+from typing import Any, BinaryIO, Literal, Protocol
 
 import h11
 
@@ -43,6 +47,8 @@ from celltls.errors import (
 )
 
 USER_AGENT = "celltls/0.1"
+
+
 Body = bytes | bytearray | memoryview | Iterable[bytes] | BinaryIO | None
 Progress = Callable[[int, int | None], None]
 #: called with the name of each phase of a request as it begins: ``"send"`` (the request is
@@ -325,33 +331,145 @@ def prepare_request(
 # -- responses -------------------------------------------------------------------------------
 
 
+class Headers(Mapping[str, str]):
+    """Response header fields: a case-insensitive multi-dict, like ``httpx.Headers``.
+
+    ``headers["content-type"]`` and ``headers["Content-Type"]`` are the same field; a field
+    sent more than once reads as its values joined with ``", "`` (RFC 9110 5.3), and
+    :meth:`get_list` gives them one by one. Iterating gives the (lower-case) names, once each.
+    :meth:`multi_items` gives every ``(name, value)`` pair in the order received, which is
+    also what iterating over :attr:`raw` gives.
+
+    Args:
+        items: ``(name, value)`` pairs (a mapping is taken as its items); names are kept
+            lower-case.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        self._items: list[tuple[str, str]] = [(str(k).lower(), str(v)) for k, v in pairs]
+
+    def __getitem__(self, name: str) -> str:
+        values = self.get_list(name)
+        if not values:
+            raise KeyError(name)
+        return ", ".join(values)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(k for k, _ in self._items))
+
+    def __len__(self) -> int:
+        return len({k for k, _ in self._items})
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and any(k == name.lower() for k, _ in self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return sorted(self._items) == sorted(other._items)
+        if isinstance(other, Mapping):
+            return dict(self.items()) == {str(k).lower(): v for k, v in other.items()}
+        if isinstance(other, list):
+            return self._items == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+    def get_list(self, name: str) -> list[str]:
+        """Every value of field ``name`` (case-insensitive), in order; ``[]`` when absent."""
+        key = name.lower()
+        return [v for k, v in self._items if k == key]
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every ``(name, value)`` pair, names lower-case, in the order received."""
+        return list(self._items)
+
+    @property
+    def raw(self) -> list[tuple[str, str]]:
+        """The same as :meth:`multi_items` (a copy)."""
+        return list(self._items)
+
+
 class BaseResponse:
     """What every HTTP response offers, whether framed by h11 over a secure socket or parsed
     from a module's own HTTP client (a dialect's native HTTP).
 
+    The interface follows ``httpx.Response`` where the two meet: :attr:`headers` (a
+    case-insensitive multi-dict), :attr:`status_code`, :meth:`json`, :meth:`raise_for_status`,
+    :meth:`iter_bytes`, :attr:`elapsed`.
+
     Attributes:
-        status: the status code (int).
+        status: the status code (int); also :attr:`status_code`.
         reason: the reason phrase.
-        headers: ``(name, value)`` pairs, names lower-case, in order.
+        headers: :class:`Headers`, a case-insensitive multi-dict (assigning a list of
+            ``(name, value)`` pairs is accepted and converted).
         http_version: ``"1.1"`` or ``"1.0"``.
         method: the request method.
+        started: :func:`time.monotonic` when the request began to be sent (for a module's
+            own HTTP client: when celltls began to read its answer), or ``None`` when not
+            known (set by :class:`HTTPConnection`).
+        finished: :func:`time.monotonic` when the body ended, or ``None``.
 
-    Subclasses implement :meth:`iter_bytes`.
+    Subclasses implement :meth:`iter_bytes` (and call :meth:`_mark_finished` at the end of
+    the body).
     """
 
     status: int
     reason: str
-    headers: list[tuple[str, str]]
     http_version: str
     method: str
+    started: float | None = None
+    finished: float | None = None
+    _headers: Headers = Headers()
+
+    @property
+    def headers(self) -> Headers:
+        """The header fields, a case-insensitive multi-dict (:class:`Headers`)."""
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: Headers | Iterable[tuple[str, str]] | Mapping[str, str]) -> None:
+        self._headers = value if isinstance(value, Headers) else Headers(value)
+
+    @property
+    def status_code(self) -> int:
+        """The status code (the same as :attr:`status`, httpx's name)."""
+        return self.status
+
+    @property
+    def is_success(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status < 300
+
+    @property
+    def is_redirect(self) -> bool:
+        """Whether the status is a redirection that names a target (301, 302, 303, 307, 308
+        with a ``Location`` header; RFC 9110 15.4)."""
+        return self.status in (301, 302, 303, 307, 308) and "location" in self.headers
+
+    @property
+    def elapsed(self) -> timedelta:
+        """Time from sending the request to the end of the body (so far, while the body is
+        still being read), like ``httpx.Response.elapsed``; ``timedelta(0)`` when the start
+        is not known. Measured on the host's monotonic clock."""
+        if self.started is None:
+            return timedelta(0)
+        end = self.finished if self.finished is not None else time.monotonic()
+        return timedelta(seconds=max(0.0, end - self.started))
+
+    def _mark_finished(self) -> None:
+        if self.finished is None:
+            self.finished = time.monotonic()
 
     def header(self, name: str, default: str | None = None) -> str | None:
-        """The first value of header ``name`` (case-insensitive)."""
-        key = name.lower()
-        for k, v in self.headers:
-            if k == key:
-                return v
-        return default
+        """The first value of header ``name`` (case-insensitive), or ``default``."""
+        values = self.headers.get_list(name)
+        return values[0] if values else default
 
     @property
     def content_length(self) -> int | None:
@@ -359,8 +477,24 @@ class BaseResponse:
         value = self.header("content-length")
         return int(value) if value is not None and value.strip().isdigit() else None
 
-    def raise_for_status(self) -> None:
-        """Raise when the status is 400 or more.
+    @property
+    def charset(self) -> str | None:
+        """The ``charset`` parameter of Content-Type (RFC 9110 8.3.2), when it names a codec
+        Python knows; else ``None``."""
+        content_type = self.header("content-type") or ""
+        for param in content_type.split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset":
+                name = value.strip().strip('"')
+                try:
+                    return codecs.lookup(name).name
+                except LookupError:
+                    return None
+        return None
+
+    def raise_for_status(self) -> BaseResponse:
+        """Raise when the status is 400 or more; return the response otherwise (so that
+        calls chain, as with httpx).
 
         Raises:
             HTTPStatusError: status >= 400 (curl ``--fail``, exit code 22).
@@ -368,6 +502,7 @@ class BaseResponse:
         if self.status >= 400:
             raise HTTPStatusError(f"the server answered HTTP {self.status} {self.reason}",
                                   status=self.status)
+        return self
 
     def iter_bytes(self, progress: Progress | None = None) -> Iterator[bytes]:
         """Yield the body as it arrives.
@@ -388,14 +523,41 @@ class BaseResponse:
         """The whole body (for small bodies; stream large ones with :meth:`iter_bytes`)."""
         return b"".join(self.iter_bytes())
 
-    def text(self, encoding: str = "utf-8") -> str:
-        """The whole body decoded."""
-        return self.read().decode(encoding, errors="replace")
+    def text(self, encoding: str | None = None) -> str:
+        """The whole body decoded with ``encoding``, by default the Content-Type's charset,
+        else UTF-8; undecodable bytes become U+FFFD."""
+        return self.read().decode(encoding or self.charset or "utf-8", errors="replace")
+
+    def json(self, **kwargs: Any) -> Any:
+        """The whole body parsed as JSON (RFC 8259: UTF-8 unless Content-Type names another
+        charset).
+
+        Args:
+            kwargs: passed to :func:`json.loads`.
+
+        Raises:
+            HTTPError: the body is not JSON (the parser's message and position said).
+            PartialBodyError, BodyIntegrityError, SocketError: see :meth:`iter_bytes`.
+        """
+        data = self.read()
+        try:
+            return json.loads(data.decode(self.charset or "utf-8"), **kwargs)
+        except UnicodeDecodeError as exc:
+            raise HTTPError(f"the {len(data)}-byte body is not JSON: not "
+                            f"{self.charset or 'utf-8'} text ({exc.reason} at byte "
+                            f"{exc.start})") from None
+        except ValueError as exc:
+            raise HTTPError(f"the {len(data)}-byte body is not JSON: {exc}") from None
 
     def close(self) -> None:
         """Discard the rest of the body."""
         for _ in self.iter_bytes():
             pass
+
+    def abort(self) -> None:
+        """Stop reading this body: the connection it arrives on is closed without reading the
+        rest (:meth:`close` reads it to keep the connection). The default reads the rest."""
+        self.close()
 
 
 Framing = Literal["none", "length", "chunked", "close"]
@@ -481,8 +643,10 @@ class HTTPResponse(BaseResponse):
         received: body bytes received so far.
     """
 
-    def __init__(self, conn: HTTPConnection, response: h11.Response, method: str) -> None:
+    def __init__(self, conn: HTTPConnection, response: h11.Response, method: str,
+                 started: float | None = None) -> None:
         self._conn = conn
+        self.started = started
         self.status = response.status_code
         self.reason = response.reason.decode("latin-1")
         self.headers = [
@@ -492,7 +656,7 @@ class HTTPResponse(BaseResponse):
         self.method = method
         self._done = False
         self.received = 0
-        self._digest = BodyDigest.from_response(self.headers, self.status)
+        self._digest = BodyDigest.from_response(self.headers.multi_items(), self.status)
         coding = (self.header("transfer-encoding") or "").lower()
         self.framing: Framing
         if method == "HEAD" or self.status in (204, 304) or self.status < 200:
@@ -518,6 +682,7 @@ class HTTPResponse(BaseResponse):
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 self._done = True
+                self._mark_finished()
                 self._conn._response_done()
                 if self._digest is not None and self.framing != "none":
                     self._digest.verify(self.received)
@@ -531,6 +696,27 @@ class HTTPResponse(BaseResponse):
         if not self._done:
             for _ in self.iter_bytes():
                 pass
+
+    def set_read_timeout(self, seconds: float) -> bool:
+        """Let each read of the rest of the body wait at most ``seconds`` for data (the
+        secure socket's ``timeout``; a wait beyond raises the socket's timeout error).
+
+        Returns:
+            bool: whether the connection takes a read timeout.
+        """
+        sock = self._conn.sock
+        if not hasattr(sock, "timeout") or seconds <= 0:
+            return False
+        sock.timeout = float(seconds)
+        return True
+
+    def abort(self) -> None:
+        """Stop reading the body: when it has not ended, close the connection without reading
+        the rest (the connection is then not reused)."""
+        if not self._done:
+            self._done = True
+            self._mark_finished()
+            self._conn.close()
 
     def _partial(self) -> PartialBodyError | None:
         """The error for a connection that ended now, or ``None`` when that ends the body."""
@@ -635,6 +821,7 @@ class HTTPConnection:
         """
         if not self.reusable:
             raise HTTPError("this connection cannot take another request")
+        started = time.monotonic()
         if on_phase is not None:
             on_phase("send")
         self._send(h11.Request(method=prepared.method, target=prepared.target,
@@ -666,7 +853,7 @@ class HTTPConnection:
             if isinstance(event, h11.InformationalResponse):
                 continue
             if isinstance(event, h11.Response):
-                self._current = HTTPResponse(self, event, prepared.method)
+                self._current = HTTPResponse(self, event, prepared.method, started)
                 return self._current
             self.close()
             raise HTTPError(f"unexpected HTTP event {type(event).__name__} before the response "
@@ -686,6 +873,7 @@ class HTTPConnection:
             HTTPError: the response head is malformed or missing.
             SocketError: the stream failed.
         """
+        started = time.monotonic()
         try:
             self._h11.send(h11.Request(method=method, target=target, headers=[("Host", self.host)]))
             self._h11.send(h11.EndOfMessage())
@@ -696,7 +884,7 @@ class HTTPConnection:
             if isinstance(event, h11.InformationalResponse):
                 continue
             if isinstance(event, h11.Response):
-                self._current = HTTPResponse(self, event, method)
+                self._current = HTTPResponse(self, event, method, started)
                 return self._current
             self.close()
             raise HTTPError(f"unexpected HTTP event {type(event).__name__} before the response "

@@ -1,27 +1,36 @@
-"""The ``celltls`` command: get, post, sim, demo, doctor.
+"""The ``celltls`` command: get, post, sim, demo, doctor, dialects.
 
-Bodies go to stdout (or ``-o FILE``) like curl; progress, steps and errors go to stderr. A
-failure prints exactly one line, ``celltls: error: <what> (<evidence>); <what to do>``, and exits
-with the error's curl exit code (:attr:`celltls.errors.CellTLSError.exit_code`: 6, 7, 18, 22,
-28, 35, 60...; 130 after Ctrl-C); never a traceback unless ``--debug`` asks for one.
+``celltls get``/``post`` take curl's options with curl's meanings (``-X``, ``-I``, ``-i``, ``-L``,
+``--max-redirs``, ``-d``/``--data`` with ``@FILE`` and ``@-``, ``--json``, ``-H``, ``-o``,
+``-w``, ``-s``/``-S``, ``-f``, ``-k``, ``-m``, ``--connect-timeout``, ``-v``; see docs/cli.md),
+plus ``--port`` for the module. Bodies go to stdout (or ``-o FILE``) like curl; progress, steps
+and errors go to stderr. A failure prints exactly one line, ``celltls: error: <what>
+(<evidence>); <what to do>``, and exits with the error's curl exit code
+(:attr:`celltls.errors.CellTLSError.exit_code`: 6, 7, 18, 22, 28, 35, 47, 60...; 130 after
+Ctrl-C); never a traceback unless ``--debug`` asks for one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
+import inspect
 import logging
 import math
+import platform
 import re
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, BinaryIO
-from urllib.parse import urlsplit
+from typing import Annotated, Any, BinaryIO
+from urllib.parse import urljoin, urlsplit
 
 import typer
 from rich.console import Console
@@ -29,11 +38,13 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 
 from celltls.cli.dialects import complete_dialect, complete_simulated
+from celltls.dialects import registry
 from celltls.errors import (
     ATTimeoutError,
     CellTLSError,
@@ -47,6 +58,7 @@ from celltls.errors import (
     HostnameMismatchError,
     HTTPError,
     HTTPStatusError,
+    InsecureRedirectError,
     InvalidURLError,
     ModuleRebootedError,
     NetworkError,
@@ -57,10 +69,12 @@ from celltls.errors import (
     SocketError,
     TLSError,
     TLSNegotiationError,
+    TooManyRedirectsError,
     TransferTimeoutError,
     UnsafeArgumentError,
 )
-from celltls.http import check_header
+from celltls.http import BaseResponse, check_header
+from celltls.integrations.cabundle import CaBundle
 from celltls.modem import Modem, parse_https_url
 from celltls.tls import Certificate, PrivateKey, TlsProfile, Verify
 
@@ -68,22 +82,70 @@ app = typer.Typer(
     name="celltls",
     help="TLS and HTTPS through a cellular module's AT command port, for every vendor dialect.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True, highlight=False)
 
-#: responses larger than this (or of unknown length) get a progress bar on stderr, bytes.
+#: responses and uploads larger than this (or of unknown length) get a progress bar on stderr
+#: when it is a terminal, bytes.
 PROGRESS_THRESHOLD = 64 * 1024
+#: curl's default --max-redirs.
+MAX_REDIRS = 50
 
+
+class Via(enum.StrEnum):
+    """How the request is made (:meth:`celltls.Modem.request`'s ``via``)."""
+
+    auto = "auto"
+    socket = "socket"
+    native = "native"
+
+
+def _registry_choices() -> tuple[str, str]:
+    """The drivable dialects and their models, for --help (read from the registry, so that
+    plug-ins appear); empty when the registry cannot be read."""
+    try:
+        infos = [info for info in registry.all_dialects() if info.driver is not None]
+    except Exception as exc:  # a broken plug-in must not take --help down with it
+        logging.getLogger(__name__).debug("reading the dialects for --help: %s", exc)
+        return "", ""
+    dialects = ", ".join(info.name for info in infos)
+    models = "; ".join(f"{info.name}: {', '.join(info.models)}" for info in infos if info.models)
+    return dialects, models
+
+
+_DIALECT_CHOICES, _MODEL_CHOICES = _registry_choices()
+
+
+def complete_model(incomplete: str) -> list[str]:
+    """Shell completion of ``--model``: the models of every drivable dialect."""
+    models = {m for info in registry.all_dialects() if info.driver is not None
+              for m in info.models}
+    return sorted(m for m in models if m.lower().startswith(incomplete.lower()))
+
+
+UrlArg = Annotated[str, typer.Argument(help="https://host[:port]/path")]
 PortOpt = Annotated[
     str, typer.Option("--port", "-p", help="Serial port or URL: /dev/ttyUSB0, /dev/pts/N, "
                       "socket://127.0.0.1:7000")
 ]
 DialectOpt = Annotated[
     str | None, typer.Option(
-        "--dialect", "-d", autocompletion=complete_dialect,
-        help="Module dialect (default: identify the module); `celltls dialects` lists them")
+        "--dialect", autocompletion=complete_dialect,
+        help="Module dialect (default: identify the module with ATI/AT+CGMI/AT+CGMM)"
+        + (f": {_DIALECT_CHOICES}" if _DIALECT_CHOICES else "; `celltls dialects` lists them"))
+]
+ModelOpt = Annotated[
+    str | None, typer.Option(
+        "--model", autocompletion=complete_model,
+        help="Module model, for drivers that cannot read it from the module"
+        + (f" ({_MODEL_CHOICES})" if _MODEL_CHOICES else ""))
+]
+ViaOpt = Annotated[
+    Via, typer.Option("--via", case_sensitive=False,
+                      help="auto: HTTP over the module's secure socket when it has one, else "
+                      "its own HTTP client; socket; native (the module's HTTP client)")
 ]
 BaudOpt = Annotated[int, typer.Option("--baudrate", help="Serial speed, bit/s")]
 ApnOpt = Annotated[
@@ -91,10 +153,13 @@ ApnOpt = Annotated[
                       "network is brought up first unless it already is")
 ]
 CaOpt = Annotated[
-    Path | None, typer.Option("--ca", help="Root CA certificate (PEM) that issued the server's "
-                              "chain; needed unless --insecure")
+    str | None, typer.Option(
+        "--ca", "--cacert", metavar="FILE|certifi",
+        help="Root CA certificate(s), PEM, that issued the server's chain, or the word certifi "
+        "(Mozilla's roots); from a bundle the root that issued the server's chain is picked by "
+        "a handshake from the host; needed unless --insecure")
 ]
-CertOpt = Annotated[Path | None, typer.Option("--cert", help="Client certificate (PEM)")]
+CertOpt = Annotated[Path | None, typer.Option("--cert", "-E", help="Client certificate (PEM)")]
 KeyOpt = Annotated[Path | None, typer.Option("--key", help="Client private key (PEM)")]
 InsecureOpt = Annotated[
     bool, typer.Option("--insecure", "-k", help="Do NOT verify the server (encryption only); "
@@ -134,12 +199,112 @@ TraceOpt = Annotated[
     Path | None, typer.Option("--trace", help="Record the AT session as a transcript")
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show AT traffic and status")]
-FailOpt = Annotated[bool, typer.Option("--fail", "-f", help="Exit 22 on HTTP status >= 400")]
+FailOpt = Annotated[bool, typer.Option("--fail", "-f", help="Exit 22 on HTTP status >= 400, "
+                                       "writing no body")]
+RequestOpt = Annotated[
+    str | None, typer.Option("--request", "-X", metavar="METHOD",
+                             help="Request method (also kept across -L redirects, as curl does)")
+]
+HeadOpt = Annotated[bool, typer.Option("--head", "-I", help="HEAD request; print the response "
+                                       "headers")]
+IncludeOpt = Annotated[bool, typer.Option("--include", "-i", help="Print the response headers "
+                                          "before the body")]
+LocationOpt = Annotated[bool, typer.Option("--location", "-L", help="Follow redirects (3xx with "
+                                           "Location), https:// only")]
+MaxRedirsOpt = Annotated[
+    int, typer.Option("--max-redirs", metavar="N", help="Most redirects -L follows (-1: no "
+                      "limit; exit 47 beyond)")
+]
+DataOpt = Annotated[
+    list[str] | None, typer.Option(
+        "--data", "-d", "--data-binary", metavar="DATA|@FILE|@-",
+        help="Request body: text, @FILE, or @- (stdin), sent as is; repeated values are joined "
+        "with &; makes a GET a POST; Content-Type application/x-www-form-urlencoded unless -H "
+        "gives one")
+]
+JsonOpt = Annotated[
+    list[str] | None, typer.Option(
+        "--json", metavar="JSON|@FILE|@-",
+        help="JSON request body (repeated values are concatenated); sets Content-Type and "
+        "Accept to application/json; makes a GET a POST")
+]
+WriteOutOpt = Annotated[
+    str | None, typer.Option(
+        "--write-out", "-w", metavar="FORMAT|@FILE",
+        help="Print FORMAT on stdout when done (also after a failure): %{http_code}, "
+        "%{size_download}, %{size_upload}, %{time_total}, %{url_effective}, %{exitcode}, "
+        "%{num_redirects}, %{content_type}, %{errormsg}, %{method}, %header{name}, \\n")
+]
+SilentOpt = Annotated[bool, typer.Option("--silent", "-s", help="No progress bar, warnings or "
+                                         "error line (the exit code still tells)")]
+ShowErrorOpt = Annotated[bool, typer.Option("--show-error", "-S", help="With -s: still print "
+                                            "the error line")]
 
 
-def main() -> None:
-    """Entry point of the ``celltls`` script."""
-    app()
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        version = metadata.version("celltls")
+    except metadata.PackageNotFoundError:
+        from celltls import __version__ as version
+    dialects = ", ".join(registry.names(drivable=True)) if _DIALECT_CHOICES else "?"
+    return (f"celltls {version} (Python {platform.python_version()}; dialects: {dialects})")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(_version())
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", is_eager=True, callback=_show_version,
+        help="Print the version and the installed dialects, then exit")] = False,
+) -> None:
+    """TLS and HTTPS through a cellular module's AT command port, for every vendor dialect."""
+    _quiet_warnings()
+
+
+def _quiet_warnings() -> None:
+    """Keep dependencies' warnings (CryptographyDeprecationWarning, DeprecationWarning) off the
+    user's terminal; what else is warned goes through logging (shown with -v, not with -s)."""
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+    logging.captureWarnings(True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``celltls`` script (and ``python -m celltls``).
+
+    Usage errors (an unknown option, a missing value) are one ``celltls: error:`` line too,
+    with exit code 2 (curl's for a bad command line).
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+
+    Raises:
+        SystemExit: always, with the exit code.
+    """
+    _quiet_warnings()
+    try:
+        code = app(args=argv, prog_name="celltls", standalone_mode=False)
+    except typer.TyperException as exc:  # typer's click: a usage error (2) or another
+        ctx = getattr(exc, "ctx", None)
+        where = f"; see `{ctx.command_path} --help`" if ctx is not None else ""
+        message = _one_line(exc.format_message()).rstrip(".")
+        if message:  # none after the help that no arguments show
+            typer.echo(f"celltls: error: {message}{where}", err=True)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("celltls: error: interrupted (Ctrl-C)", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -219,40 +384,83 @@ def _report(exc: BaseException, code: int, debug: bool, note: str = "") -> typer
     return typer.Exit(code)
 
 
-def build_profile(
-    ca: Path | None, cert: Path | None, key: Path | None, insecure: bool,
-    check_hostname: bool = True,
-) -> TlsProfile:
-    """The TLS profile the CLI options describe.
-
-    Args:
-        ca, cert, key: PEM files (``--ca``, ``--cert``, ``--key``).
-        insecure: ``--insecure``: no verification at all.
-        check_hostname: ``False`` for ``--no-check-hostname`` (the library logs a warning).
-
-    Raises:
-        CellTLSError: missing or unreadable files, or an impossible combination.
-    """
+def _load_credentials(cert: Path | None, key: Path | None
+                      ) -> tuple[Certificate | None, PrivateKey | None]:
     client_cert = Certificate.from_file(cert) if cert else None
     client_key = PrivateKey.from_file(key) if key else None
     if (client_cert is None) != (client_key is None):
         raise CellTLSError("--cert and --key go together")
-    if insecure:
-        err.print("[yellow]warning:[/] --insecure: the server is NOT verified", soft_wrap=True)
-        return TlsProfile(
-            verify=Verify.NONE, ca=Certificate.from_file(ca) if ca else None,
-            client_cert=client_cert, client_key=client_key,
-        )
-    if ca is None:
-        raise CellTLSError(
-            "server verification needs --ca FILE (the root CA that issued the server's "
-            "certificate); --insecure turns verification off"
-        )
-    verify = Verify.MUTUAL if client_cert else Verify.SERVER
-    return TlsProfile(
-        verify=verify, ca=Certificate.from_file(ca), client_cert=client_cert,
-        client_key=client_key, check_hostname=check_hostname,
-    )
+    return client_cert, client_key
+
+
+_NEEDS_CA = ("server verification needs --ca FILE (the root CA that issued the server's "
+             "certificate, or a bundle, or the word certifi); --insecure turns verification "
+             "off")
+
+
+def build_profile(
+    ca: Path | str | None, cert: Path | None, key: Path | None, insecure: bool,
+    check_hostname: bool = True, *, host: str = "", port: int = 443,
+    probe_timeout: float = 10.0, quiet: bool = False,
+) -> TlsProfile:
+    """The TLS profile the CLI options describe, for a server.
+
+    Args:
+        ca: ``--ca``: a PEM file of one or more CA certificates, or ``"certifi"`` (Mozilla's
+            roots). From more than one, the root that issued ``host:port``'s chain is picked
+            (see :meth:`celltls.integrations.cabundle.CaBundle.root_for`).
+        cert, key: PEM files (``--cert``, ``--key``).
+        insecure: ``--insecure``: no verification at all (said on stderr unless ``quiet``).
+        check_hostname: ``False`` for ``--no-check-hostname`` (the library logs a warning).
+        host, port: the server, for picking a root from a bundle.
+        probe_timeout: seconds for that handshake from the host.
+        quiet: ``-s``: no warning line.
+
+    Raises:
+        CellTLSError: no ``--ca`` without ``--insecure``, ``--cert`` without ``--key``.
+        CredentialError: missing or unreadable files.
+        CertificateVerifyError, ProfileError: see :meth:`CaBundle.root_for`.
+    """
+    return _Trust(ca, cert, key, insecure, check_hostname, quiet=quiet,
+                  probe_timeout=probe_timeout).profile(host, port)
+
+
+class _Trust:
+    """The TLS profile of each server a transfer reaches (a redirect to another host picks
+    its root from a --ca bundle again, and is verified again by the module)."""
+
+    def __init__(self, ca: Path | str | None, cert: Path | None, key: Path | None,
+                 insecure: bool, check_hostname: bool, *, quiet: bool = False,
+                 probe_timeout: float = 10.0) -> None:
+        self.client_cert, self.client_key = _load_credentials(cert, key)
+        self.insecure = insecure
+        self.check_hostname = check_hostname
+        self.probe_timeout = probe_timeout
+        self.bundle = CaBundle.load(ca) if ca is not None else None
+        if insecure:
+            if not quiet:
+                err.print("[yellow]warning:[/] --insecure: the server is NOT verified",
+                          soft_wrap=True)
+        elif self.bundle is None:
+            raise CellTLSError(_NEEDS_CA)
+        self._profiles: dict[tuple[str, int], TlsProfile] = {}
+
+    def profile(self, host: str, port: int) -> TlsProfile:
+        known = self._profiles.get((host, port))
+        if known is not None:
+            return known
+        if self.insecure:
+            single = self.bundle.certificates[0] if self.bundle and len(self.bundle) == 1 else None
+            profile = TlsProfile(verify=Verify.NONE, ca=single, client_cert=self.client_cert,
+                                 client_key=self.client_key)
+        else:
+            assert self.bundle is not None
+            root = self.bundle.root_for(host, port, timeout=self.probe_timeout)
+            verify = Verify.MUTUAL if self.client_cert else Verify.SERVER
+            profile = TlsProfile(verify=verify, ca=root, client_cert=self.client_cert,
+                                 client_key=self.client_key, check_hostname=self.check_hostname)
+        self._profiles[(host, port)] = profile
+        return profile
 
 
 def parse_headers(values: list[str] | None) -> list[tuple[str, str]]:
@@ -269,35 +477,6 @@ def parse_headers(values: list[str] | None) -> list[tuple[str, str]]:
             raise UnsafeArgumentError("header", item, "is not 'Name: value'")
         headers.append(check_header(name.strip(), value.strip()))
     return headers
-
-
-class _Output:
-    """Where the body goes: stdout, or ``-o FILE`` opened when the first byte is due."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.created = False
-        self._handle: BinaryIO | None = None
-
-    @contextlib.contextmanager
-    def open(self) -> Iterator[BinaryIO]:
-        if self.path is None:
-            yield sys.stdout.buffer
-            sys.stdout.buffer.flush()
-            return
-        with open(self.path, "wb") as handle:
-            self.created = True
-            yield handle
-
-    def discard(self) -> str:
-        """Remove a file this run created; return what was done, for the error line."""
-        if self.path is None or not self.created:
-            return ""
-        try:
-            self.path.unlink()
-        except OSError as exc:
-            return f"the partial file {self.path} could not be removed: {exc}"
-        return f"the partial file {self.path} was removed (--keep-partial keeps it)"
 
 
 #: what each phase of a transfer is, for timeout and interruption messages.
@@ -421,57 +600,342 @@ class _Watchdog:
             raise error
 
 
-def _setup_logging(verbose: bool) -> None:
+class _Output:
+    """Where the body goes: stdout, or ``-o FILE`` opened when the first byte is due."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.created = False
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[BinaryIO]:
+        if self.path is None:
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+            return
+        with open(self.path, "wb") as handle:
+            self.created = True
+            yield handle
+
+    def discard(self) -> str:
+        """Remove a file this run created; return what was done, for the error line."""
+        if self.path is None or not self.created:
+            return ""
+        try:
+            self.path.unlink()
+        except OSError as exc:
+            return f"the partial file {self.path} could not be removed: {exc}"
+        return f"the partial file {self.path} was removed (--keep-partial keeps it)"
+
+
+class _Bars:
+    """Progress bars on stderr (rich): one per upload and download that is large or of unknown
+    length; none when stderr is not a terminal or with ``-s``."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.console = console
+        self.enabled = enabled and console.is_terminal
+        self._progress: Progress | None = None
+
+    def task(self, description: str, total: int | None) -> Callable[[int], None] | None:
+        """A function taking the bytes done so far, or ``None`` when no bar is shown."""
+        if not self.enabled or (total is not None and total <= PROGRESS_THRESHOLD):
+            return None
+        if self._progress is None:
+            self._progress = Progress(
+                "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                TransferSpeedColumn(), TimeRemainingColumn(), console=self.console,
+                transient=True,
+            )
+            self._progress.start()
+        progress = self._progress
+        task: TaskID = progress.add_task(description, total=total)
+
+        def update(done: int) -> None:
+            progress.update(task, completed=done)
+
+        return update
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+class _Failure(Exception):
+    """A failure of the command line itself (not of celltls's library), with its exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class _Upload:
+    """The request body: bytes, or a file sent from disk (re-read for a 307/308 redirect)."""
+
+    data: bytes | None = None
+    path: Path | None = None
+    content_type: str | None = None
+    accept: str | None = None
+
+    @property
+    def size(self) -> int:
+        if self.path is not None:
+            return self.path.stat().st_size
+        return len(self.data or b"")
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[bytes | BinaryIO]:
+        if self.path is None:
+            yield self.data or b""
+            return
+        with open(self.path, "rb") as handle:
+            yield handle
+
+
+def _read_pieces(values: list[str], option: str) -> list[bytes | Path]:
+    pieces: list[bytes | Path] = []
+    for value in values:
+        if not value.startswith("@"):
+            pieces.append(value.encode("utf-8", "surrogateescape"))
+        elif value == "@-":
+            pieces.append(sys.stdin.buffer.read())
+        else:
+            path = Path(value[1:])
+            try:
+                with open(path, "rb"):
+                    pass
+            except OSError as exc:  # curl: 26, read error
+                raise _Failure(f"cannot read {path} ({exc.strerror or exc}); check the file "
+                               f"given as {option} @FILE", 26) from None
+            pieces.append(path)
+    return pieces
+
+
+def _build_upload(data: list[str] | None, json_parts: list[str] | None) -> _Upload | None:
+    """The body -d/--data (joined with ``&``) or --json (concatenated) describe, or ``None``.
+
+    Raises:
+        _Failure: both given (exit 2), or a file that cannot be read (exit 26).
+    """
+    if data and json_parts:
+        raise _Failure("--json and -d/--data cannot be combined; give the body once", 2)
+    values = data or json_parts
+    if not values:
+        return None
+    pieces = _read_pieces(values, "--data" if data else "--json")
+    if json_parts:
+        upload = _Upload(content_type="application/json", accept="application/json")
+    else:
+        upload = _Upload(content_type="application/x-www-form-urlencoded")
+    if len(pieces) == 1 and isinstance(pieces[0], Path):
+        upload.path = pieces[0]
+        return upload
+    joined = [p.read_bytes() if isinstance(p, Path) else p for p in pieces]
+    upload.data = (b"" if json_parts else b"&").join(joined)
+    return upload
+
+
+@dataclass
+class _Stats:
+    """What -w/--write-out reports."""
+
+    started: float = field(default_factory=time.monotonic)
+    url: str = ""
+    method: str = ""
+    http_code: int = 0
+    size_download: int = 0
+    size_upload: int = 0
+    num_redirects: int = 0
+    exitcode: int = 0
+    errormsg: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+_WRITE_OUT = re.compile(r"%\{([a-z_]+)\}|%header\{([^}]*)\}|%%|\\[nrt\\]")
+_ESCAPES = {"\\n": "\n", "\\r": "\r", "\\t": "\t", "\\\\": "\\"}
+
+
+def write_out(fmt: str, stats: _Stats) -> str:
+    """Expand a curl ``-w`` format: ``%{variable}``, ``%header{name}``, ``%%``, ``\\n``,
+    ``\\r``, ``\\t`` (curl(1) "-w, --write-out"). An unknown variable expands to nothing, with
+    a warning in the log, as curl does."""
+    elapsed = time.monotonic() - stats.started
+    content_type = next((v for k, v in stats.headers if k.lower() == "content-type"), "")
+    values = {
+        "http_code": f"{stats.http_code:03d}", "response_code": f"{stats.http_code:03d}",
+        "size_download": str(stats.size_download), "size_upload": str(stats.size_upload),
+        "time_total": f"{elapsed:.6f}", "url_effective": stats.url, "url": stats.url,
+        "exitcode": str(stats.exitcode), "errormsg": stats.errormsg,
+        "num_redirects": str(stats.num_redirects), "content_type": content_type,
+        "method": stats.method,
+    }
+
+    def expand(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text == "%%":
+            return "%"
+        if text in _ESCAPES:
+            return _ESCAPES[text]
+        if match.group(2) is not None:
+            wanted = match.group(2).lower()
+            return ", ".join(v for k, v in stats.headers if k.lower() == wanted)
+        name = match.group(1)
+        if name not in values:
+            logging.getLogger(__name__).warning("unknown --write-out variable: %r", name)
+            return ""
+        return values[name]
+
+    return _WRITE_OUT.sub(expand, fmt)
+
+
+def _write_out_format(value: str | None) -> str | None:
+    if value is None or not value.startswith("@"):
+        return value
+    name = value[1:]
+    try:
+        return sys.stdin.read() if name == "-" else Path(name).read_text()
+    except OSError as exc:
+        raise _Failure(f"cannot read the --write-out format from {name} "
+                       f"({exc.strerror or exc})", 26) from None
+
+
+def _head_block(response: BaseResponse) -> bytes:
+    """The status line and header fields as received, for -I and -i."""
+    lines = [f"HTTP/{response.http_version} {response.status} {response.reason}".rstrip()]
+    lines += [f"{name}: {value}" for name, value in response.headers.multi_items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+def _setup_logging(verbose: bool, silent: bool = False) -> None:
+    level = logging.DEBUG if verbose else (logging.CRITICAL if silent else logging.WARNING)
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
+        level=level,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
         force=True,  # this run's stderr, also when called again in one process (tests)
     )
 
 
-def _transfer(
-    method: str, url: str, *, port: str, dialect: str | None, baudrate: int, apn: str,
-    ca: Path | None, cert: Path | None, key: Path | None, insecure: bool,
-    header: list[str] | None, output: Path | None, trace: Path | None, verbose: bool,
-    fail_on_status: bool, body: bytes | None = None, check_hostname: bool = True,
-    connect_timeout: float | None = None, max_time: float | None = None,
-    keep_partial: bool = False, debug: bool = False,
-) -> None:
-    _setup_logging(verbose)
-    out = _Output(output)
+def _model_option(dialect: str | None, model: str | None) -> tuple[str | None, dict[str, Any]]:
+    """The dialect and the driver options for ``--model``.
+
+    Raises:
+        UnsafeArgumentError: a model no drivable dialect (or not the one given) knows.
+    """
+    if model is None:
+        return dialect, {}
+    infos = [info for info in registry.all_dialects() if info.driver is not None]
+    if dialect is not None:
+        infos = [registry.get(dialect)]
+    owners = [info for info in infos if model.lower() in (m.lower() for m in info.models)]
+    if not owners:
+        known = "; ".join(f"{i.name}: {', '.join(i.models)}" for i in infos if i.models)
+        raise UnsafeArgumentError("--model", model, f"is not a model celltls knows ({known})")
+    info = owners[0]
+    name = next(m for m in info.models if m.lower() == model.lower())
+    _, factory = registry.load(info.name)
+    params = inspect.signature(factory).parameters
+    takes = "model" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    if not takes:
+        logging.getLogger(__name__).info(
+            "the %s driver reads the model from the module; --model %s is not passed",
+            info.name, name)
+        return info.name, {}
+    return info.name, {"model": name}
+
+
+@dataclass
+class _Options:
+    """The options of ``celltls get``/``post`` (the names of the command's parameters)."""
+
+    command_method: str
+    url: str
+    port: str
+    dialect: str | None = None
+    model: str | None = None
+    via: Via = Via.auto
+    baudrate: int = 115200
+    apn: str = ""
+    ca: str | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    insecure: bool = False
+    no_check_hostname: bool = False
+    request: str | None = None
+    head: bool = False
+    include: bool = False
+    location: bool = False
+    max_redirs: int = MAX_REDIRS
+    data: list[str] | None = None
+    json: list[str] | None = None
+    header: list[str] | None = None
+    output: Path | None = None
+    write_out: str | None = None
+    silent: bool = False
+    show_error: bool = False
+    trace: Path | None = None
+    verbose: bool = False
+    fail_on_status: bool = False
+    connect_timeout: float | None = None
+    max_time: float | None = None
+    keep_partial: bool = False
+    debug: bool = False
+
+
+def _transfer(opts: _Options) -> None:
+    """Run one ``get``/``post``; print the error line and the -w text; exit with the code."""
+    _setup_logging(opts.verbose, opts.silent)
+    stats = _Stats(url=opts.url)
+    out = _Output(opts.output)
     watch: _Watchdog | None = None
+    bars = _Bars(err, enabled=not opts.silent)
+    code, line = 0, ""
+    exc_shown: BaseException | None = None
+    fmt: str | None = None
     try:
-        watch = _Watchdog(connect_timeout, max_time, _target_of(url))
+        fmt = _write_out_format(opts.write_out)
+        watch = _Watchdog(opts.connect_timeout, opts.max_time, _target_of(opts.url))
         with watch:
-            _run_transfer(
-                watch, out, method, url, port=port, dialect=dialect, baudrate=baudrate,
-                apn=apn, ca=ca, cert=cert, key=key, insecure=insecure, header=header,
-                trace=trace, verbose=verbose, fail_on_status=fail_on_status, body=body,
-                check_hostname=check_hostname, connect_timeout=connect_timeout,
-            )
+            try:
+                _run_transfer(opts, watch, out, bars, stats)
+            finally:
+                bars.close()
     except KeyboardInterrupt as exc:
-        note = "" if keep_partial else out.discard()
+        note = "" if opts.keep_partial else out.discard()
         phase = watch.describe() if watch is not None else "starting"
-        if debug:
-            traceback.print_exception(exc, file=sys.stderr)
-        raise fail(f"interrupted (Ctrl-C) while {phase}; what this run opened was closed"
-                   + (f"; {note}" if note else ""), 130) from None
+        code, exc_shown = 130, exc
+        line = (f"celltls: error: interrupted (Ctrl-C) while {phase}; what this run opened "
+                "was closed" + (f"; {note}" if note else ""))
     except CellTLSError as exc:
-        note = "" if keep_partial else out.discard()
-        raise _report(exc, exc.exit_code, debug, note) from None
+        note = "" if opts.keep_partial else out.discard()
+        code, exc_shown, line = exc.exit_code, exc, error_line(exc, note)
+    except _Failure as exc:
+        note = "" if opts.keep_partial else out.discard()
+        code, exc_shown, line = exc.code, exc, error_line(exc, note)
     except OSError as exc:
         # Not celltls's: the -o file or stdout (curl: 23, write error).
-        note = "" if keep_partial else out.discard()
-        what = f"cannot write the body to {output or 'stdout'}: {exc.strerror or exc}"
-        raise _report(OSError(what), 23, debug, note) from None
+        note = "" if opts.keep_partial else out.discard()
+        what = f"cannot write the body to {opts.output or 'stdout'}: {exc.strerror or exc}"
+        code, exc_shown, line = 23, exc, error_line(OSError(what), note)
     except Exception as exc:  # a bug: still one line, the traceback with --debug
-        note = "" if keep_partial else out.discard()
+        note = "" if opts.keep_partial else out.discard()
         bug = RuntimeError(f"unexpected {type(exc).__name__}: {exc} (a bug in celltls); run "
                            "again with --debug and report the traceback")
-        if debug:
-            traceback.print_exception(exc, file=sys.stderr)
-        raise _report(bug, 1, False, note) from None
+        code, exc_shown, line = 1, exc, error_line(bug, note)
+    if code:
+        if opts.debug and exc_shown is not None:
+            traceback.print_exception(exc_shown, file=sys.stderr)
+        if not opts.silent or opts.show_error:
+            typer.echo(_one_line(line), err=True)
+    stats.exitcode = code
+    stats.errormsg = line.removeprefix("celltls: error: ")
+    if fmt is not None:
+        sys.stdout.write(write_out(fmt, stats))
+        sys.stdout.flush()
+    if code:
+        raise typer.Exit(code)
 
 
 def _target_of(url: str) -> str:
@@ -483,127 +947,226 @@ def _target_of(url: str) -> str:
         return url
 
 
-def _run_transfer(
-    watch: _Watchdog, out: _Output, method: str, url: str, *, port: str,
-    dialect: str | None, baudrate: int, apn: str, ca: Path | None, cert: Path | None,
-    key: Path | None, insecure: bool, header: list[str] | None, trace: Path | None,
-    verbose: bool, fail_on_status: bool, body: bytes | None, check_hostname: bool,
-    connect_timeout: float | None,
-) -> None:
+def _method_of(opts: _Options, upload: _Upload | None) -> str:
+    if opts.head:
+        if upload is not None:
+            raise _Failure("-I/--head and -d/--data/--json ask for two methods (HEAD and "
+                           "POST); give one", 2)
+        if opts.request is not None and opts.request.upper() != "HEAD":
+            raise _Failure(f"-I/--head and -X {opts.request} ask for two methods; give one", 2)
+        return "HEAD"
+    if opts.request is not None:
+        return opts.request
+    if upload is not None:
+        return "POST"
+    return opts.command_method
+
+
+_CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+
+
+def _run_transfer(opts: _Options, watch: _Watchdog, out: _Output, bars: _Bars,
+                  stats: _Stats) -> None:
     # What can be checked without the module is checked before the port is opened.
-    parse_https_url(url)
-    profile = build_profile(ca, cert, key, insecure, check_hostname)
-    headers = parse_headers(header)
+    url = opts.url
+    host, port, _ = parse_https_url(url)
+    if opts.max_redirs < -1:
+        raise UnsafeArgumentError("--max-redirs", str(opts.max_redirs), "must be -1 (no limit) "
+                                  "or a number of redirects >= 0")
+    upload = _build_upload(opts.data, opts.json)
+    method = _method_of(opts, upload)
+    user_headers = parse_headers(opts.header)
+    names = {name.lower() for name, _ in user_headers}
+    auto_headers: list[tuple[str, str]] = []
+    if upload is not None and upload.content_type and "content-type" not in names:
+        auto_headers.append(("Content-Type", upload.content_type))
+    if upload is not None and upload.accept and "accept" not in names:
+        auto_headers.append(("Accept", upload.accept))
+    dialect, driver_options = _model_option(opts.dialect, opts.model)
+    trust = _Trust(opts.ca, opts.cert, opts.key, opts.insecure, not opts.no_check_hostname,
+                   quiet=opts.silent, probe_timeout=opts.connect_timeout or 10.0)
+    profile = trust.profile(host, port)
+    stats.method = method
     watch.enter("open")
-    with Modem(port, dialect, baudrate=baudrate, trace=trace) as modem:
+    heads: list[bytes] = []  # -i/-I: the header blocks of redirects, written with the last
+    with Modem(opts.port, dialect, baudrate=opts.baudrate, trace=opts.trace,
+               **driver_options) as modem:
+        if opts.verbose and not opts.silent:
+            found = "identified as" if opts.dialect is None else "driven as"
+            err.print(f"module {found} {modem.dialect} ({_describe(modem.info)})")
         watch.enter("attach")
-        status = modem.attach(apn)
-        if verbose:
-            err.print(f"network up: IP {status.ip_address}, APN {apn!r}")
-        # --connect-timeout is kept on the host (the watchdog); the module gets at least its
-        # usual 90 s, as some modules take no shorter connect timeout (Quectel: 10..300 s).
-        response = modem.request(
-            method, url, profile=profile, headers=headers, body=body,
-            timeout=max(connect_timeout or 0.0, 90.0), on_phase=watch.enter,
-        )
-        if verbose:
-            err.print(f"HTTP/{response.http_version} {response.status} {response.reason}")
-        if fail_on_status:
+        status = modem.attach(opts.apn)
+        if opts.verbose and not opts.silent:
+            err.print(f"network up: IP {status.ip_address}, APN {opts.apn!r}")
+        while True:
+            total = upload.size if upload is not None else None
+            sending = bars.task("upload", total) if upload is not None else None
+            with (upload.open() if upload is not None else contextlib.nullcontext()) as body:
+
+                def sent(done: int, _total: int | None, bar: Callable[[int], None] | None
+                         = sending) -> None:
+                    stats.size_upload = done
+                    if bar is not None:
+                        bar(done)
+
+                # --connect-timeout is kept on the host (the watchdog); the module gets at
+                # least its usual 90 s, as some modules take no shorter connect timeout
+                # (Quectel: 10..300 s).
+                response = modem.request(
+                    method, url, profile=profile, headers=user_headers + auto_headers,
+                    body=body, content_length=total if upload is not None else None,
+                    timeout=max(opts.connect_timeout or 0.0, 90.0), on_phase=watch.enter,
+                    upload_progress=sent, via=opts.via.value,
+                )
+            if upload is not None and stats.size_upload == 0:
+                stats.size_upload = total or 0
+            stats.http_code = response.status
+            stats.headers = response.headers.multi_items()
+            stats.url = url
+            if opts.verbose and not opts.silent:
+                err.print(f"HTTP/{response.http_version} {response.status} {response.reason}")
+            if not (opts.location and response.is_redirect):
+                break
+            if opts.max_redirs != -1 and stats.num_redirects >= opts.max_redirs:
+                response.abort()
+                raise TooManyRedirectsError(
+                    f"maximum ({opts.max_redirs}) redirects followed (the last to "
+                    f"{response.header('location')}); raise --max-redirs if that is expected",
+                    limit=opts.max_redirs)
+            if opts.include or opts.head:
+                heads.append(_head_block(response))
+            response.close()
+            url, method, upload, changed_host = _redirect(url, response, method, upload,
+                                                           opts.request is not None)
+            if upload is None:
+                auto_headers = [(k, v) for k, v in auto_headers if k.lower() == "accept"]
+            if changed_host:
+                user_headers = [(k, v) for k, v in user_headers
+                                if k.lower() not in _CREDENTIAL_HEADERS]
+            stats.num_redirects += 1
+            stats.method = method
+            host, port, _ = parse_https_url(url)
+            profile = trust.profile(host, port)  # a new host is verified again
+        if opts.fail_on_status:
             response.raise_for_status()  # before any byte of the body is written (curl -f)
-        total = response.content_length
-        watch.expected = total
-        show = method != "HEAD" and (total is None or total > PROGRESS_THRESHOLD)
-        with out.open() as sink:
-            if show:
-                with Progress(
-                    "[progress.description]{task.description}", BarColumn(),
-                    DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                    console=err, transient=True,
-                ) as bar:
-                    task = bar.add_task("download", total=total)
-                    for chunk in response.iter_bytes():
-                        sink.write(chunk)
-                        watch.received += len(chunk)
-                        bar.update(task, advance=len(chunk))
-            else:
-                for chunk in response.iter_bytes():
-                    sink.write(chunk)
-                    watch.received += len(chunk)
+        _write_body(opts, response, out, bars, watch, stats, heads)
 
 
-@app.command()
-def get(
-    url: Annotated[str, typer.Argument(help="https://host[:port]/path")],
+def _describe(info: object) -> str:
+    if isinstance(info, dict):
+        return ", ".join(f"{k} {v}" for k, v in info.items() if v) or "no details"
+    return str(info)
+
+
+def _redirect(url: str, response: BaseResponse, method: str, upload: _Upload | None,
+              explicit_method: bool) -> tuple[str, str, _Upload | None, bool]:
+    """The next request of -L: URL, method, body, and whether the host changed.
+
+    curl's rules: 303 turns the method into GET (HEAD stays), 301 and 302 turn a POST into a
+    GET, both dropping the body (RFC 9110 15.4.2-15.4.4); 307 and 308 repeat the method and
+    body; ``-X`` keeps its method everywhere. A redirect to anything but https:// is refused.
+
+    Raises:
+        InsecureRedirectError: the Location is not an https:// URL.
+        InvalidURLError: the Location cannot be used.
+    """
+    location = response.header("location") or ""
+    target = urljoin(url, location.strip())
+    scheme = urlsplit(target).scheme.lower()
+    if scheme != "https":
+        raise InsecureRedirectError(
+            f"the server at {_target_of(url)} redirects to {target!r}, which is not https://; "
+            "celltls does not leave TLS (fetch that URL yourself if you trust it)",
+            location=target)
+    parse_https_url(target)
+    if not explicit_method and (
+        (response.status == 303 and method != "HEAD")
+        or (response.status in (301, 302) and method == "POST")
+    ):
+        method, upload = "GET", None
+    old, new = urlsplit(url), urlsplit(target)
+    changed = (old.hostname, old.port or 443) != (new.hostname, new.port or 443)
+    return target, method, upload, changed
+
+
+def _write_body(opts: _Options, response: BaseResponse, out: _Output, bars: _Bars,
+                watch: _Watchdog, stats: _Stats, heads: list[bytes]) -> None:
+    total = response.content_length
+    watch.expected = total
+    show_head = opts.head or opts.include
+    with out.open() as sink:
+        if show_head:
+            for block in heads:
+                sink.write(block)
+            sink.write(_head_block(response))
+        if response.method == "HEAD":
+            response.close()
+            return
+        bar = bars.task("download", total)
+        for chunk in response.iter_bytes():
+            sink.write(chunk)
+            watch.received += len(chunk)
+            stats.size_download = watch.received
+            if bar is not None:
+                bar(watch.received)
+
+
+def _transfer_options(
+    url: UrlArg,
     port: PortOpt,
     dialect: DialectOpt = None,
+    model: ModelOpt = None,
+    via: ViaOpt = Via.auto,
     baudrate: BaudOpt = 115200,
     apn: ApnOpt = "",
     ca: CaOpt = None,
     cert: CertOpt = None,
     key: KeyOpt = None,
     insecure: InsecureOpt = False,
+    no_check_hostname: NoCheckHostnameOpt = False,
+    request: RequestOpt = None,
+    head: HeadOpt = False,
+    include: IncludeOpt = False,
+    location: LocationOpt = False,
+    max_redirs: MaxRedirsOpt = MAX_REDIRS,
+    data: DataOpt = None,
+    json: JsonOpt = None,
     header: HeaderOpt = None,
     output: OutputOpt = None,
+    write_out: WriteOutOpt = None,
+    silent: SilentOpt = False,
+    show_error: ShowErrorOpt = False,
     trace: TraceOpt = None,
     verbose: VerboseOpt = False,
     fail_on_status: FailOpt = False,
-    no_check_hostname: NoCheckHostnameOpt = False,
     connect_timeout: ConnectTimeoutOpt = None,
     max_time: MaxTimeOpt = None,
     keep_partial: KeepPartialOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """HTTPS GET through the module; the body goes to stdout (or -o FILE)."""
-    _transfer(
-        "GET", url, port=port, dialect=dialect, baudrate=baudrate, apn=apn, ca=ca, cert=cert,
-        key=key, insecure=insecure, header=header, output=output, trace=trace, verbose=verbose,
-        fail_on_status=fail_on_status, check_hostname=not no_check_hostname,
-        connect_timeout=connect_timeout, max_time=max_time, keep_partial=keep_partial,
-        debug=debug,
-    )
+    """The parameters ``get`` and ``post`` share (their signature for typer)."""
 
 
-@app.command()
-def post(
-    url: Annotated[str, typer.Argument(help="https://host[:port]/path")],
-    port: PortOpt,
-    data: Annotated[str, typer.Option("--data", help="Body text, or @FILE to send a file")],
-    dialect: DialectOpt = None,
-    baudrate: BaudOpt = 115200,
-    apn: ApnOpt = "",
-    ca: CaOpt = None,
-    cert: CertOpt = None,
-    key: KeyOpt = None,
-    insecure: InsecureOpt = False,
-    header: HeaderOpt = None,
-    output: OutputOpt = None,
-    trace: TraceOpt = None,
-    verbose: VerboseOpt = False,
-    fail_on_status: FailOpt = False,
-    no_check_hostname: NoCheckHostnameOpt = False,
-    connect_timeout: ConnectTimeoutOpt = None,
-    max_time: MaxTimeOpt = None,
-    keep_partial: KeepPartialOpt = False,
-    debug: DebugOpt = False,
-) -> None:
-    """HTTPS POST through the module; --data TEXT or --data @FILE."""
-    try:
-        body = (Path(data[1:]).read_bytes() if data.startswith("@")
-                else data.encode("utf-8", "surrogateescape"))
-    except OSError as exc:  # curl: 26, read error
-        raise fail(f"cannot read {data[1:]} ({exc.strerror or exc}); check the file given "
-                   "as --data @FILE", 26) from None
-    names = {h.partition(":")[0].strip().lower() for h in header or []}
-    if "content-type" not in names:
-        header = [*(header or []), "Content-Type: application/octet-stream"
-                  if data.startswith("@") else "Content-Type: text/plain; charset=utf-8"]
-    _transfer(
-        "POST", url, port=port, dialect=dialect, baudrate=baudrate, apn=apn, ca=ca, cert=cert,
-        key=key, insecure=insecure, header=header, output=output, trace=trace, verbose=verbose,
-        fail_on_status=fail_on_status, body=body, check_hostname=not no_check_hostname,
-        connect_timeout=connect_timeout, max_time=max_time, keep_partial=keep_partial,
-        debug=debug,
-    )
+def _command(method: str, doc: str) -> Callable[..., None]:
+    """A ``get``/``post`` command: :func:`_transfer_options`'s parameters, ``method`` by
+    default."""
+
+    def command(**kwargs: Any) -> None:
+        _transfer(_Options(command_method=method, **kwargs))
+
+    command.__doc__ = doc
+    command.__name__ = command.__qualname__ = method.lower()
+    command.__annotations__ = dict(_transfer_options.__annotations__)
+    command.__signature__ = inspect.signature(  # type: ignore[attr-defined]
+        _transfer_options, eval_str=True)
+    return command
+
+
+get = app.command(name="get")(_command(
+    "GET", "HTTPS request through the module, GET by default (POST with -d/--json, any with "
+    "-X); the body goes to stdout (or -o FILE)."))
+post = app.command(name="post")(_command(
+    "POST", "HTTPS POST through the module: -d/--data TEXT, @FILE or @- (stdin), or --json."))
 
 
 @app.command()
