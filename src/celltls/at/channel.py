@@ -403,6 +403,16 @@ class ATChannel:
         with self._proto_lock:
             self.protocol.disarm_raw_on_connect()
 
+    def enter_data_phase(self) -> None:
+        """Take every byte from the module as raw data from now on (:meth:`read_raw`), until
+        :meth:`abandon_data_phase` or an armed end-of-data pattern: for an answer that no
+        header line or ``CONNECT`` announces (a marker such as Sequans's ``<<<``, an XBee in
+        transparent mode). Call it with no command pending."""
+        with self._proto_lock:
+            self.protocol.enter_raw_mode()
+        with self._raw_cond:
+            self._raw_closed = False
+
     def end_data_phase_at(self, pattern: bytes) -> None:
         """End the next data phase at an end-of-data pattern (:meth:`ATProtocol.end_raw_at`)."""
         with self._proto_lock:

@@ -1177,13 +1177,10 @@ class Sequans(Dialect):
         channel.command("AT", timeout=5)  # a quiet, synchronised line (resyncs if needed)
         self._drain_raw()
         channel.cancel_data_phase_end()
-        channel.arm_raw_on_connect()  # readers of raw data wait again (a fresh data phase)
-        channel.disarm_raw_on_connect()
         # The AT core frames length-delimited blocks after a header line and data phases after
-        # CONNECT; this answer is neither, so the protocol is switched to raw mode by hand
-        # before the command is written (no command is pending: the AT above completed).
-        with channel._proto_lock:
-            channel.protocol.enter_raw_mode()
+        # CONNECT; this answer is neither, so the line is switched to raw data before the
+        # command is written (no command is pending: the AT above completed).
+        channel.enter_data_phase()
         seq = self._trouble_seq
         finished = False
         try:
