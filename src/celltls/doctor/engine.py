@@ -30,6 +30,15 @@ and section the fact comes from. A rule must be linear in the number of lines (i
 need in one pass; never rescan the log per line). A rule that raises does not stop the
 diagnosis: the engine reports an ``internal-error`` finding naming the rule instead.
 
+A finding also says how sure it is (``confidence``: ``"high"`` when the log proves it,
+``"medium"`` when it fits a documented cause, ``"low"`` for a guess) and whether it is a
+``symptom`` (an error code the module reported) rather than a cause. After the rules ran, the
+engine links each symptom to its cause (``caused_by``: the rule's own ``related`` line, else the
+nearest earlier error-level cause, else the nearest earlier warning) and adds two findings of its
+own: ``no-at-session`` (the text holds no AT session and nothing was found) and
+``no-known-cause`` (failures seen, no rule explains them: the doctor says so rather than guess).
+:attr:`Report.cause` is the most likely cause (:meth:`Report.causes`, best first).
+
 A catalog or rules module that fails to import is skipped: the dialect is still detected from
 its ``doctor_hints`` and diagnosed with the generic rules and the 3GPP catalog.
 
@@ -38,8 +47,9 @@ Sources: shared/DESIGN.md ("diagnosis rules"), shared/transcripts/FORMAT.md.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from celltls.dialects import registry
@@ -47,7 +57,7 @@ from celltls.dialects.manifest import DialectInfo
 from celltls.dialects.spec import Catalog, Param
 from celltls.doctor import rules as generic_rules
 from celltls.doctor.decode import GENERIC, Decoded, Decoder, parse_command
-from celltls.doctor.model import SEVERITIES, Finding, Rule, Session, Severity
+from celltls.doctor.model import CONFIDENCES, SEVERITIES, Finding, Rule, Session, Severity
 from celltls.doctor.reader import Line, read_lines
 
 __all__ = [
@@ -62,6 +72,7 @@ __all__ = [
     "detect_dialect",
     "diagnose",
     "dialect_names",
+    "is_symptom",
     "load_dialect",
 ]
 
@@ -238,6 +249,24 @@ class Report:
         """The set of finding codes (handy in tests)."""
         return {f.code for f in self.findings}
 
+    def causes(self) -> tuple[Finding, ...]:
+        """The error and warning findings that name a cause (not symptoms), best first: by
+        severity, then confidence, then those the engine linked symptoms to, then line."""
+        cause_lines = self._cause_lines()
+        return tuple(sorted(
+            (f for f in self.findings if f.severity != "info" and not is_symptom(f)),
+            key=lambda f: (SEVERITIES.index(f.severity), CONFIDENCES.index(f.confidence),
+                           f.line not in cause_lines, f.line)))
+
+    def _cause_lines(self) -> set[int]:
+        return {f.caused_by for f in self.findings if f.caused_by is not None}
+
+    @property
+    def cause(self) -> Finding | None:
+        """The most likely cause of the failure (first of :meth:`causes`), if any."""
+        causes = self.causes()
+        return causes[0] if causes else None
+
 
 def diagnose(text: str, dialect: str | None = None) -> Report:
     """Explain a modem session from its log.
@@ -284,6 +313,9 @@ def diagnose(text: str, dialect: str | None = None) -> Report:
                 "the diagnosis may be incomplete", "report this log to the celltls developers",
                 "celltls doctor"))
     findings = _suppress(findings, session)
+    findings = _link(findings)
+    findings = _verification_off_after_failure(findings)
+    findings.extend(_overview(findings, session))
     order = {s: i for i, s in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: (f.line, order[f.severity], f.column or 0, f.code))
     return Report(name, detected, scores, catalog is not None,
@@ -308,5 +340,96 @@ def _suppress(findings: list[Finding], session: Session) -> list[Finding]:
         if f.code == "command-error" and (f.line in explained
                                           or any(r in explained for r in f.related)):
             continue
+        out.append(f)
+    return out
+
+
+#: Codes of findings that report what the module showed (an error code), not why.
+SYMPTOM_CODES = frozenset({
+    "cme-error", "cms-error", "command-error", "nordic-errno", "nordic-httpccon-failed",
+    "quectel-sslopen-failed", "sequans-http-error", "xbee3-ci-status", "sierra-khttp-error",
+    "tls-handshake-failed",
+})
+
+
+def is_symptom(finding: Finding) -> bool:
+    """Whether a finding reports a failure the module showed rather than its cause."""
+    return finding.symptom or finding.code in SYMPTOM_CODES
+
+
+def _link(findings: list[Finding]) -> list[Finding]:
+    """Link each symptom to its cause: the cause finding the symptom's rule named in
+    ``related``, else the nearest earlier (or same-line) error/warning cause finding.
+    Linear after one sort."""
+    causes = sorted(((f.line, i) for i, f in enumerate(findings)
+                     if f.severity != "info" and not is_symptom(f)
+                     and f.confidence != "low"), key=lambda t: t[0])
+    cause_lines = [line for line, _ in causes]
+    error_lines = [line for line, i in causes if findings[i].severity == "error"]
+    by_line = {line: i for line, i in causes}
+    out: list[Finding] = []
+    for f in findings:
+        if not is_symptom(f) or f.caused_by is not None:
+            out.append(f)
+            continue
+        target = next((r for r in f.related if r in by_line and r != f.line), None)
+        for lines in (error_lines, cause_lines):  # an earlier error first, then a warning
+            if target is not None:
+                break
+            position = bisect.bisect_right(lines, f.line)
+            target = lines[position - 1] if position else None
+        out.append(replace(f, caused_by=target) if target is not None else f)
+    return out
+
+
+def _overview(findings: list[Finding], session: Session) -> list[Finding]:
+    """``no-at-session`` (no AT command or result code in the text) and ``no-known-cause``
+    (failures seen, but no rule named why): what the doctor saw, so that a reader knows."""
+    commands = [d for d in session.decoded if d.kind == "command"]
+    finals = [d for d in session.decoded if d.kind == "final"]
+    if not commands and not finals and not findings:
+        return [Finding(
+            "no-at-session", "info", 1,
+            "no AT command or result code found in this text"
+            + (f" ({len(session.lines)} lines of prose or data)" if session.lines else ""),
+            "the doctor explains AT sessions: commands the host sent and what the module "
+            "answered",
+            "paste the serial log itself (every AT line and every answer, with echo on or a "
+            "celltls --trace transcript)", "celltls doctor")]
+    if any(f.severity != "info" and not is_symptom(f) for f in findings):
+        return []
+    failures = [d for d in finals if d.success is False]
+    failures += [d for d in session.decoded if d.kind in ("urc", "information")
+                 and any(p.meaning and p.name in ("err", "result", "error", "rc")
+                         and p.value not in ("0", "1") for p in d.params)]
+    if not failures and not any(is_symptom(f) for f in findings):
+        return []
+    seen = ", ".join(sorted({f"AT{d.name}" for d in commands if d.name})[:8])
+    failed = "; ".join(f"line {d.lineno}: {d.text.strip()[:60]}"
+                       for d in sorted(failures, key=lambda d: d.lineno)[:4])
+    return [Finding(
+        "no-known-cause", "info", failures[0].lineno if failures else 1,
+        f"no known cause: the log fails ({failed or 'see the error findings'}) but no rule "
+        f"of the {session.dialect} dialect or the 3GPP rules explains why; seen: "
+        f"{len(commands)} commands ({seen})",
+        "the doctor names a cause only when the log shows it; guessing would mislead",
+        "add the missing part of the session (the set-up commands, AT+CMEE=2 for verbose "
+        "errors, the firmware version from ATI/AT+CGMR) and run the doctor again",
+        "celltls doctor", related=tuple(d.lineno for d in failures[:4]))]
+
+
+def _verification_off_after_failure(findings: list[Finding]) -> list[Finding]:
+    """A ``tls-verify-off`` that follows a failure is a workaround, not a fix: say so."""
+    failures = sorted(f.line for f in findings if is_symptom(f))
+    if not failures:
+        return findings
+    out: list[Finding] = []
+    for f in findings:
+        if f.code == "tls-verify-off" and failures[0] < f.line:
+            before = max(line for line in failures if line < f.line)
+            f = replace(
+                f, message=f"{f.message}; it was switched off after the failure at line "
+                f"{before}, which hides that failure's cause instead of fixing it",
+                related=(*f.related, before))
         out.append(f)
     return out

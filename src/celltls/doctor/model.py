@@ -15,10 +15,12 @@ from celltls.dialects.spec import Catalog
 from celltls.doctor.decode import Decoded, Decoder
 from celltls.doctor.reader import Line
 
-__all__ = ["SEVERITIES", "Finding", "Rule", "Session", "Severity"]
+__all__ = ["CONFIDENCES", "SEVERITIES", "Confidence", "Finding", "Rule", "Session", "Severity"]
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+Confidence = Literal["high", "medium", "low"]
+CONFIDENCES: tuple[Confidence, ...] = ("high", "medium", "low")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,14 @@ class Finding:
         source: the document and section the fact comes from.
         column: 1-based column in that line, when meaningful.
         related: other 1-based lines involved (the command a response answers...).
+        confidence: how sure the rule is that this is what happened: ``"high"`` (the log
+            proves it), ``"medium"`` (the log fits a documented cause, others are possible),
+            ``"low"`` (a guess worth checking).
+        caused_by: for a consequence (an error code the module reported), the line of the
+            finding the engine links it to as its cause; ``None`` for a cause or when none was
+            found.
+        symptom: whether the finding reports a failure the module showed (an error code, a
+            failed handshake) rather than naming why; the engine links symptoms to causes.
     """
 
     code: str
@@ -47,6 +57,9 @@ class Finding:
     source: str
     column: int | None = None
     related: tuple[int, ...] = ()
+    confidence: Confidence = "high"
+    caused_by: int | None = None
+    symptom: bool = False
 
 
 Rule = Callable[["Session"], Iterable[Finding]]

@@ -64,6 +64,8 @@ _MARK = re.compile(r"^(?:\[(\d+(?:\.\d+)?)\]\s?)?(>>|<<|>|<)(?: |$)")
 _COMMAND = re.compile(r"^(?:AT(?=$|[^\sa-z])|at(?=$|[+#%^$&*]|[a-z]{1,2}[0-9=?&]*$))")
 _INLINE = re.compile(r"(?<![A-Za-z0-9])(?:AT|at)[+#%][A-Za-z][A-Za-z0-9_]*")
 _PEM_BODY = re.compile(r"^[A-Za-z0-9+/=]{16,}$")
+# What a host library may print in parentheses: a command echo, a response or a URC.
+_PARENTHESISED = re.compile(r"^(?:AT|at|[+#%^$][A-Za-z]|OK$|ERROR$|RDY$|NO CARRIER$|CONNECT$)")
 
 
 @dataclass(frozen=True)
@@ -192,9 +194,14 @@ def _make(
 
 def _pasted_line(number: int, raw: str, *, marked: bool = False) -> Line:
     start = _strip_prefixes(raw, 0)
-    if start >= len(raw.rstrip()):
+    stop = len(raw.rstrip())
+    if start >= stop:
         return Line(number, raw, "", len(raw), "blank")
-    body = raw[start:]
+    if raw[start] == "(" and raw[stop - 1] == ")" and _PARENTHESISED.match(
+            normalise(raw[start + 1 : stop - 1])):
+        # some host libraries print what they did not wait for in parentheses: "(RDY)"
+        start, stop = start + 1, stop - 1
+    body = raw[start:stop]
     norm = normalise(body)
     if norm.startswith(("//", "```", "~~~")):
         return Line(number, raw, norm.strip(), start, "comment", marked=marked)
@@ -202,10 +209,10 @@ def _pasted_line(number: int, raw: str, *, marked: bool = False) -> Line:
         rest = norm[1:].lstrip()
         if is_command(rest):
             start = start + (len(norm) - len(rest))
-            body = raw[start:]
+            body = raw[start:stop]
             norm = normalise(body)
         else:
-            return _make(number, raw, start, len(raw.rstrip()), "data", marked=marked)
+            return _make(number, raw, start, stop, "data", marked=marked)
     if is_command(norm):
         content, comment = _split_comment(norm)
         return _make(number, raw, start, start + len(content), "command",

@@ -73,8 +73,16 @@ SCHEMA: dict[str, Any] = {
                     "fix": {"type": "string"},
                     "source": {"type": "string"},
                     "related": {"type": "array", "items": {"type": "integer"}},
+                    "confidence": {"enum": ["high", "medium", "low"]},
+                    "symptom": {"type": "boolean"},
+                    "caused_by": {"type": ["integer", "null"], "minimum": 1},
                 },
             },
+        },
+        "cause": {
+            "type": ["object", "null"],
+            "properties": {"line": {"type": "integer"}, "code": {"type": "string"},
+                           "confidence": {"enum": ["high", "medium", "low"]}},
         },
         "lines": {
             "type": "array",
@@ -106,7 +114,8 @@ SCHEMA: dict[str, Any] = {
 def _finding(f: Finding) -> dict[str, Any]:
     return {"line": f.line, "column": f.column, "severity": f.severity, "code": f.code,
             "message": f.message, "why": f.why, "fix": f.fix, "source": f.source,
-            "related": list(f.related)}
+            "related": list(f.related), "confidence": f.confidence, "symptom": f.symptom,
+            "caused_by": f.caused_by}
 
 
 def _line(d: Decoded) -> dict[str, Any]:
@@ -134,6 +143,9 @@ def to_json(report: Report) -> dict[str, Any]:
         "exit_status": report.exit_status,
         "summary": summary,
         "findings": [_finding(f) for f in report.findings],
+        "cause": (None if report.cause is None else {
+            "line": report.cause.line, "code": report.cause.code,
+            "confidence": report.cause.confidence}),
         "lines": [_line(d) for d in report.decoded if d.kind != "blank"],
     }
 
@@ -202,6 +214,14 @@ def render_text(report: Report, console: Console, *, explain: bool = False) -> N
         console.print(f"    why: {escape(f.why)}")
         console.print(f"    fix: {escape(f.fix)}")
         console.print(f"    source: {escape(f.source)}")
+        if f.caused_by is not None:
+            console.print(f"    consequence of the finding at line {f.caused_by}")
+        elif f.confidence != "high":
+            console.print(f"    confidence: {f.confidence}")
+    if report.cause is not None:
+        c = report.cause
+        console.print(f"[bold]most likely cause[/bold]: line {c.line} {escape(c.code)} "
+                      f"({c.confidence} confidence)")
     counts = {s: sum(1 for f in report.findings if f.severity == s)
               for s in ("error", "warning", "info")}
     console.print(f"{counts['error']} error(s), {counts['warning']} warning(s), "

@@ -19,6 +19,9 @@ from celltls.dialects.spec import parse_number
 from celltls.doctor.decode import REGISTRATION_PREFIXES, Decoded
 from celltls.doctor.model import Finding, Rule, Session
 from celltls.doctor.reader import DASH_CHARS, QUOTE_CHARS
+from celltls.doctor.rules_3gpp import RULES as RULES_3GPP
+from celltls.doctor.rules_tls import RULES as RULES_TLS
+from celltls.doctor.tables import CMS_ALL, cme_code_from_text
 
 V250_STRING = "ITU-T V.250 5.3 (string constants)"
 
@@ -26,15 +29,21 @@ V250_STRING = "ITU-T V.250 5.3 (string constants)"
 CONNECT_COMMANDS = frozenset({
     "+QSSLOPEN", "+QIOPEN", "#XHTTPCCON", "#XCONNECT", "+SQNHTTPCONNECT", "+SQNHTTPQRY",
     "+SQNHTTPSND", "+SQNSD", "+KHTTPCFG", "+KHTTPGET", "+KHTTPPOST", "+KTCPCNX", "+KTCPSTART",
-    "+KHTTPSCFG", "+USOCO", "+CIPSTART",
+    "+KHTTPSCFG", "+USOCO", "+CIPSTART", "+QHTTPGET", "+QHTTPPOST", "+QMTOPEN", "+CAOPEN",
+    "+CCHOPEN", "+SHCONN", "+HTTPACTION", "+SMCONN", "+UHTTPC",
 })
 #: Commands that evidence (or set up) a PDP context / IP address.
-PDP_COMMANDS = frozenset({"+CGACT", "+QIACT", "+QILOCIP", "+CGPADDR", "+KCNXUP", "+SQNSD"})
+PDP_COMMANDS = frozenset({"+CGACT", "+QIACT", "+QILOCIP", "+CGPADDR", "+KCNXUP", "+SQNSD",
+                          "+CNACT", "+UPSDA", "+SAPBR", "+CIICR", "+NETOPEN", "+CCHSTART"})
 #: Commands that bring the radio up: a log holding them shows the whole session.
 BRINGUP_COMMANDS = frozenset({"+CFUN", "+COPS", "+CGDCONT", "+QIREGAPP", "+QICSGP", "+CGATT",
                               "+KCNXCFG", "+CEREG", "+CGREG", "+CREG"})
 #: Commands that store a CA certificate (or read back a stored one).
-CA_COMMANDS = frozenset({"+QSECWRITE", "%CMNG", "+SQNSNVW", "+KCERTSTORE", "+KTCPCFG"})
+CA_COMMANDS = frozenset({"+QSECWRITE", "%CMNG", "+SQNSNVW", "+KCERTSTORE", "+KTCPCFG",
+                         "+QFUPL", "+QSSLCFG", "+CASSLCFG", "+SHSSL", "+SMSSL", "+CCERTDOWN",
+                         "+CSSLCFG", "+USECMNG", "+USECPRF",
+                         # SIM800-family SSL verifies nothing: no CA to look for
+                         "+CIPSSL", "+HTTPSSL", "+SSLSETCERT"})
 
 #: Likely causes of common +CME ERROR codes in a data session (27.007 9.2 meanings).
 CME_CAUSES = {
@@ -51,9 +60,10 @@ CME_CAUSES = {
 
 
 def _finding(code: str, severity: str, line: int, message: str, why: str, fix: str,
-             source: str, column: int | None = None, related: tuple[int, ...] = ()) -> Finding:
+             source: str, column: int | None = None, related: tuple[int, ...] = (),
+             symptom: bool = False) -> Finding:
     return Finding(code, severity, line, message, why, fix, source, column,  # type: ignore[arg-type]
-                   related)
+                   related, symptom=symptom)
 
 
 def _failed(session: Session, index: int) -> bool:
@@ -80,6 +90,16 @@ def typographic_characters(session: Session) -> Iterator[Finding]:
                     continue
                 first = found[0][0]
                 chars = " ".join(sorted({c for _, c in found}))
+                if code == "typographic-dash" and ("BEGIN" in line.text or "END" in line.text):
+                    yield Finding(
+                        code, "warning", line.lineno,
+                        f"{len(found)} typographic dash(es) in a PEM marker of the command",
+                        "PEM markers are five ASCII hyphens; forums often turn them into "
+                        "dashes when the text is posted, so this may not be what was sent",
+                        "send the file's bytes, not text copied from a web page",
+                        "RFC 7468 2 (PEM encapsulation boundaries)", first + 1,
+                        confidence="low")
+                    continue
                 yield _finding(
                     code, "error" if failed else "warning", line.lineno,
                     f"{len(found)} {what}(s) ({chars}) in the command line, first at column "
@@ -94,22 +114,38 @@ def typographic_characters(session: Session) -> Iterator[Finding]:
         elif "-----" in line.text and ("BEGIN" in line.text or "END" in line.text) and any(
                 c in DASH_CHARS for _, c in line.typographic):
             first = next(i for i, c in line.typographic if c in DASH_CHARS)
-            yield _finding(
+            yield Finding(
                 "typographic-dash", "warning", line.lineno,
                 "a typographic dash in a PEM BEGIN/END line",
                 "PEM markers are five ASCII hyphens; a module rejects or misreads the "
-                "certificate if the file really holds this character",
+                "certificate if the file really holds this character (forums often turn "
+                "'-----' into dashes when the text is posted, so it may not be the cause)",
                 "upload the certificate file itself, not text copied from a web page",
-                "RFC 7468 2 (PEM encapsulation boundaries)", first + 1)
+                "RFC 7468 2 (PEM encapsulation boundaries)", first + 1, confidence="low")
+
+
+def _multiline_strings(session: Session) -> set[int]:
+    """Commands whose open string goes on over the next lines and closes there (a PEM in
+    ``AT%CMNG=0,1,0,"-----BEGIN...``), found in one pass."""
+    out: set[int] = set()
+    open_at: int | None = None
+    for index, item in enumerate(session.decoded):
+        if item.kind == "command":
+            open_at = index if item.line.text.count('"') % 2 else None
+        elif open_at is not None and '"' in item.line.text:
+            out.add(open_at)
+            open_at = None
+    return out
 
 
 def stray_quotes(session: Session) -> Iterator[Finding]:
     """``stray-quote``: an odd number of double quotes in a command line (the seed 001 cause:
     ``AT#XHTTPCCON=1,"google.com",443,42"``)."""
-    for _index, item in session.commands():
+    continued = _multiline_strings(session)
+    for index, item in session.commands():
         text = item.line.text
         positions = [i for i, c in enumerate(text) if c == '"']
-        if len(positions) % 2 == 0:
+        if len(positions) % 2 == 0 or index in continued:
             continue
         # the unmatched quote: pair quotes left to right; the last one has no partner
         stray = positions[-1]
@@ -177,18 +213,26 @@ def error_codes(session: Session) -> Iterator[Finding]:
         related = (command.lineno,) if command is not None else ()
         if item.name in ("+CME ERROR", "+CMS ERROR"):
             code = "cme-error" if item.name == "+CME ERROR" else "cms-error"
-            cause = CME_CAUSES.get(item.code or -1, "") if code == "cme-error" else ""
+            number = item.code
+            meaning = item.meaning
+            if number is None and code == "cme-error" and item.meaning:
+                number = cme_code_from_text(item.meaning)  # verbose form (AT+CMEE=2)
+            elif code == "cms-error" and number is not None:
+                meaning = CMS_ALL.get(number, meaning)
+            cause = CME_CAUSES.get(number if number is not None else -1, "") \
+                if code == "cme-error" else ""
             if command is not None and item.code == 3 and len(command.text) > 100:
                 cause = (f"the command line is {len(command.text)} characters long; the "
                          "firmware likely refuses a line or URL that long. " + cause)
             yield _finding(
                 code, "error", item.lineno,
                 f"{what} failed with {item.name}: {item.code if item.code is not None else ''}"
-                f" ({item.meaning})",
+                f" ({meaning})",
                 cause or "the module refused the command",
                 "fix the cause above and send the command again",
-                "3GPP TS 27.007 9.2" if code == "cme-error" else "3GPP TS 27.005 3.2.5",
-                related=related)
+                "3GPP TS 27.007 9.2" if code == "cme-error" else
+                "3GPP TS 27.005 3.2.5; 24.011 8.2.5.4; 23.040 9.2.3.22",
+                related=related, symptom=True)
         elif command is not None:
             yield _finding(
                 "command-error", "error", item.lineno,
@@ -196,7 +240,7 @@ def error_codes(session: Session) -> Iterator[Finding]:
                 "the module gives no reason with a plain ERROR",
                 "send AT+CMEE=1 first so that errors carry a +CME ERROR code, and check the "
                 "command's syntax and the module's state",
-                "ITU-T V.250 5.7; 3GPP TS 27.007 9.1", related=related)
+                "ITU-T V.250 5.7; 3GPP TS 27.007 9.1", related=related, symptom=True)
 
 
 def _registration_stat(item: Decoded) -> int | None:
@@ -204,6 +248,18 @@ def _registration_stat(item: Decoded) -> int | None:
         return None
     param = item.param("stat")
     return parse_number(param.value) if param is not None else None
+
+
+def _data_registration(domains: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """The registration that counts for data: a packet-domain one (+CEREG, +CGREG) that is
+    registered, else the latest packet-domain one, else +CREG (27.007 10.1.20, 10.1.22)."""
+    packet = [domains[n] for n in ("+CEREG", "+CGREG") if n in domains]
+    for value in packet:
+        if value[0] in REGISTERED:
+            return value
+    if packet:
+        return max(packet, key=lambda v: v[1])
+    return domains.get("+CREG", (4, 0))
 
 
 def _is_tls(item: Decoded) -> bool:
@@ -218,13 +274,22 @@ def network_state(session: Session) -> Iterator[Finding]:
     stat_line = 0
     pdp = False
     bringup = False
+    domains: dict[str, tuple[int, int]] = {}
     for index, item in enumerate(session.decoded):
         value = _registration_stat(item)
         if value is not None:
-            stat, stat_line = value, item.lineno
+            domains[item.name or ""] = (value, item.lineno)
+            stat, stat_line = _data_registration(domains)
+            if session.default_bearer and "+CEREG" not in domains:
+                stat, stat_line = None, 0  # on LTE only +CEREG counts (registration rule)
             if value in REGISTERED and session.default_bearer:
                 pdp = True  # an LTE attach brings up the default bearer
             continue
+        if item.kind in ("information", "urc") and item.name in (
+                "+QIACT", "+CNACT", "+UUPSDA", "+SAPBR", "+APP PDP") and \
+                re.search(r"\d+\.\d+\.\d+\.\d+|ACTIVE", item.text) and \
+                "0.0.0.0" not in item.text and "DEACTIVE" not in item.text:
+            pdp = True
         if item.kind == "value" and item.command is not None and \
                 session.decoded[item.command].name == "+QILOCIP":
             pdp = True
@@ -256,15 +321,16 @@ def network_state(session: Session) -> Iterator[Finding]:
                 "the SIM, APN, antenna and bands if it never comes",
                 "3GPP TS 27.007 10.1.22 / 10.1.20", related=(stat_line,))
         elif bringup and not pdp:
-            yield _finding(
+            yield Finding(
                 "no-pdp-context", "warning", item.lineno,
                 f"AT{name} opens a connection but the log shows no active PDP context or IP "
                 "address before it",
-                "sockets and TLS need an active PDP context (an IP address)",
+                "sockets and TLS need an active PDP context (an IP address); a pasted excerpt "
+                "may also just leave the activation out",
                 "activate the context (AT+CGACT=1,<cid> / AT+QIACT / the dialect's command) and "
                 "check the address (AT+CGPADDR) before connecting",
-                "3GPP TS 27.007 10.1.10, 10.1.14")
-    if stat in (0, 3) and stat_line:
+                "3GPP TS 27.007 10.1.10, 10.1.14", confidence="medium")
+    if stat == 0 and stat_line:
         yield _finding(
             "not-registered", "warning", stat_line,
             f"the last registration state in the log is {stat} ("
@@ -376,12 +442,13 @@ def certificates(session: Session) -> Iterator[Finding]:
                 "certification path), not the site's own certificate",
                 "RFC 5280 6.1; Digi XBee3 Cellular guide (TLS certificate rules)")
         elif ca and not self_signed:
-            yield _finding(
+            yield Finding(
                 "intermediate-ca", "warning", lineno,
                 f"the certificate pasted here is an intermediate CA ({subject})",
-                "some modules (XBee 3 Cellular) only accept the self-signed root",
+                "some modules (XBee 3 Cellular) only accept the self-signed root; others "
+                "accept an intermediate as trust anchor, so this may or may not be the cause",
                 "store the root CA at the top of the chain",
-                "Digi XBee3 Cellular guide (TLS certificate rules)")
+                "Digi XBee3 Cellular guide (TLS certificate rules)", confidence="medium")
         not_after = cert.not_valid_after_utc
         if not_after < datetime.now(UTC):
             yield _finding(
@@ -420,6 +487,8 @@ RULES: tuple[Rule, ...] = (
     clock,
     certificates,
     signal,
+    *RULES_3GPP,
+    *RULES_TLS,
 )
 
 
@@ -429,4 +498,10 @@ def all_codes() -> Iterable[str]:
             "param-invalid", "unknown-command", "cme-error", "cms-error", "command-error",
             "not-registered", "no-pdp-context", "tls-no-ca", "clock-unset",
             "leaf-instead-of-root", "intermediate-ca", "cert-expired", "weak-signal",
-            "upload-mismatch", "internal-error")
+            "upload-mismatch", "internal-error", "registration-denied",
+            "registration-wrong-domain", "registration-searching", "cfun-unsupported",
+            "radio-off", "sim-not-ready", "apn-rejected", "pdp-undefined-cid",
+            "pdp-second-context", "no-ip-address", "missing-line-end", "escaped-line-end",
+            "pem-one-line", "pem-key-format", "no-at-session", "no-known-cause",
+            "module-rebooted", "cmee-mode-unsupported", "missing-comma", "pdp-dropped",
+            "http-to-tls-port", "tls-cipher-mismatch")
