@@ -203,11 +203,12 @@ def test_host_name_check_refused_by_default_in_one_line(sim: VirtualModemServer,
                                                          ca: Path, tmp_path: Path) -> None:
     trace = tmp_path / "trace.txt"
     result = runner.invoke(app, ["get", web.url("/bytes/5"), "--port", sim.url, "--dialect",
-                                 "quectel-gsm", "--ca", str(ca), "--trace", str(trace)])
+                                 "quectel-gsm", "--ca", str(ca), "--trace", str(trace),
+                                 "--tls", "module"])
     assert result.exit_code == 4, result.output  # ProfileError
     line = one_error(result)
     assert "'127.0.0.1'" in line and "cannot check" in line
-    for way_out in ("--no-check-hostname", "--insecure", "check_hostname=False", "issue 19"):
+    for way_out in ("--no-check-hostname", "--insecure", "check_hostname=False", "--tls host"):
         assert way_out in line
     sent = [t for t in trace.read_text().splitlines() if "] > " in t]
     tls = [t for t in sent if any(c in t for c in ("+QSSLCFG", "+QSSLOPEN", "+QSECWRITE"))]
@@ -216,9 +217,15 @@ def test_host_name_check_refused_by_default_in_one_line(sim: VirtualModemServer,
 
 def test_verification_needs_a_ca_or_insecure_by_name(sim: VirtualModemServer,
                                                      web: LocalHTTPSServer) -> None:
-    result = runner.invoke(app, ["get", web.url("/bytes/5"), "--port", sim.url])
+    result = runner.invoke(app, ["get", web.url("/bytes/5"), "--port", sim.url,
+                                 "--tls", "module"])
     assert result.exit_code == 1
     assert "--ca" in one_error(result)
+    # Without --ca the host's TLS verifies with certifi's roots, which never issued the test
+    # server's certificate: refused, as curl refuses it with its default store.
+    result = runner.invoke(app, ["get", web.url("/bytes/5"), "--port", sim.url])
+    assert result.exit_code == 60, result.output
+    one_error(result)
     result = runner.invoke(app, ["get", web.url("/bytes/5"), "--port", sim.url, "--insecure"])
     assert result.exit_code == 0, result.output
     assert result.stdout_bytes == deterministic_bytes(5)
@@ -391,3 +398,26 @@ def test_the_module_is_usable_after_a_failure(sim: VirtualModemServer, web: Loca
     assert result.exit_code == 0, result.output
     assert result.stdout_bytes == deterministic_bytes(100)
 
+
+
+def test_tls_on_the_host_checks_the_host_name_and_works(sim: VirtualModemServer,
+                                                        web: LocalHTTPSServer,
+                                                        ca: Path, tmp_path: Path) -> None:
+    """Issue 19: --tls host runs TLS in celltls over the module's plain TCP socket, with the
+    host-name check the module's own TLS lacks (the test certificate names 127.0.0.1)."""
+    trace = tmp_path / "trace.txt"
+    result = runner.invoke(app, ["get", web.url("/bytes/7000"), "--port", sim.url, "--dialect",
+                                 "quectel-gsm", "--ca", str(ca), "--tls", "host",
+                                 "--trace", str(trace)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == deterministic_bytes(7000)
+    sent = [t for t in trace.read_text().splitlines() if "] > " in t]
+    assert any("+QIOPEN" in t for t in sent) and not any("+QSSLOPEN" in t for t in sent)
+
+
+def test_transparent_needs_a_driver_that_has_it(sim: VirtualModemServer,
+                                                web: LocalHTTPSServer, ca: Path) -> None:
+    result = runner.invoke(app, ["get", web.url("/bytes/5"), "--port", sim.url, "--dialect",
+                                 "quectel-gsm", "--ca", str(ca), "--transparent"])
+    assert result.exit_code == 43, result.output  # UnsafeArgumentError, nothing sent
+    assert "--transparent" in one_error(result)

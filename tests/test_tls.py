@@ -117,8 +117,9 @@ def test_module_without_host_name_check_refuses_before_writing(ca: trustme.CA) -
 
         modem.channel._write = record  # type: ignore[method-assign]
         for call in (
-            lambda: modem.tls_connect("example.com", 443, TlsProfile(ca=root)),
-            lambda: modem.request("GET", "https://example.com/", profile=TlsProfile(ca=root)),
+            lambda: modem.tls_connect("example.com", 443, TlsProfile(ca=root), tls="module"),
+            lambda: modem.request("GET", "https://example.com/", profile=TlsProfile(ca=root),
+                                  tls="module"),
         ):
             with pytest.raises(HostnameCheckUnsupportedError) as info:
                 call()

@@ -49,7 +49,7 @@ from celltls.errors import (
 )
 from celltls.http import BaseResponse, HTTPResponse
 from celltls.integrations.cabundle import CERTIFI, CaBundle, ProfileSource
-from celltls.modem import Modem, parse_https_url
+from celltls.modem import Modem, TlsMode, parse_https_url
 from celltls.tls import Certificate, PrivateKey, TlsProfile
 
 __all__ = ["ModemTransport", "map_error"]
@@ -138,6 +138,7 @@ class ModemTransport(httpx.BaseTransport):
         client_cert, client_key: for mutual TLS.
         via: :meth:`celltls.Modem.request`'s ``via`` (``"auto"``, ``"socket"``,
             ``"native"``).
+        tls: :meth:`celltls.Modem.request`'s ``tls`` (``"auto"``, ``"module"``, ``"host"``).
 
     Raises:
         CredentialError: ``ca`` cannot be read.
@@ -148,10 +149,11 @@ class ModemTransport(httpx.BaseTransport):
         ca: CaBundle | Certificate | Iterable[Certificate] | str | Path | bytes = CERTIFI,
         check_hostname: bool = True, client_cert: Certificate | None = None,
         client_key: PrivateKey | None = None,
-        via: Literal["auto", "socket", "native"] = "auto",
+        via: Literal["auto", "socket", "native"] = "auto", tls: TlsMode = "auto",
     ) -> None:
         self.modem = modem
         self.via: Literal["auto", "socket", "native"] = via
+        self.tls: TlsMode = tls
         self.profiles = ProfileSource(profile, ca=ca, check_hostname=check_hostname,
                                       client_cert=client_cert, client_key=client_key)
 
@@ -182,7 +184,7 @@ class ModemTransport(httpx.BaseTransport):
             profile = self.profiles.profile(host, port)
             response = self.modem.request(
                 request.method, url, profile=profile, headers=headers, body=body,
-                timeout=connect if connect else 90.0, via=self.via,
+                timeout=connect if connect else 90.0, via=self.via, tls=self.tls,
             )
         except CellTLSError as exc:
             raise map_error(exc, request) from exc

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Literal
 from urllib.parse import urlsplit
 
+from celltls import hosttls, tlsprobe
 from celltls.at import quoting
 from celltls.at.channel import ATChannel
 from celltls.dialects import registry
@@ -31,6 +32,7 @@ from celltls.errors import (
     HostnameCheckUnsupportedError,
     InvalidURLError,
     ProfileError,
+    TLSNegotiationError,
     UnsafeArgumentError,
 )
 from celltls.http import (
@@ -56,6 +58,11 @@ _HOST_CHAR = re.compile(r"[A-Za-z0-9_.:-]")
 #: the longest URL celltls accepts, characters (a path and query of at most
 #: :data:`celltls.http.MAX_TARGET` bytes, a host of at most 255).
 MAX_URL = 4400
+
+#: Where TLS runs: ``"module"`` (the module's own TLS), ``"host"`` (:mod:`celltls.hosttls` over
+#: the module's plain TCP), ``"auto"`` (the module's when it can serve the server and profile).
+TlsMode = Literal["module", "host", "auto"]
+TLS_MODES: tuple[str, ...] = ("module", "host", "auto")
 
 
 def check_host(host: object, *, max_len: int = 255, url: str | None = None) -> str:
@@ -197,7 +204,7 @@ class Credentials:
 
 @dataclass
 class _Pooled:
-    key: tuple[str, int, TlsProfile | None]
+    key: tuple[str, int, TlsProfile | None, str]
     sock: SecureSocket
     conn: HTTPConnection
 
@@ -240,6 +247,9 @@ class Modem:
         **options: object,
     ) -> None:
         self._own_trace = False
+        self._probe = probe_failures
+        #: (host, port, profile) -> why the module's TLS cannot serve it ("" when it can)
+        self._tls_choices: dict[tuple[str, int, TlsProfile | None], str] = {}
         if isinstance(trace, (str, Path)):
             trace = TranscriptWriter(
                 trace, header={"dialect": dialect or "auto", "baudrate": str(baudrate)}
@@ -291,44 +301,64 @@ class Modem:
 
     def tls_connect(
         self, host: str, port: int, profile: TlsProfile | None = None, *,
-        timeout: float = 90.0, transparent: bool = False,
+        timeout: float = 90.0, transparent: bool = False, tls: TlsMode = "auto",
     ) -> SecureSocket:
-        """Open a secure socket through the module.
+        """Open a secure socket through the module: the module's own TLS, or TLS on the host
+        over the module's plain TCP socket (:mod:`celltls.hosttls`).
 
         Everything is checked before anything is written to the port: the host, the port,
-        the timeout, and whether the module can do what the profile asks (host-name check
-        included, see :meth:`check_profile`).
+        the timeout, and whether the chosen TLS can do what the profile asks (host-name check
+        included, see :meth:`check_profile`). The choice is logged and, with a transcript,
+        written in it as a ``# tls:`` line.
 
         Args:
             host: the server's name or address.
             port: the server's port, 1..65535.
-            profile: the TLS profile (required: there is no implicit trust store in a module).
+            profile: the TLS profile. Required for the module's TLS (a module has no
+                implicit trust store); for TLS on the host ``None`` verifies chain, dates and
+                host name against certifi's roots.
             timeout: seconds the module may take to connect (clamped into the module's
                 ``Capabilities.connect_timeout_range``).
-            transparent: use transparent mode where the module has it.
+            transparent: use transparent mode where the module has it (module TLS only).
+            tls: ``"module"``, ``"host"`` or ``"auto"`` (the default): see
+                :meth:`choose_tls`.
 
         Returns:
             SecureSocket: ``sendall``/``recv``/``close``.
 
         Raises:
-            UnsafeArgumentError: a host, port or timeout that cannot be used (nothing is sent).
-            HostnameCheckUnsupportedError: the profile asks for the host-name check and the
-                module's TLS cannot do it (nothing is sent).
-            ProfileError: no profile, or one the module cannot implement.
+            UnsafeArgumentError: a host, port, timeout or ``tls`` that cannot be used (nothing
+                is sent).
+            HostnameCheckUnsupportedError: module TLS, the profile asks for the host-name
+                check and the module's TLS cannot do it (nothing is sent).
+            ProfileError: no profile for module TLS, one the module cannot implement, or TLS
+                on the host through a dialect without plain TCP sockets.
             ConnectTimeoutError: the module did not connect within ``timeout``.
-            CertificateVerifyError, TLSNegotiationError, TLSHandshakeError, NetworkError,
-            SocketError: see the driver.
+            CertificateVerifyError (HostnameMismatchError, CertificateExpiredError...),
+            TLSNegotiationError, TLSHandshakeError, NetworkError, SocketError: see the driver
+                and :func:`celltls.hosttls.wrap`.
         """
         caps = self.driver.capabilities
         check_host(host, max_len=caps.max_hostname)
         quoting.integer(port, "port", 1, 65535)
+        self._module_timeout(timeout)  # checked before anything is sent
+        where = self.choose_tls(host, port, profile, tls, transparent=transparent)
+        return self._open_chosen(host, port, profile, timeout, where, transparent=transparent)
+
+    def _open_chosen(self, host: str, port: int, profile: TlsProfile | None, timeout: float,
+                     where: Literal["module", "host"], *, transparent: bool = False
+                     ) -> SecureSocket:
+        """Open the connection with TLS where :meth:`choose_tls` decided (host and port
+        already checked)."""
+        if where == "host":
+            return self._host_tls(host, port, profile, timeout)
         module_timeout = self._module_timeout(timeout)
         if profile is None:
             raise ProfileError(
                 "a TlsProfile is needed: TlsProfile(ca=Certificate.from_file('ca.pem')), or "
                 "TlsProfile.insecure() to skip verification"
             )
-        if transparent and not caps.transparent_mode:
+        if transparent and not self.driver.capabilities.transparent_mode:
             raise ProfileError(f"{self.dialect} has no transparent mode")
         self.check_profile(host, profile)
         profile.warn_if_hostname_unchecked(f"{self.dialect} TLS", host)
@@ -341,6 +371,136 @@ class Modem:
                 f"no secure connection to {host}:{port} within {timeout:g} s (phase: connect; "
                 f"{exc}); check that the server is reachable from the cellular network"
             ) from exc
+
+    def choose_tls(
+        self, host: str, port: int, profile: TlsProfile | None, tls: TlsMode = "auto", *,
+        transparent: bool = False,
+    ) -> Literal["module", "host"]:
+        """Where TLS runs for a connection to ``host:port`` with ``profile``.
+
+        ``"module"`` and ``"host"`` are taken as asked (``"host"`` needs a dialect with plain
+        TCP sockets, ``Dialect.plain_tcp``). ``"auto"`` takes the module's TLS unless the
+        dialect has plain TCP and one of these holds, then TLS on the host:
+
+        - there is no profile (the host's certifi roots are needed);
+        - the profile asks what the module's TLS cannot do: the host-name check
+          (``Capabilities.hostname_check``), a version or verification mode it lacks;
+        - the host reaches the server and a handshake restricted to the module's versions and
+          cipher suites fails (:func:`celltls.tlsprobe.probe`; not done with
+          ``Modem(probe_failures=False)``; remembered per server and profile), e.g. a TLS
+          1.3-only or ECDHE-only server and a Quectel GSM module (RSA key exchange only).
+
+        Args:
+            host, port: the server.
+            profile: the TLS profile, or ``None``.
+            tls: ``"module"``, ``"host"`` or ``"auto"``.
+            transparent: transparent mode was asked (module TLS only).
+
+        Returns:
+            str: ``"module"`` or ``"host"``; the choice and its reason are logged (INFO) and
+            written in the transcript (``# tls: ...``).
+
+        Raises:
+            UnsafeArgumentError: ``tls`` is not one of the three.
+            ProfileError: ``"host"`` with transparent mode, or through a dialect without plain
+                TCP sockets.
+            HostnameCheckUnsupportedError: ``"module"`` and :meth:`check_profile` refuses.
+            TLSNegotiationError: ``"module"``, and a host-side handshake with the module's
+                versions and suites was refused by the server: refused up front, nothing is
+                sent to the module (not with ``Modem(probe_failures=False)``).
+        """
+        if tls not in TLS_MODES:
+            raise UnsafeArgumentError("tls", repr(tls), "must be 'module', 'host' or 'auto'")
+        plain = self.driver.plain_tcp
+        if tls == "host":
+            if transparent:
+                raise ProfileError("transparent mode is a module TLS mode; TLS on the host "
+                                   "runs over a plain socket")
+            if not plain:
+                raise ProfileError(
+                    f"plain TCP sockets are not supported by the {self.dialect} dialect's "
+                    "driver, so TLS cannot run on the host through it; use the module's own "
+                    "TLS (tls='module')")
+            return self._chose(host, port, "host", "asked for (tls='host')")
+        if tls == "module" and profile is not None and self._probe:
+            self.check_profile(host, profile)  # the cheaper refusal first
+            refusal = self._module_refused(host, port, profile)
+            if refusal:
+                raise TLSNegotiationError(
+                    f"the module cannot negotiate TLS with {host}:{port}: {refusal}; TLS on the "
+                    "host can (tls='host', --tls host)", host=host, port=port,
+                    evidence=["found by a host-side probe before anything was sent to the "
+                              "module (celltls probe URL --dialect D tells more)"])
+        if tls == "module" or transparent or not plain:
+            why = "asked for (tls='module')" if tls == "module" else (
+                "transparent mode" if transparent else
+                f"the {self.dialect} driver has no plain TCP sockets for TLS on the host")
+            return self._chose(host, port, "module", why)
+        reason = self._module_cannot(host, port, profile)
+        if reason:
+            return self._chose(host, port, "host", reason)
+        return self._chose(host, port, "module", "the module's TLS can serve this server")
+
+    def _chose(self, host: str, port: int, where: Literal["module", "host"],
+               why: str) -> Literal["module", "host"]:
+        log.info("TLS for %s:%d runs on the %s: %s", host, port, where, why)
+        if self.trace is not None:
+            self.trace.header("tls", f"{where} ({host}:{port}: {why})")
+        return where
+
+    def _module_cannot(self, host: str, port: int, profile: TlsProfile | None) -> str:
+        """Why the module's own TLS cannot serve ``host:port`` with ``profile`` ("" when it
+        can, or when the host cannot tell)."""
+        caps = self.driver.capabilities
+        if profile is None:
+            return ("no TlsProfile: the module has no trust store of its own, the host "
+                    "verifies against certifi's roots")
+        if profile.hostname_checked and not caps.hostname_check:
+            return (f"the profile asks for the host-name check and the {self.dialect} module's "
+                    "TLS cannot do it")
+        if not profile.versions(caps.tls_versions):
+            return (f"the profile allows {profile.min_version.label} or newer; the module "
+                    "speaks " + ", ".join(v.label for v in caps.tls_versions))
+        if profile.verify not in caps.verify_modes:
+            return f"the module cannot do {profile.verify.name} verification"
+        return self._module_refused(host, port, profile)
+
+    def _module_refused(self, host: str, port: int, profile: TlsProfile) -> str:
+        """Why the server refuses the module's versions and suites, found by a host-side
+        handshake (remembered); "" when it accepts them or the host cannot tell."""
+        key = (host, port, profile)
+        if key not in self._tls_choices:
+            self._tls_choices[key] = self._server_refuses_module(host, port, profile)
+        return self._tls_choices[key]
+
+    def _server_refuses_module(self, host: str, port: int, profile: TlsProfile) -> str:
+        if not self._probe:
+            return ""
+        caps = self.driver.capabilities
+        result = tlsprobe.probe(host, port, caps, profile, timeout=5.0)
+        if not result.reachable or result.failure:
+            return ""  # the host cannot tell: the module's TLS is tried
+        if result.module_negotiated:
+            return ""
+        versions = ", ".join(v.label for v in profile.versions(caps.tls_versions))
+        return (f"the server refuses the module's TLS ({versions}; {caps.key_exchange}): "
+                f"{result.module_error or 'no handshake'}; it chose {result.server_offers} "
+                "with an unrestricted client")
+
+    def _host_tls(self, host: str, port: int, profile: TlsProfile | None,
+                  timeout: float) -> SecureSocket:
+        """A plain TCP socket through the module and TLS on the host over it."""
+        if profile is not None:
+            hosttls.host_context(profile)  # a profile TLS on the host cannot use: before any byte
+            profile.warn_if_hostname_unchecked("TLS on the host", host)
+        try:
+            stream = self.driver.tcp_connect(host, port, timeout=self._module_timeout(timeout))
+        except ATTimeoutError as exc:
+            raise ConnectTimeoutError(
+                f"no TCP connection to {host}:{port} within {timeout:g} s (phase: connect; "
+                f"{exc}); check that the server is reachable from the cellular network"
+            ) from exc
+        return hosttls.wrap(stream, host, port, profile, timeout=timeout)
 
     def check_profile(self, host: str, profile: TlsProfile) -> None:
         """Refuse a profile whose host-name check this module cannot do.
@@ -360,8 +520,8 @@ class Modem:
                 f"{self.dialect} module's own TLS has no host-name check: it would accept a "
                 "certificate your CA issued for any other name); turn the check off by name "
                 "with TlsProfile(check_hostname=False) or --no-check-hostname (the chain and "
-                "dates are still verified), or all verification with --insecure; TLS on the "
-                "host, which checks names, is planned (issue 19)"
+                "dates are still verified), or all verification with --insecure, or run TLS "
+                "on the host, which checks names (tls='host', --tls host)"
             )
 
     def _module_timeout(self, timeout: float) -> float:
@@ -389,6 +549,7 @@ class Modem:
         upload_progress: Progress | None = None,
         via: Literal["auto", "socket", "native"] = "auto",
         on_phase: PhaseCallback | None = None,
+        tls: TlsMode = "auto",
     ) -> BaseResponse:
         """Make an HTTPS request over a secure socket (HTTP/1.1 framed by h11) or with the
         module's own HTTP client.
@@ -416,6 +577,10 @@ class Modem:
                 resolution, TCP and TLS in the module; on the native path also sending the
                 request and waiting for the head), ``"send"``, ``"wait"`` (for the response
                 head), ``"receive"`` (the head is in; the body follows).
+            tls: where TLS runs on the socket path: ``"module"``, ``"host"`` (over the
+                module's plain TCP, :mod:`celltls.hosttls`; ``profile=None`` then means
+                certifi's roots) or ``"auto"`` (:meth:`choose_tls`). ``"host"`` implies the
+                socket path.
 
         Returns:
             BaseResponse: status and headers; stream the body with ``iter_bytes()``.
@@ -432,6 +597,11 @@ class Modem:
         caps = self.driver.capabilities
         if via not in ("auto", "socket", "native"):
             raise UnsafeArgumentError("via", repr(via), "must be 'auto', 'socket' or 'native'")
+        if tls not in TLS_MODES:
+            raise UnsafeArgumentError("tls", repr(tls), "must be 'module', 'host' or 'auto'")
+        if tls == "host" and via == "native":
+            raise ProfileError("TLS on the host (tls='host') needs the socket path; the "
+                               "module's own HTTP client (via='native') runs the module's TLS")
         host, port, target = parse_https_url(url, max_hostname=caps.max_hostname)
         try:
             header_list = list(headers.items()) if isinstance(headers, dict) else list(headers)
@@ -444,16 +614,20 @@ class Modem:
                                    content_length)
         native = via == "native" or (
             via == "auto" and caps.secure_sockets == 0 and caps.native_http
+            and not (tls == "host" or (tls == "auto" and self.driver.plain_tcp))
         )
         if native:
             # The module's client takes the caller's headers through the AT port.
             header_list = [check_header(k, v) for k, v in header_list]
             _check_for_module(url, header_list)
         module_timeout = self._module_timeout(timeout)
-        if profile is None:
-            raise ProfileError("a TlsProfile is needed (TlsProfile.insecure() to skip it)")
-        self.check_profile(host, profile)
+        where = "module" if native else self.choose_tls(host, port, profile, tls)
+        if where == "module":
+            if profile is None:
+                raise ProfileError("a TlsProfile is needed (TlsProfile.insecure() to skip it)")
+            self.check_profile(host, profile)
         if native:
+            assert profile is not None
             profile.warn_if_hostname_unchecked(f"{self.dialect} HTTP client", host)
             phase("connect")
             response = self.driver.native_request(
@@ -462,11 +636,11 @@ class Modem:
             )
             phase("receive")
             return response
-        key = (host, port, profile)
+        key = (host, port, profile, where)
         pooled = self._take(key)
         if pooled is None:
             phase("connect")
-            sock = self.tls_connect(host, port, profile, timeout=timeout)
+            sock = self._open_chosen(host, port, profile, timeout, where)
             pooled = _Pooled(key, sock, HTTPConnection(sock, host_header))
         self._pool.append(pooled)
         response = pooled.conn.send_request(
@@ -475,7 +649,7 @@ class Modem:
         phase("receive")
         return response
 
-    def _take(self, key: tuple[str, int, TlsProfile | None]) -> _Pooled | None:
+    def _take(self, key: tuple[str, int, TlsProfile | None, str]) -> _Pooled | None:
         for pooled in list(self._pool):
             if not pooled.conn.reusable or pooled.sock.closed:
                 self._pool.remove(pooled)

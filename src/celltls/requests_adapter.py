@@ -57,7 +57,7 @@ from celltls.errors import (
 )
 from celltls.http import BaseResponse, HTTPResponse
 from celltls.integrations.cabundle import CERTIFI, CaBundle, ProfileSource
-from celltls.modem import Modem, parse_https_url
+from celltls.modem import Modem, TlsMode, parse_https_url
 from celltls.tls import Certificate, PrivateKey, TlsProfile
 
 __all__ = ["ModemAdapter", "map_error", "session"]
@@ -222,6 +222,7 @@ class ModemAdapter(HTTPAdapter):
             names (Quectel GSM, Sierra: sierra-hl78xx.md S5) refuse ``True``
             (:class:`~celltls.errors.HostnameCheckUnsupportedError`, a ``ConnectionError``).
         via: :meth:`celltls.Modem.request`'s ``via``.
+        tls: :meth:`celltls.Modem.request`'s ``tls`` (``"auto"``, ``"module"``, ``"host"``).
 
     Raises:
         CredentialError: ``ca`` cannot be read.
@@ -231,10 +232,12 @@ class ModemAdapter(HTTPAdapter):
         self, modem: Modem, profile: TlsProfile | None = None, *,
         ca: CaBundle | Certificate | Iterable[Certificate] | str | Path | bytes = CERTIFI,
         check_hostname: bool = True, via: Literal["auto", "socket", "native"] = "auto",
+        tls: TlsMode = "auto",
     ) -> None:
         super().__init__(max_retries=0)
         self.modem = modem
         self.via: Literal["auto", "socket", "native"] = via
+        self.tls: TlsMode = tls
         self.check_hostname = check_hostname
         self.fixed = profile
         self.bundle = CaBundle.of(ca) if profile is None else None
@@ -298,7 +301,7 @@ class ModemAdapter(HTTPAdapter):
             profile = self._profile(host, port, verify, client)  # type: ignore[arg-type]
             answer = self.modem.request(
                 request.method or "GET", url, profile=profile, headers=headers, body=body,
-                timeout=connect if connect else 90.0, via=self.via,
+                timeout=connect if connect else 90.0, via=self.via, tls=self.tls,
             )
         except CellTLSError as exc:
             raise map_error(exc, request) from exc

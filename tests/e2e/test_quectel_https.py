@@ -123,7 +123,7 @@ def test_unreachable_server_is_a_negotiation_error(
                          **server_options) as server,  # type: ignore[arg-type]
         pytest.raises(TLSNegotiationError, match="cannot negotiate"),
     ):
-        modem.request("GET", server.url("/bytes/10"), profile=profile)
+        modem.request("GET", server.url("/bytes/10"), profile=profile, tls="module")
 
 
 def test_through_a_pty(https: LocalHTTPSServer, profile: TlsProfile) -> None:

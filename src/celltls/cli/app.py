@@ -29,19 +29,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+
+if TYPE_CHECKING:  # rich.progress is imported when a bar is first shown (start-up time)
+    from rich.progress import Progress, TaskID
 
 from celltls.cli.dialects import complete_dialect, complete_simulated
 from celltls.dialects import registry
@@ -92,6 +87,14 @@ err = Console(stderr=True, highlight=False)
 PROGRESS_THRESHOLD = 64 * 1024
 #: curl's default --max-redirs.
 MAX_REDIRS = 50
+
+
+class TlsWhere(enum.StrEnum):
+    """Where TLS runs (:meth:`celltls.Modem.request`'s ``tls``)."""
+
+    auto = "auto"
+    module = "module"
+    host = "host"
 
 
 class Via(enum.StrEnum):
@@ -146,6 +149,21 @@ ViaOpt = Annotated[
     Via, typer.Option("--via", case_sensitive=False,
                       help="auto: HTTP over the module's secure socket when it has one, else "
                       "its own HTTP client; socket; native (the module's HTTP client)")
+]
+TlsOpt = Annotated[
+    TlsWhere, typer.Option(
+        "--tls", case_sensitive=False,
+        help="Where TLS runs: module (the module's own TLS: keys stay in it, its versions and "
+        "suites, no host-name check on most modules); host (TLS 1.3/1.2 in celltls over the "
+        "module's plain TCP socket: full verification with host names, certifi's roots "
+        "without --ca); auto (the module when it can serve the server and the profile, the "
+        "host otherwise; -v says which)")
+]
+TransparentOpt = Annotated[
+    bool, typer.Option(
+        "--transparent",
+        help="Use the module's transparent mode where its driver offers it (XBee3: the serial "
+        "line is the socket, instead of API frames)")
 ]
 BaudOpt = Annotated[int, typer.Option("--baudrate", help="Serial speed, bit/s")]
 ApnOpt = Annotated[
@@ -642,6 +660,14 @@ class _Bars:
         if not self.enabled or (total is not None and total <= PROGRESS_THRESHOLD):
             return None
         if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
             self._progress = Progress(
                 "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                 TransferSpeedColumn(), TimeRemainingColumn(), console=self.console,
@@ -846,6 +872,37 @@ def _model_option(dialect: str | None, model: str | None) -> tuple[str | None, d
     return info.name, {"model": name}
 
 
+def _transparent_option(dialect: str | None, options: dict[str, Any]
+                        ) -> tuple[str | None, dict[str, Any]]:
+    """The driver options for ``--transparent``.
+
+    Raises:
+        UnsafeArgumentError: no ``--dialect``, or a driver without a ``transparent`` option.
+    """
+    if dialect is None:
+        raise UnsafeArgumentError("--transparent", "", "needs --dialect (a driver that has "
+                                  "a transparent-mode option, such as xbee3)")
+    _, factory = registry.load(registry.canonical(dialect))
+    if "transparent" not in inspect.signature(factory).parameters:
+        raise UnsafeArgumentError("--transparent", dialect, "this driver has no transparent-"
+                                  "mode option (celltls dialects lists what each one does)")
+    return dialect, {**options, "transparent": True}
+
+
+def _host_roots(opts: _Options) -> bool:
+    """Whether the request goes without a profile: ``--tls host|auto`` with none of ``--ca``,
+    ``--insecure``, ``--cert``, ``--no-check-hostname``. TLS then runs on the host and
+    verifies chain and host name with certifi's roots, as curl does with its default store;
+    the module's TLS always needs ``--ca`` (it has no trust store of its own)."""
+    return (opts.tls is not TlsWhere.module and opts.ca is None and not opts.insecure
+            and opts.cert is None and not opts.no_check_hostname)
+
+
+def _profile(trust: _Trust | None, host: str, port: int) -> TlsProfile | None:
+    """The TLS profile for ``host:port`` (``None``: see :func:`_host_roots`)."""
+    return None if trust is None else trust.profile(host, port)
+
+
 @dataclass
 class _Options:
     """The options of ``celltls get``/``post`` (the names of the command's parameters)."""
@@ -856,6 +913,8 @@ class _Options:
     dialect: str | None = None
     model: str | None = None
     via: Via = Via.auto
+    tls: TlsWhere = TlsWhere.auto
+    transparent: bool = False
     baudrate: int = 115200
     apn: str = ""
     ca: str | None = None
@@ -983,9 +1042,12 @@ def _run_transfer(opts: _Options, watch: _Watchdog, out: _Output, bars: _Bars,
     if upload is not None and upload.accept and "accept" not in names:
         auto_headers.append(("Accept", upload.accept))
     dialect, driver_options = _model_option(opts.dialect, opts.model)
-    trust = _Trust(opts.ca, opts.cert, opts.key, opts.insecure, not opts.no_check_hostname,
-                   quiet=opts.silent, probe_timeout=opts.connect_timeout or 10.0)
-    profile = trust.profile(host, port)
+    if opts.transparent:
+        dialect, driver_options = _transparent_option(dialect, driver_options)
+    trust = None if _host_roots(opts) else _Trust(
+        opts.ca, opts.cert, opts.key, opts.insecure, not opts.no_check_hostname,
+        quiet=opts.silent, probe_timeout=opts.connect_timeout or 10.0)
+    profile = _profile(trust, host, port)
     stats.method = method
     watch.enter("open")
     heads: list[bytes] = []  # -i/-I: the header blocks of redirects, written with the last
@@ -1016,7 +1078,7 @@ def _run_transfer(opts: _Options, watch: _Watchdog, out: _Output, bars: _Bars,
                     method, url, profile=profile, headers=user_headers + auto_headers,
                     body=body, content_length=total if upload is not None else None,
                     timeout=max(opts.connect_timeout or 0.0, 90.0), on_phase=watch.enter,
-                    upload_progress=sent, via=opts.via.value,
+                    upload_progress=sent, via=opts.via.value, tls=opts.tls.value,
                 )
             if upload is not None and stats.size_upload == 0:
                 stats.size_upload = total or 0
@@ -1046,7 +1108,7 @@ def _run_transfer(opts: _Options, watch: _Watchdog, out: _Output, bars: _Bars,
             stats.num_redirects += 1
             stats.method = method
             host, port, _ = parse_https_url(url)
-            profile = trust.profile(host, port)  # a new host is verified again
+            profile = _profile(trust, host, port)  # a new host is verified again
         if opts.fail_on_status:
             response.raise_for_status()  # before any byte of the body is written (curl -f)
         _write_body(opts, response, out, bars, watch, stats, heads)
@@ -1117,6 +1179,8 @@ def _transfer_options(
     dialect: DialectOpt = None,
     model: ModelOpt = None,
     via: ViaOpt = Via.auto,
+    tls: TlsOpt = TlsWhere.auto,
+    transparent: TransparentOpt = False,
     baudrate: BaudOpt = 115200,
     apn: ApnOpt = "",
     ca: CaOpt = None,
@@ -1219,9 +1283,10 @@ def demo(
 
 
 def _register_optional() -> None:
-    from celltls.cli import dialects
+    from celltls.cli import dialects, probe
 
     dialects.register(app)
+    probe.register(app)
     try:
         from celltls.cli import doctor
     except ImportError:  # the doctor ships in the same package; tolerate a partial install

@@ -468,6 +468,34 @@ class Dialect(abc.ABC):
             SocketError: no free socket.
         """
 
+    #: whether :meth:`tcp_connect` opens plain TCP sockets (for TLS on the host,
+    #: :mod:`celltls.hosttls`); a driver that implements it sets this to ``True``.
+    plain_tcp: bool = False
+
+    def tcp_connect(self, host: str, port: int, *, timeout: float) -> SecureSocket:
+        """Open a plain (not encrypted) TCP socket through the module, for TLS on the host
+        (:mod:`celltls.hosttls`). Same ``sendall``/``recv``/``close`` contract as a secure
+        socket; the bytes are the server's, unchanged.
+
+        Args:
+            host: the server's name or address (already checked by the caller).
+            port: the server's port, 1..65535.
+            timeout: seconds the module may take to connect.
+
+        Returns:
+            SecureSocket: the byte stream.
+
+        Raises:
+            ProfileError: this dialect's driver has no plain TCP sockets (the default, when
+                :attr:`plain_tcp` is false).
+            NetworkError, ConnectTimeoutError, SocketError: see the driver.
+        """
+        del host, port, timeout
+        raise ProfileError(
+            f"plain TCP sockets are not supported by the {self.name} dialect's driver, so TLS "
+            "cannot run on the host through it; use the module's own TLS (tls='module')"
+        )
+
     def native_request(
         self,
         method: str,

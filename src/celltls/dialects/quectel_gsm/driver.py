@@ -20,13 +20,16 @@ Trust rules of the socket code:
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import re
 import threading
 import time
 
 from celltls.at import quoting
 from celltls.at.channel import ATChannel, Reply, UrcWaiter
 from celltls.at.codes import REGISTERED, REGISTRATION_STATES
+from celltls.at.framing import BlockHeader, Framing
 from celltls.at.protocol import DataBlock, Request, Urc
 from celltls.dialects.base import (
     Capabilities,
@@ -122,6 +125,25 @@ PDP_DEACT_URC = "+PDP DEACT"
 #: <socketstatus> words of AT+QSSLSTATE that hold an ssid (SSL-AN 2.2.6); ``INITIAL`` and
 #: ``CLOSED`` do not.
 _BUSY_STATES = ("CONNECTING", "CONNECTED", "REMOTE CLOSING", "CLOSING")
+
+# -- plain TCP (the AT+QI* socket commands; quectel-gsm-tcpip.md 4-5, SSL-AN 1.3 and 3.3).
+# The catalog does not describe these commands yet, so their lines are built here, every value
+# checked with celltls.at.quoting before anything is written.
+
+#: The answer header of ``AT+QIRD``: ``+QIRD: <ip>:<port>,TCP,<n>`` then exactly ``<n>`` bytes
+#: (quectel-gsm-tcpip.md 5 "AT+QIRD": S1 3.3, S5, S12, L2).
+QIRD_BLOCK = BlockHeader(r"\+QIRD: [^,]*:\d+,(?:TCP|UDP),(?P<length>\d+)",
+                         max_length=cat.MAX_RECV)
+#: Bytes asked of one ``AT+QIRD`` (S14b reads 1500; the same bound as AT+QSSLRECV).
+QIRD_MAX = cat.MAX_RECV
+#: The data URC of buffer mode (``AT+QINDI=1``): ``+QIRDI: <id>,<sc>,<sid>`` (S1 3.3, S14e).
+QIRDI_URC = "+QIRDI:"
+#: Lines of a multiplexed socket (``QIMUX=1``): ``<id>, CONNECT OK``, ``<id>, CONNECT FAIL``,
+#: ``<id>, CLOSED``; ``", "`` in real logs, ``","`` in the note (quectel-gsm-tcpip.md 5, 10).
+_QI_WORDS = ("CONNECT OK", "CONNECT FAIL", "CLOSED")
+_QI_LINE = re.compile(r"(?P<id>\d), ?(?P<word>CONNECT OK|CONNECT FAIL|CLOSED)")
+#: ``AT+QIOPEN`` may take this long to report ``CONNECT OK``/``CONNECT FAIL``, seconds.
+QIOPEN_TIMEOUT = float(cat.QIOPEN_TIMEOUT)
 
 
 def arguments(name: str, **values: Value) -> str:
@@ -225,6 +247,39 @@ def parse_socket_line(line: str) -> tuple[int, str, str, int, str, int] | None:
         return None
 
 
+def _is_ipv4(host: str) -> bool:
+    """Whether ``host`` is a dotted IPv4 address (``AT+QIDNSIP=0``), not a name."""
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def qird_payload(reply: Reply, requested: int) -> bytes:
+    """The bytes of one ``AT+QIRD`` answer, each block taken by its own length field.
+
+    The answer is ``+QIRD: <ip>:<port>,TCP,<n>`` CR LF, exactly ``<n>`` bytes, ``OK``; a bare
+    ``OK`` when nothing is buffered (quectel-gsm-tcpip.md 5 "AT+QIRD": S1 3.3, S4, S12). One
+    answer may hold several blocks (L2, UDP; for TCP unknown): they are taken in order.
+
+    Raises:
+        ATProtocolError: lines outside the blocks, or a block over ``requested`` bytes.
+    """
+    if reply.lines:
+        raise ATProtocolError(
+            f"malformed AT+QIRD answer: lines {reply.lines!r}; expected headers "
+            "'+QIRD: <ip>:<port>,TCP,<length>' each with that many bytes (quectel-gsm-tcpip.md 5)"
+        )
+    for block in reply.blocks:
+        if len(block.data) > requested:
+            raise ATProtocolError(
+                f"AT+QIRD answered {len(block.data)} bytes ({block.header!r}); at most "
+                f"{requested} were asked for"
+            )
+    return b"".join(block.data for block in reply.blocks)
+
+
 def check_file_name(name: str, size: int) -> None:
     """Check a ``RAM:``/``NVRAM:`` file name and size against SSL-AN 2.2.7.
 
@@ -270,6 +325,7 @@ class QuectelGsm(Dialect):
     capabilities = CAPABILITIES
     catalog = CATALOG
     retry_safe = RETRY_SAFE
+    plain_tcp = True
 
     def __init__(
         self, channel: ATChannel, *, ctxindex: int = 0, nvram: bool = False,
@@ -298,6 +354,23 @@ class QuectelGsm(Dialect):
         channel.subscribe(PDP_DEACT_URC, self._on_pdp_deact)
         for boot in BOOT_URCS:
             channel.subscribe(boot, self._on_boot)
+        # plain TCP: the +QIRD block, +QIRDI and the "<id>, CLOSED" lines (quectel-gsm-tcpip.md 5)
+        framing = CATALOG.framing()
+        qi_lines = tuple(f"{i}{sep}{word}" for i in range(cat.SSID_RANGE[0],
+                                                           cat.SSID_RANGE[1] + 1)
+                         for sep in (", ", ",") for word in _QI_WORDS)
+        channel.configure(Framing((*framing.urc_prefixes, QIRDI_URC, *qi_lines),
+                                  (*framing.data_blocks, QIRD_BLOCK), framing.raw_exit_markers))
+        channel.subscribe(QIRDI_URC, self._on_qirdi)
+        channel.subscribe("+QIRD:", self._on_late_read)
+        for line in qi_lines:
+            if line.endswith("CLOSED"):
+                channel.subscribe(line, self._on_qi_closed)
+        #: AT+QIMUX=1 is sent by attach() (needed by plain TCP sockets, SSL-AN 1.3 step 2)
+        self.multiplex = False
+        self._plain_ready = False  # AT+QIMUX=1 and AT+QINDI=1 in place since the last boot
+        self._attach_args: tuple[str, str | None, str | None, float] | None = None
+        self._early_closed: dict[int, str] = {}  # "<id>, CLOSED" seen while opening <id>
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -380,10 +453,11 @@ class QuectelGsm(Dialect):
         until a restart. The sockets are read with ``AT+QSSLSTATE`` (SSL-AN 2.2.6; drivers
         decide from it or close before opening, TCPIP-REF 6, S9, S10) and the SSL ones closed
         with ``AT+QSSLCLOSE`` (2.2.5). Plain TCP/UDP sockets (``sslflag`` 0) share the ssid range
-        (SSL-AN 1.3) and are left alone: their ssids are not used.
+        (SSL-AN 1.3); they are closed with ``AT+QICLOSE=<index>`` (TCPIP-REF 5, 6: S7 closes
+        at start), and one that does not close is kept out of use.
 
         Returns:
-            list: the ssids closed.
+            list: the indices closed (secure and plain).
         """
         try:
             states = self.socket_states()
@@ -397,9 +471,14 @@ class QuectelGsm(Dialect):
             if index in ours or status not in _BUSY_STATES:
                 continue
             if ssl_flag != 1:
-                log.warning("socket %d (%s %s:%d, %s) is a plain %s socket: not used", index,
-                            kind, address, port, status, kind)
-                self._foreign.add(index)
+                # a plain TCP socket an earlier run left (quectel-gsm-tcpip.md 6, 10: S7 closes
+                # with AT+QICLOSE at start); one that does not close is kept out of use
+                log.warning("closing plain %s socket %d (%s:%d, %s) left open by an earlier "
+                            "run", kind, index, address, port, status)
+                if self._close_qi(index):
+                    closed.append(index)
+                else:
+                    self._foreign.add(index)
                 continue
             log.warning("closing secure socket %d (%s:%d, %s) left open by an earlier run",
                         index, address, port, status)
@@ -438,6 +517,7 @@ class QuectelGsm(Dialect):
             return
         log.warning("the module restarted (%s): setting it up again", self._reboot_urc)
         self._stored.clear()
+        self._plain_ready = False
         self.at("+CMEE", arguments("+CMEE", n=1))
         self._reboot_urc = ""
 
@@ -560,6 +640,7 @@ class QuectelGsm(Dialect):
         qicsgp = CATALOG.command("+QICSGP")
         qicsgp_args, qicsgp_shown = qicsgp.build(**values), qicsgp.shown(**values)
         qifgcnt_args = arguments("+QIFGCNT", id=0)
+        self._attach_args = (apn, user, password, timeout)
         self._after_module_events()
         try:
             stat, meaning = self.wait_registered(timeout)
@@ -573,6 +654,10 @@ class QuectelGsm(Dialect):
             self.at("+QIFGCNT", qifgcnt_args)
             self.cid = 0
             self.at("+QICSGP", qicsgp_args, shown=f"AT+QICSGP={qicsgp_shown}")
+            if self.multiplex:
+                # before AT+QIREGAPP: after AT+QIACT it is refused (SSL-AN 1.3 step 2;
+                # quectel-gsm-tcpip.md 4, L5)
+                self.at("+QIMUX", arguments("+QIMUX", mode=1))
             self.at("+QIREGAPP")
             state = "IP START"
         if state in ("IP START", "IP CONFIG", "IP IND"):
@@ -981,6 +1066,212 @@ class QuectelGsm(Dialect):
         if sock is not None:
             sock._notify_closed(event.text if isinstance(event, Urc) else event.header)
 
+    # -- plain TCP sockets (AT+QIOPEN family; quectel-gsm-tcpip.md 4-5, SSL-AN 1.3, 3.3) ------
+
+    def _plain(self, line: str, *, timeout: float = 5.0, final_pattern: str | None = None,
+               failure_results: tuple[str, ...] = (), response_prefixes: tuple[str, ...] = (),
+               payload: bytes | None = None, check: bool = True) -> Reply:
+        """Send one ``AT+QI*`` socket command (its values already checked by the caller)."""
+        return self.channel.execute(
+            Request(line, response_prefixes=response_prefixes, timeout=timeout,
+                    final_pattern=final_pattern, failure_results=failure_results,
+                    data_phase="prompt" if payload is not None else None,
+                    final_results=("SEND OK",) if payload is not None else (),
+                    payload=payload),
+            check=check,
+        )
+
+    def _prepare_plain(self) -> None:
+        """``AT+QIMUX=1`` (indexed sockets beside the SSL ones, SSL-AN 1.3 step 2) and
+        ``AT+QINDI=1`` (buffer mode: ``+QIRDI`` announces data, ``AT+QIRD`` reads it, 1.3
+        step 5), once per module start.
+
+        ``AT+QIMUX=1`` is refused once the PDP context is active (quectel-gsm-tcpip.md 4, L5):
+        then, when no socket of this run is open and :meth:`attach` was called, the context is
+        brought down (``AT+QIDEACT``) and up again with ``AT+QIMUX=1`` first.
+
+        Raises:
+            NetworkError: ``AT+QIMUX=1`` refused and the context cannot be brought up again
+                here (a socket is open, or the network was brought up by another program).
+            ATCommandError, ATTimeoutError: the module refused or did not answer.
+        """
+        if self._plain_ready:
+            return
+        self.multiplex = True
+        mux = self.at("+QIMUX", "?").first("+QIMUX:")
+        if mux.strip() != "1":
+            try:
+                self.at("+QIMUX", arguments("+QIMUX", mode=1))
+            except ATCommandError as exc:
+                with self._sockets_lock:
+                    busy = sorted(self._sockets)
+                if busy or self._attach_args is None:
+                    raise NetworkError(
+                        f"plain TCP sockets need AT+QIMUX=1, which the module refused ({exc}): "
+                        "it is taken only before the PDP context is activated (SSL-AN 1.3 step "
+                        "2; quectel-gsm-tcpip.md 4). Bring the network up with Modem.attach() "
+                        "in this program (it sends AT+QIMUX=1 before AT+QIREGAPP once plain "
+                        "TCP is wanted)" + (f"; sockets {busy} are open" if busy else "")
+                    ) from exc
+                log.warning("AT+QIMUX=1 is refused while the PDP context is active: bringing "
+                            "it down (AT+QIDEACT) and up again with AT+QIMUX=1 first")
+                self.at("+QIDEACT")
+                self.attach(*self._attach_args)
+        self._plain("AT+QINDI=1")
+        self._plain_ready = True
+
+    def tcp_connect(self, host: str, port: int, *, timeout: float = QIOPEN_TIMEOUT
+                    ) -> SecureSocket:
+        """Open a plain TCP socket with ``AT+QIOPEN=<index>,"TCP","<host>",<port>`` (``OK``,
+        then ``<index>, CONNECT OK``; SSL-AN 1.3 and 3.3, quectel-gsm-tcpip.md 5), for TLS on
+        the host (:mod:`celltls.hosttls`).
+
+        The index comes from the range the secure sockets use (shared, SSL-AN 1.3). ``AT+QIDNSIP``
+        says whether ``host`` is a dotted IP (0) or a name (1) (quectel-gsm-tcpip.md 4). An index
+        answered ``ALREADY CONNECT`` is closed (``AT+QICLOSE``) and tried once more, as
+        :meth:`tls_connect` does with an occupied ssid.
+
+        Args:
+            host: server name or IPv4 address (at most 255 bytes, no quotes or controls).
+            port: server port, 1..65535.
+            timeout: seconds to wait for ``CONNECT OK`` (the module gives up after about 75 s).
+
+        Returns:
+            SecureSocket: a :class:`QuectelTcpSocket`.
+
+        Raises:
+            UnsafeArgumentError: bad host or port (nothing is written).
+            NetworkError: ``CONNECT FAIL`` (name not resolved, nothing listening, no route),
+                ``AT+QIOPEN`` refused with no PDP context, or ``AT+QIMUX=1`` impossible.
+            NetworkLostError, ModuleRebootedError: the PDP context or the module went away.
+            SocketError: every index is in use.
+            ATTimeoutError: no result within ``timeout`` (+5 s).
+        """
+        host_arg = quoting.quote(host, "host", max_len=CAPABILITIES.max_hostname)
+        port_arg = quoting.integer(port, "port", 1, 65535)
+        self._after_module_events()
+        self._prepare_plain()
+        self._plain(f"AT+QIDNSIP={0 if _is_ipv4(host) else 1}")
+        tried_close: set[int] = set()
+        prefer: int | None = None
+        while True:
+            index = self._reserve_ssid(prefer)
+            try:
+                sock = self._open_qi(index, host, host_arg, port_arg, timeout)
+            except _Occupied:
+                self._forget_socket(index)
+                if index not in tried_close:
+                    tried_close.add(index)
+                    self._close_qi(index)
+                    prefer = index
+                else:
+                    log.warning("index %d stays connected after AT+QICLOSE: using another", index)
+                    self._foreign.add(index)
+                    prefer = None
+                continue
+            except BaseException:
+                self._forget_socket(index)
+                raise
+            with self._sockets_lock:
+                self._sockets[index] = sock
+                early = self._early_closed.pop(index, "")
+            if early:
+                sock._notify_closed(early)
+            return sock
+
+    def _open_qi(self, index: int, host: str, host_arg: str, port_arg: str,
+                 timeout: float) -> QuectelTcpSocket:
+        with self._sockets_lock:
+            self._early_closed.pop(index, None)
+        line = f'AT+QIOPEN={index},"TCP",{host_arg},{port_arg}'
+        waiter = self.channel.expect_urc(
+            lambda t: (bool((m := _QI_LINE.fullmatch(t.strip())) and m["id"] == str(index)
+                            and m["word"] != "CLOSED"))
+            or t.strip() == "ALREADY CONNECT"
+            or t.strip() in BOOT_URCS
+            or t.startswith(PDP_DEACT_URC)
+        )
+        refused = False
+        try:
+            try:
+                reply = self._plain(line, failure_results=("ALREADY CONNECT",))
+            except ATCommandError as exc:
+                refused = True
+                if exc.response and exc.response[-1] == "ALREADY CONNECT":
+                    raise _Occupied(f"{line}: ALREADY CONNECT") from exc
+                raise self._open_refused(exc) from exc
+            if "ALREADY CONNECT" in reply.lines:
+                refused = True
+                raise _Occupied(f"{line}: ALREADY CONNECT")
+            event = self._wait_open(waiter, float(timeout) + 5, f"{line} (result)")
+        except BaseException as exc:
+            if not refused and not isinstance(
+                exc, ModuleRebootedError | NetworkLostError | PortError
+            ):
+                self._close_qi(index, timeout=5)  # a late CONNECT OK would hold the index
+            raise
+        finally:
+            self.channel.forget(waiter)
+        text = (event.text if isinstance(event, Urc) else event.header).strip()
+        if text == "ALREADY CONNECT":
+            raise _Occupied(f"{line}: ALREADY CONNECT")
+        if text.endswith("CONNECT OK"):
+            return QuectelTcpSocket(self, index, host, int(port_arg))
+        lost = self._stack_lost()
+        if lost:
+            raise NetworkLostError(
+                f"{line}: {text}: the PDP context is gone ({lost!r}); bring the network up "
+                "again (Modem.attach, the CLI's --apn) (quectel-gsm-tcpip.md 3)", urc=lost)
+        raise NetworkError(
+            f"the module could not open TCP to {host}:{port_arg} ({line}: {text}); the name "
+            "may not resolve, nothing may listen on the port, or the network may not route "
+            "to it (quectel-gsm-tcpip.md 5)"
+        )
+
+    def _close_qi(self, index: int, timeout: float = 10.0) -> bool:
+        """``AT+QICLOSE=<index>`` (``<index>, CLOSE OK``; quectel-gsm-tcpip.md 5); whether it
+        closed. Never raises for a module answer or a lost one (a closed index answers
+        ``ERROR``)."""
+        try:
+            self._plain(f"AT+QICLOSE={index}", timeout=timeout,
+                        final_pattern=rf"{index}, ?CLOSE OK")
+        except (ATCommandError, ATTimeoutError, PortError) as exc:
+            log.info("AT+QICLOSE=%d: %s", index, exc)
+            return False
+        return True
+
+    def _on_qirdi(self, event: Urc | DataBlock) -> None:
+        """``+QIRDI: <id>,<sc>,<sid>[,<num>,<len>,<tlen>]``: data for socket ``<sid>``
+        (quectel-gsm-tcpip.md 4 "AT+QINDI")."""
+        text = event.text if isinstance(event, Urc) else event.header
+        try:
+            fields = [int(f) for f in quoting.split_arguments(text.split(":", 1)[1])[:3]]
+            cid, sid = fields[0], fields[2]
+        except (IndexError, ValueError):
+            log.warning("malformed URC %r", text)
+            return
+        with self._sockets_lock:
+            sock = self._sockets.get(sid)
+        if isinstance(sock, QuectelTcpSocket):
+            in_range = cat.CID_RANGE[0] <= cid <= cat.CID_RANGE[1]
+            sock._notify_data(cid if in_range else self.cid)
+
+    def _on_qi_closed(self, event: Urc | DataBlock) -> None:
+        """``<id>, CLOSED``: the peer (or the network) closed plain socket ``<id>``."""
+        text = (event.text if isinstance(event, Urc) else event.header).strip()
+        found = _QI_LINE.fullmatch(text)
+        if found is None:
+            return
+        index = int(found["id"])
+        with self._sockets_lock:
+            sock = self._sockets.get(index)
+            if sock is None and index in self._sockets:
+                # the connection ended before AT+QIOPEN's caller got its socket
+                self._early_closed[index] = text
+        if isinstance(sock, QuectelTcpSocket):
+            sock._notify_closed(text)
+
+
 
 class _Occupied(SocketError):
     """``+QSSLOPEN: <ssid>,-2``: the ssid is held in the module (SSL-AN 2.2.2)."""
@@ -1095,14 +1386,9 @@ class QuectelSocket(SecureSocket):
         """
         self._check_usable()
         for attempt in range(self.send_fail_retries + 1):
-            what = f"AT+QSSLSEND={self.ssid},{len(piece)}"
+            what = self._send_what(len(piece))
             try:
-                reply = self.driver.at(
-                    "+QSSLSEND", arguments("+QSSLSEND", ssid=self.ssid, length=len(piece)),
-                    payload=piece,
-                    data_phase="prompt", check=False,
-                    **({} if self.send_timeout is None else {"timeout": self.send_timeout}),
-                )
+                reply = self._send_command(piece)
             except ATTimeoutError as exc:
                 cause = self._timeout_cause(exc, what)
                 if isinstance(cause, SocketError):
@@ -1132,6 +1418,34 @@ class QuectelSocket(SecureSocket):
                    else "the connection is gone; open it again (SSL-AN 2.2.3)")
             )
 
+    def _send_what(self, size: int) -> str:
+        """The send command line for ``size`` bytes, as named in errors."""
+        return f"AT+QSSLSEND={self.ssid},{size}"
+
+    def _send_command(self, piece: bytes) -> Reply:
+        """``AT+QSSLSEND=<ssid>,<length>``, ``>``, the piece; the reply, not checked."""
+        return self.driver.at(
+            "+QSSLSEND", arguments("+QSSLSEND", ssid=self.ssid, length=len(piece)),
+            payload=piece,
+            data_phase="prompt", check=False,
+            **({} if self.send_timeout is None else {"timeout": self.send_timeout}),
+        )
+
+    def _read_what(self) -> str:
+        """The read command line, as named in errors."""
+        return "AT+QSSLRECV=" + arguments("+QSSLRECV", cid=self.driver.cid, ssid=self.ssid,
+                                          length=cat.MAX_RECV)
+
+    def _read_command(self) -> bytes:
+        """One ``AT+QSSLRECV`` and its payload (:func:`recv_payload`)."""
+        args = arguments("+QSSLRECV", cid=self.driver.cid, ssid=self.ssid, length=cat.MAX_RECV)
+        reply = self.driver.at("+QSSLRECV", args, response_prefixes=("+QSSLRECV:",))
+        return recv_payload(reply, cat.MAX_RECV)
+
+    def _whole_answer(self, exc: ATTimeoutError) -> bytes | None:
+        """The payload of a read whose final result code alone was lost, else ``None``."""
+        return _whole_answer(exc)
+
     def _read_module(self) -> bool:
         """One ``AT+QSSLRECV`` of up to 1500 bytes (SSL-AN 2.2.4).
 
@@ -1144,15 +1458,10 @@ class QuectelSocket(SecureSocket):
                 buffer, so it is not repeated) or malformed; the socket is closed.
             NetworkLostError, ModuleRebootedError: the PDP context or the module went away.
         """
-        args = arguments("+QSSLRECV", cid=self.driver.cid, ssid=self.ssid, length=cat.MAX_RECV)
-        what = f"AT+QSSLRECV={args}"
+        what = self._read_what()
         self.driver._last_reader = self
         try:
-            reply = self.driver.at(
-                "+QSSLRECV", args,
-                response_prefixes=("+QSSLRECV:",),
-            )
-            data = recv_payload(reply, cat.MAX_RECV)
+            data = self._read_command()
         except ATCommandError as exc:
             if self._peer_closed or self._gone:
                 return False
@@ -1162,7 +1471,7 @@ class QuectelSocket(SecureSocket):
             raise self._abandon(SocketError(f"reading secure socket {self.ssid} failed: {exc}")
                                 ) from exc
         except ATTimeoutError as exc:
-            whole = _whole_answer(exc)
+            whole = self._whole_answer(exc)
             if whole is not None:
                 # The block arrived whole (its length field says so): only the OK was lost.
                 # The line is resynchronised before the next command.
@@ -1372,5 +1681,58 @@ class QuectelTransparentSocket(QuectelSocket):
             self.driver.at("+QSSLCLOSE", arguments("+QSSLCLOSE", ssid=self.ssid))
         except (ATCommandError, ATTimeoutError) as exc:
             log.info("closing transparent socket %d: %s", self.ssid, exc)
+        finally:
+            self.driver._forget_socket(self.ssid)
+
+
+class QuectelTcpSocket(QuectelSocket):
+    """A plain TCP socket (``AT+QIOPEN`` family, ``QIMUX=1``, buffer mode ``QINDI=1``) for TLS
+    on the host: ``AT+QISEND=<index>,<length>`` (at most 1460 bytes, ``SEND OK``/``SEND
+    FAIL``/``ERROR``), ``+QIRDI`` then ``AT+QIRD=<cid>,1,<index>,1500`` taken by its length
+    field (:func:`qird_payload`), ``<index>, CLOSED`` for a peer close, ``AT+QICLOSE=<index>``
+    (quectel-gsm-tcpip.md 4-5; SSL-AN 1.3, 3.3). The waiting, polling and failure rules are
+    those of :class:`QuectelSocket`.
+    """
+
+    def _send_what(self, size: int) -> str:
+        return f"AT+QISEND={self.ssid},{size}"
+
+    def _send_command(self, piece: bytes) -> Reply:
+        """``AT+QISEND=<index>,<length>``, ``>``, the piece; the reply, not checked."""
+        return self.driver._plain(
+            self._send_what(len(piece)), payload=piece, failure_results=("SEND FAIL",),
+            timeout=60.0 if self.send_timeout is None else self.send_timeout, check=False,
+        )
+
+    def _read_what(self) -> str:
+        return f"AT+QIRD={self.driver.cid},1,{self.ssid},{QIRD_MAX}"
+
+    def _read_command(self) -> bytes:
+        """One ``AT+QIRD`` and its payload (:func:`qird_payload`)."""
+        reply = self.driver._plain(self._read_what(), response_prefixes=("+QIRD:",))
+        return qird_payload(reply, QIRD_MAX)
+
+    def _whole_answer(self, exc: ATTimeoutError) -> bytes | None:
+        reply = exc.reply
+        if not isinstance(reply, Reply) or not reply.blocks or reply.lines:
+            return None
+        try:
+            return qird_payload(reply, QIRD_MAX)
+        except ATProtocolError:
+            return None
+
+    def _close_after_failure(self) -> None:
+        try:
+            if not (self._peer_closed or self._gone):
+                self.driver._close_qi(self.ssid, timeout=self.cleanup_timeout)
+        finally:
+            self.driver._forget_socket(self.ssid)
+
+    def _close_in_module(self) -> None:
+        """``AT+QICLOSE=<index>``; nothing if the module closed it itself (``<index>,
+        CLOSED``, a reboot, a PDP loss)."""
+        try:
+            if not (self._peer_closed or self._gone):
+                self.driver._close_qi(self.ssid)
         finally:
             self.driver._forget_socket(self.ssid)

@@ -76,6 +76,9 @@ CME_BAD_SESSION = cat.CME_BAD_SESSION
 NOTIF_NAMES: dict[int, str] = dict(cat.NOTIF)
 #: Notification codes that come from the TLS layer or a failed connect that TLS may explain.
 _TLS_NOTIFS = (5, 13, 14, 15)
+#: +KTCPCFG <mode> of a plain TCP client (the catalog's values of <mode>; sierra-hl78xx.md S4
+#: "+KTCPCFG": 0 client in every driver read, L2).
+TCP_MODE_CLIENT = 0
 
 
 def arguments(name: str, **values: Value) -> str:
@@ -172,6 +175,7 @@ class Sierra(Dialect):
 
     name = cat.DIALECT
     registration_command = "+CEREG"
+    plain_tcp = True
     capabilities = capabilities_for(cat.MODELS["hl7800"])
     catalog = CATALOG
     retry_safe = _QUERIES
@@ -711,7 +715,34 @@ class Sierra(Dialect):
         arguments("+KTCPCFG", **target)  # host and port checked before any command is written
         self._before_use()
         cipher = self.apply_profile(profile)
-        reply = self.at("+KTCPCFG", arguments("+KTCPCFG", **target, cipher_index=cipher))
+        return self._open_session(target, cipher, host, port, timeout, profile)
+
+    def tcp_connect(self, host: str, port: int, *, timeout: float = 90.0) -> SecureSocket:
+        """A plain TCP client session, for TLS on the host (:mod:`celltls.hosttls`):
+        ``AT+KTCPCFG=<cnx>,0,<host>,<port>`` (mode 0, client; sierra-hl78xx.md S4
+        "+KTCPCFG", L2) then ``AT+KTCPCNX``; the same ``+KTCP_DATA``/``AT+KTCPRCV`` accounting
+        and ``AT+KTCPSND`` as a TLS session (:class:`SierraSocket`). Sessions an earlier run
+        left are closed by :meth:`recover` (S4 "Sessions left by an earlier host run").
+
+        Raises:
+            UnsafeArgumentError: a host or port that cannot be sent (nothing is written).
+            DNSError, ConnectTimeoutError, NetworkError, SocketError: ``+KTCP_NOTIF`` on
+                connect (:func:`notif_error`), or no ``+KTCP_IND`` within ``timeout``.
+            ModuleRebootedError, NetworkLostError: the module or the bearer went away.
+        """
+        target: dict[str, Value] = {"cnx_cnf": self.cnx, "mode": TCP_MODE_CLIENT,
+                                    "remote_name": host, "tcp_port": port}
+        arguments("+KTCPCFG", **target)  # host and port checked before any command is written
+        self._before_use()
+        return self._open_session(target, None, host, port, timeout, None)
+
+    def _open_session(self, target: dict[str, Value], cipher: int | None, host: str, port: int,
+                      timeout: float, profile: TlsProfile | None) -> SierraSocket:
+        """``AT+KTCPCFG`` with ``target`` (and ``cipher``), ``AT+KTCPCNX``, then the
+        ``+KTCP_IND``/``+KTCP_NOTIF`` that settles it (sierra-hl78xx.md S4)."""
+        what = "TLS" if profile is not None else "TCP"
+        extra: dict[str, Value] = {} if cipher is None else {"cipher_index": cipher}
+        reply = self.at("+KTCPCFG", arguments("+KTCPCFG", **target, **extra))
         sid = int(reply.first("+KTCPCFG:"))
         waiter = self.channel.expect_urc(
             lambda t: t.startswith((f"+KTCP_IND: {sid},", f"+KTCP_NOTIF: {sid},")))
@@ -721,8 +752,9 @@ class Sierra(Dialect):
         except ATTimeoutError as exc:
             self._drop_tcp(sid)
             raise ConnectTimeoutError(
-                f"no TLS connection to {host}:{port} within {timeout:g} s (AT+KTCPCNX={sid}: "
-                "no +KTCP_IND); check the host, the port and the network") from exc
+                f"no {what} connection to {host}:{port} within {timeout:g} s "
+                f"(AT+KTCPCNX={sid}: no +KTCP_IND); check the host, the port and the network"
+            ) from exc
         except BaseException:
             self._drop_tcp(sid)  # Ctrl-C or a failure: leave nothing open in the module
             raise
@@ -731,7 +763,7 @@ class Sierra(Dialect):
         if text.startswith("+KTCP_NOTIF:"):
             self._drop_tcp(sid)
             parsed = parse_notif(text)
-            if parsed and parsed[1] in _TLS_NOTIFS:
+            if profile is not None and parsed and parsed[1] in _TLS_NOTIFS:
                 raise explain_failure(host, port, self.capabilities, profile, reported=text,
                                       do_probe=self.probe_failures)
             raise notif_error(text, host=host, port=port, during="connect")
