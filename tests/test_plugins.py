@@ -146,7 +146,7 @@ def test_plugin_is_in_the_registry(acme: None) -> None:
     assert catalog.dialect == "acme" and driver.__name__ == "AcmeDriver"
     capabilities = registry.capabilities("acme", "ACME-1")
     assert capabilities is not None and capabilities.max_send == 100
-    assert registry.capabilities("nordic-slm") is None  # a doctor-only dialect declares none
+    assert registry.capabilities("simcom") is None  # a doctor-only dialect declares none
 
 
 def test_plugin_in_cli_dialects(acme: None) -> None:

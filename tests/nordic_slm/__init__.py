@@ -1,0 +1,1 @@
+"""Tests of the Nordic nRF91 Serial LTE Modem dialect."""

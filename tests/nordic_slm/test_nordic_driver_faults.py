@@ -1,0 +1,61 @@
+"""Faults on the line between the Nordic SLM driver and its virtual modem, through the shared
+fault-injection harness (tests/faults): each run ends in exact bytes or a named error, and a new
+Modem on the same module succeeds afterwards.
+
+The harness does not list this dialect yet; its targets and storm URCs are added here for the
+duration of each test (``monkeypatch``). A few kinds and one seed: ``benchmarks/faults.py``
+runs many. (The harness counts data bytes for Quectel and Sierra framing only, so its
+``truncate`` and ``server_close`` kinds never fire here.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from celltls.dialects.nordic_slm.driver import NordicSocket
+from tests.faults import harness, proxy
+from tests.faults.harness import Lab, Target
+
+TARGETS = ("nordic-socket", "nordic-native")
+KINDS = ("urc_storm", "duplicate_ok", "garble", "stall")
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(harness.TARGETS, "nordic-socket",
+                      Target("nordic-socket", "nordic-slm", "socket"))
+        patch.setitem(harness.TARGETS, "nordic-native",
+                      Target("nordic-native", "nordic-slm", "native"))
+        # a registration report is true when repeated (NRF-REF 4, +CEREG with n = 5)
+        patch.setitem(proxy.DEFAULT_URCS, "nordic-slm",
+                      '+CEREG: 1,"5209","0A19790D",7,,,"11100000","00000110"')
+        patch.setitem(proxy.STORM_URCS, "nordic-slm", (b"+CEREG:",))
+        patch.setattr(NordicSocket, "timeout", harness.SOCKET_TIMEOUT)
+        with Lab() as the_lab:
+            yield the_lab
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("target", TARGETS)
+def test_fault_ends_in_exact_bytes_or_a_named_error(lab: Lab, target: str, kind: str) -> None:
+    outcome = lab.run(target, kind, 1)
+    report = outcome.report()
+    assert outcome.run.error != "SetupError", report
+    assert outcome.fired, f"the fault was never injected:\n{report}"
+    assert outcome.run.result in ("success", "error"), report
+    assert outcome.recovery.result == "success", report
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_reboot_is_named_or_survived(lab: Lab, target: str) -> None:
+    """NRF-REF 3: SLM prints ``Ready`` when it starts; a restart during a transfer is
+    ModuleRebootedError, never a timeout or wrong bytes (a restart between the two requests
+    is noticed and the module initialised again)."""
+    outcome = lab.run(target, "reboot", 1)
+    report = outcome.report()
+    assert outcome.fired, report
+    assert outcome.run.result == "success" or outcome.run.error == "ModuleRebootedError", report
+    assert outcome.recovery.result == "success", report
