@@ -62,6 +62,12 @@ TARGETS: dict[str, Target] = {
     "quectel-gsm": Target("quectel-gsm", "quectel-gsm", "socket"),
     "sierra-socket": Target("sierra-socket", "sierra", "socket", "hl7800"),
     "sierra-native": Target("sierra-native", "sierra", "native", "hl7800"),
+    # The proxy counts data bytes in Quectel and Sierra framing only: on these targets the
+    # ``truncate`` and ``server_close`` kinds are not injected (the benchmark says so).
+    "nordic-socket": Target("nordic-socket", "nordic-slm", "socket"),
+    "nordic-native": Target("nordic-native", "nordic-slm", "native"),
+    "sequans-socket": Target("sequans-socket", "sequans", "socket"),
+    "sequans-native": Target("sequans-native", "sequans", "native"),
 }
 
 
@@ -168,10 +174,12 @@ def watched(work: Callable[[], list[str]], bound: float,
 def short_socket_timeouts(seconds: float) -> Iterator[None]:
     """Make the drivers' secure-socket read timeout ``seconds`` (the ``timeout`` class
     attribute of each dialect's socket class; 60 s by default)."""
+    from celltls.dialects.nordic_slm.driver import NordicSocket
     from celltls.dialects.quectel_gsm.driver import QuectelSocket
+    from celltls.dialects.sequans.driver import SequansSocket
     from celltls.dialects.sierra.driver import SierraSocket
 
-    classes: list[Any] = [QuectelSocket, SierraSocket]
+    classes: list[Any] = [QuectelSocket, SierraSocket, NordicSocket, SequansSocket]
     saved = [cls.__dict__.get("timeout") for cls in classes]
     for cls in classes:
         cls.timeout = seconds

@@ -53,13 +53,21 @@ _QSSLRECV = re.compile(rb"\+QSSLRECV: [^\r\n,]*,TCP,(\d+)\r\n$")
 _SIERRA_DOWNLOADS = (b"+KTCPRCV", b"+KHTTPGET", b"+KHTTPPOST", b"+KHTTPHEAD")
 _KPATTERN = re.compile(rb'AT\+KPATTERN="([^"]*)"', re.IGNORECASE)
 #: The URC copied in a storm when none was seen yet: registration unchanged (27.007 7.2).
-DEFAULT_URCS = {"quectel-gsm": "+CGREG: 1", "sierra": "+CEREG: 1"}
+DEFAULT_URCS = {
+    "quectel-gsm": "+CGREG: 1",
+    "sierra": "+CEREG: 1",
+    # a registration report is true when repeated (nordic-slm.md 4, +CEREG with n = 5)
+    "nordic-slm": '+CEREG: 1,"5209","0A19790D",7,,,"11100000","00000110"',
+    "sequans": "+CEREG: 1",  # sequans.md 3 (+CEREG, n = 1)
+}
 #: URCs a storm may copy (the last one seen on the line): data and registration reports, which
 #: say nothing false when repeated; closing and deactivation reports would (dialect catalogs'
 #: URC prefixes, celltls.dialects.<x>.catalog CATALOG.urc_prefixes()).
 STORM_URCS = {
     "quectel-gsm": (b'+QSSLURC: "recv"', b"+CGREG:", b"+CREG:"),
     "sierra": (b"+KTCP_DATA:", b"+CEREG:", b"+CGREG:", b"+KCNX_IND: 1,1"),
+    "nordic-slm": (b"+CEREG:",),
+    "sequans": (b"+CEREG:",),
 }
 
 

@@ -2,10 +2,10 @@
 fault-injection harness (tests/faults): each run ends in exact bytes or a named error, and a new
 Modem on the same module succeeds afterwards.
 
-The harness does not list this dialect yet; its targets and storm URCs are added here for the
-duration of each test (``monkeypatch``). A few kinds and one seed: ``benchmarks/faults.py``
-runs many. (The harness counts data bytes for Quectel and Sierra framing only, so its
-``truncate`` and ``server_close`` kinds never fire here.)
+The harness lists this dialect's two targets (``nordic-socket``, ``nordic-native``) and its
+storm URCs. A few kinds and one seed: ``benchmarks/faults.py`` runs many. (The harness counts
+data bytes for Quectel and Sierra framing only, so its ``truncate`` and ``server_close`` kinds
+never fire here.)
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from celltls.dialects.nordic_slm.driver import NordicSocket
-from tests.faults import harness, proxy
-from tests.faults.harness import Lab, Target
+from tests.faults.harness import Lab
 
 TARGETS = ("nordic-socket", "nordic-native")
 KINDS = ("urc_storm", "duplicate_ok", "garble", "stall")
@@ -24,18 +22,8 @@ KINDS = ("urc_storm", "duplicate_ok", "garble", "stall")
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(harness.TARGETS, "nordic-socket",
-                      Target("nordic-socket", "nordic-slm", "socket"))
-        patch.setitem(harness.TARGETS, "nordic-native",
-                      Target("nordic-native", "nordic-slm", "native"))
-        # a registration report is true when repeated (NRF-REF 4, +CEREG with n = 5)
-        patch.setitem(proxy.DEFAULT_URCS, "nordic-slm",
-                      '+CEREG: 1,"5209","0A19790D",7,,,"11100000","00000110"')
-        patch.setitem(proxy.STORM_URCS, "nordic-slm", (b"+CEREG:",))
-        patch.setattr(NordicSocket, "timeout", harness.SOCKET_TIMEOUT)
-        with Lab() as the_lab:
-            yield the_lab
+    with Lab() as the_lab:
+        yield the_lab
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults import harness
-from tests.faults.harness import Lab, Target
+from tests.faults.harness import Lab
 
 SEED = 11
 CASES = [("sequans-socket", kind) for kind in
@@ -21,15 +20,8 @@ CASES += [("sequans-native", kind) for kind in ("lost_ok", "duplicate_ok", "line
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    saved = dict(harness.TARGETS)
-    harness.TARGETS["sequans-socket"] = Target("sequans-socket", "sequans", "socket")
-    harness.TARGETS["sequans-native"] = Target("sequans-native", "sequans", "native")
-    try:
-        with Lab() as running:
-            yield running
-    finally:
-        harness.TARGETS.clear()
-        harness.TARGETS.update(saved)
+    with Lab() as running:  # the harness lists sequans-socket and sequans-native
+        yield running
 
 
 @pytest.mark.parametrize(("target", "kind"), CASES)
