@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from celltls.at import quoting
-from celltls.at.channel import ATChannel, Reply
+from celltls.at.channel import ATChannel, Reply, UrcWaiter
 from celltls.at.codes import REGISTERED, REGISTRATION_STATES, csq_to_dbm
+from celltls.at.protocol import Urc
 from celltls.dialects.spec import Catalog
 from celltls.errors import (
     ATCommandError,
@@ -270,6 +271,10 @@ class Dialect(abc.ABC):
 
     def __init__(self, channel: ATChannel) -> None:
         self.channel = channel
+        #: the last failure a URC reported (a reboot, a lost network) and how many so far:
+        #: waits started before it raise it (:meth:`_report`, :meth:`_raise_trouble`)
+        self._trouble: CellTLSError | None = None
+        self._trouble_seq = 0
         if self.catalog is not None:
             # the catalog's framing (URC prefixes, data blocks, data-mode exit markers),
             # whoever built the channel
@@ -339,13 +344,48 @@ class Dialect(abc.ABC):
 
     def _before_command(self) -> int:
         """Hook: called before each try of :meth:`at`; what it returns goes to
-        :meth:`_after_lost_answer`."""
-        return 0
+        :meth:`_after_lost_answer` (by default the count of failures reported so far)."""
+        return self._trouble_seq
 
     def _after_lost_answer(self, mark: int) -> None:
-        """Hook: a try of :meth:`at` got no final result code; a driver that knows why (the
-        module rebooted, the network went) raises that instead."""
-        del mark  # the base driver knows no cause beyond the timeout itself
+        """Hook: a try of :meth:`at` got no final result code; a failure a URC reported
+        meanwhile (the module rebooted, the network went: :meth:`_report`) explains it and is
+        raised instead."""
+        self._raise_trouble(mark)
+
+    def _report(self, error: CellTLSError) -> None:
+        """Record a failure a URC reported (called on the reader thread): every wait begun
+        before it raises it (:meth:`_raise_trouble`, :meth:`wait_urc`)."""
+        self._trouble = error
+        self._trouble_seq += 1
+
+    def _raise_trouble(self, since: int) -> None:
+        """Raise the failure reported after mark ``since`` (a ``_trouble_seq`` value), if any."""
+        if self._trouble_seq != since and self._trouble is not None:
+            raise self._trouble
+
+    def wait_urc(self, waiter: UrcWaiter, timeout: float, what: str) -> str:
+        """Wait for a URC of ``waiter``, failing early on a failure a URC reported meanwhile.
+
+        Returns:
+            str: the URC's text (or a data block's header).
+
+        Raises:
+            ATTimeoutError: none within ``timeout`` seconds.
+            ModuleRebootedError, NetworkLostError...: reported (:meth:`_report`) while waiting.
+        """
+        seq = self._trouble_seq
+        deadline = time.monotonic() + timeout
+        while True:
+            self._raise_trouble(seq)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ATTimeoutError(what, timeout)
+            try:
+                event = waiter.wait(min(remaining, 0.25), what)
+            except ATTimeoutError:
+                continue
+            return event.text if isinstance(event, Urc) else event.header
 
     @abc.abstractmethod
     def initialise(self) -> dict[str, str]:

@@ -54,7 +54,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from celltls.at import quoting
-from celltls.at.channel import ATChannel, UrcWaiter
+from celltls.at.channel import ATChannel
 from celltls.at.protocol import DataBlock, Request, Urc
 from celltls.dialects.base import (
     Capabilities,
@@ -301,8 +301,6 @@ class NordicSlm(Dialect):
         self._active: int | None = None
         self._http_connected = False
         self._lock = threading.Lock()
-        self._trouble_seq = 0
-        self._trouble: CellTLSError | None = None
         self._reboot_seen = False
         self._attached: str | None = None
         channel.subscribe("+CEREG:", self._on_cereg)
@@ -348,40 +346,6 @@ class NordicSlm(Dialect):
             self._http_connected = False
         for sock in sockets:
             sock._fail(error)
-
-    def _report(self, error: CellTLSError) -> None:
-        self._trouble = error
-        self._trouble_seq += 1
-
-    def _raise_trouble(self, since: int) -> None:
-        if self._trouble_seq != since and self._trouble is not None:
-            raise self._trouble
-
-    def _before_command(self) -> int:
-        return self._trouble_seq
-
-    def _after_lost_answer(self, mark: int) -> None:
-        self._raise_trouble(mark)
-
-    def wait_urc(self, waiter: UrcWaiter, timeout: float, what: str) -> str:
-        """Wait for a URC, failing early on a reboot or a lost network.
-
-        Raises:
-            ATTimeoutError: none within ``timeout`` seconds.
-            ModuleRebootedError, NetworkLostError: reported while waiting.
-        """
-        seq = self._trouble_seq
-        deadline = time.monotonic() + timeout
-        while True:
-            self._raise_trouble(seq)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ATTimeoutError(what, timeout)
-            try:
-                event = waiter.wait(min(remaining, 0.25), what)
-            except ATTimeoutError:
-                continue
-            return event.text if isinstance(event, Urc) else event.header
 
     # -- start of a session ------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from celltls.at import quoting
-from celltls.at.channel import ATChannel, UrcWaiter
+from celltls.at.channel import ATChannel
 from celltls.at.protocol import DataBlock, Urc
 from celltls.dialects.base import (
     Capabilities,
@@ -351,8 +351,6 @@ class Sequans(Dialect):
         self._lock = threading.Lock()
         #: failures reported outside any command (a reboot), numbered so that a wait can tell
         #: what happened since it began.
-        self._trouble_seq = 0
-        self._trouble: CellTLSError | None = None
         self._reboot_seen = False
         channel.subscribe("+SQNSRING:", self._on_socket_urc)
         channel.subscribe("+SQNSH:", self._on_socket_urc)
@@ -360,21 +358,6 @@ class Sequans(Dialect):
         channel.subscribe("^EXIT:", self._on_reboot)
 
     # -- events outside commands -------------------------------------------------------------
-
-    def _report(self, error: CellTLSError) -> None:
-        self._trouble = error
-        self._trouble_seq += 1
-
-    def _raise_trouble(self, since: int) -> None:
-        if self._trouble_seq != since and self._trouble is not None:
-            raise self._trouble
-
-    def _before_command(self) -> int:
-        return self._trouble_seq
-
-    def _after_lost_answer(self, mark: int) -> None:
-        """A reboot reported while the command ran explains its lost answer."""
-        self._raise_trouble(mark)
 
     def _on_reboot(self, event: Urc | DataBlock) -> None:
         text = event.text if isinstance(event, Urc) else event.header
@@ -414,26 +397,6 @@ class Sequans(Dialect):
             sock._notify_ring()
         else:
             sock._notify_peer_closed()
-
-    def wait_urc(self, waiter: UrcWaiter, timeout: float, what: str) -> str:
-        """Wait for a URC, failing early on a reboot.
-
-        Raises:
-            ATTimeoutError: none within ``timeout`` seconds.
-            ModuleRebootedError: reported while waiting.
-        """
-        seq = self._trouble_seq
-        deadline = time.monotonic() + timeout
-        while True:
-            self._raise_trouble(seq)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ATTimeoutError(what, timeout)
-            try:
-                event = waiter.wait(min(remaining, 0.25), what)
-            except ATTimeoutError:
-                continue
-            return event.text if isinstance(event, Urc) else event.header
 
     def _quietly(self, name: str, args: str = "") -> bool:
         """Send a clean-up command; a refusal is only logged. Returns whether it succeeded."""

@@ -197,8 +197,6 @@ class Sierra(Dialect):
         self._lock = threading.Lock()
         #: what went wrong outside any command (a reboot, the network lost), numbered so that
         #: a wait can tell what happened since it began.
-        self._trouble_seq = 0
-        self._trouble: CellTLSError | None = None
         self._reboot_seen = False
         # +KSUP is a URC even in the middle of another command's answer (sierra-hl78xx.md S2);
         # the catalog does not list it yet.
@@ -227,14 +225,6 @@ class Sierra(Dialect):
             except (CellTLSError, OSError) as exc:
                 log.info("closing HTTP session %d: %s", sid, exc)
 
-    def _before_command(self) -> int:
-        return self._trouble_seq
-
-    def _after_lost_answer(self, mark: int) -> None:
-        """A ``+KSUP`` (reboot) or lost bearer seen while the command ran explains the lost
-        answer: raise that instead of the timeout."""
-        self._raise_trouble(mark)
-
     def query_line(self, name: str, args: str, prefix: str) -> str:
         """A query that must answer one ``prefix`` line: the text after it.
 
@@ -256,15 +246,6 @@ class Sierra(Dialect):
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- events outside commands ---------------------------------------------------------------
-
-    def _report(self, error: CellTLSError) -> None:
-        """Record a failure reported by a URC (reader thread) for every wait in progress."""
-        self._trouble = error
-        self._trouble_seq += 1
-
-    def _raise_trouble(self, since: int) -> None:
-        if self._trouble_seq != since and self._trouble is not None:
-            raise self._trouble
 
     def _on_ksup(self, event: Urc | object) -> None:
         text = event.text if isinstance(event, Urc) else getattr(event, "header", "")
@@ -300,29 +281,6 @@ class Sierra(Dialect):
         self._report(error)
         for sock in sockets:
             sock._fail(error)
-
-    def wait_urc(self, waiter: UrcWaiter, timeout: float, what: str) -> str:
-        """Wait for a URC, failing early on a reboot or a lost network.
-
-        Returns:
-            str: the URC's text.
-
-        Raises:
-            ATTimeoutError: none within ``timeout`` seconds.
-            ModuleRebootedError, NetworkLostError: reported while waiting.
-        """
-        seq = self._trouble_seq
-        deadline = time.monotonic() + timeout
-        while True:
-            self._raise_trouble(seq)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ATTimeoutError(what, timeout)
-            try:
-                event = waiter.wait(min(remaining, 0.25), what)
-            except ATTimeoutError:
-                continue
-            return event.text if isinstance(event, Urc) else event.header
 
     # -- start of a session ------------------------------------------------------------------
 
