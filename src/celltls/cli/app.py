@@ -1249,6 +1249,9 @@ def sim(
         float, typer.Option("--latency", help="Seconds added per network round trip")
     ] = 0.0,
     model: Annotated[str | None, typer.Option("--model", help="Model to present")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Refuse what the real module refuses, also the liberties the virtual "
+        "modem otherwise allows (docs/virtual-modems.md)")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Run a virtual modem. Its first line on stdout is the address or pty path to open."""
@@ -1259,7 +1262,7 @@ def sim(
         raise fail("give exactly one of --listen HOST:PORT or --pty", 2)
     try:
         serve.run(dialect, listen=listen, pty=pty, baudrate=baudrate, latency=latency,
-                  model=model)
+                  model=model, strict=strict)
     except CellTLSError as exc:
         raise _report(exc, exc.exit_code, False) from None
     except (OSError, ValueError, KeyError) as exc:

@@ -52,6 +52,23 @@ class GeneralEngine(LineEngine):
 
     #: Whether the modem has an LTE radio and so answers ``AT+CEREG`` (27.007 10.1.22).
     eps_registration: bool = False
+    #: Whether the modem answers the bring-up and information commands of
+    #: :meth:`_register_bringup` (``+CIMI``, ``+COPS``, ``+IPR``, ``&K``, ``&D``, ``&C``,
+    #: ``+IFC``, ``+CGDCONT``, ``+CGACT``, ``+CGPADDR``); a dialect turns it on and adapts
+    #: the shapes with the hooks (:meth:`cgdcont_line`, :attr:`cops_act`...).
+    bringup_commands: bool = False
+    #: The ``<AcT>`` field of ``AT+COPS?`` (27.007 7.3: 7 E-UTRAN, 8 EC-GSM, 9 E-UTRAN NB-S1),
+    #: or ``None`` for the three-field answer of a GSM module.
+    cops_act: int | None = None
+    #: The ``<cid>`` range of ``AT+CGDCONT`` (27.007 10.1.1).
+    cid_range: tuple[int, int] = (1, 16)
+    #: The answer of ``AT+CGDCONT=?`` (one line per PDP type), the model's own shape.
+    cgdcont_test: tuple[str, ...] = ('+CGDCONT: (1-16),"IP",,,(0-2),(0-4)',)
+    #: Highest ``<n>`` of ``AT+CREG``/``AT+CGREG`` (27.007 7.2: 2 adds ``<lac>``, ``<ci>``).
+    creg_max: int = 1
+    #: Baud rates ``AT+IPR`` takes (0 is auto-baud).
+    ipr_rates: tuple[int, ...] = (0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200,
+                                  230400, 460800, 921600)
 
     def __init__(
         self,
@@ -95,6 +112,19 @@ class GeneralEngine(LineEngine):
         }
         if self.eps_registration:
             commands["+CEREG"] = self._cmd_cereg
+        if self.bringup_commands:
+            commands.update({
+                "+CIMI": self._cmd_cimi,
+                "+COPS": self._cmd_cops,
+                "+IPR": self._cmd_ipr,
+                "&K": self._cmd_flow,
+                "&D": self._cmd_dtr,
+                "&C": self._cmd_dcd,
+                "+IFC": self._cmd_ifc,
+                "+CGDCONT": self._cmd_cgdcont,
+                "+CGACT": self._cmd_cgact,
+                "+CGPADDR": self._cmd_cgpaddr,
+            })
         for name, handler in commands.items():
             self.register(name, handler)
 
@@ -109,6 +139,14 @@ class GeneralEngine(LineEngine):
         self.registration = 1  # 27.007 7.2 <stat>: 1 registered, home network
         self.attached = True
         self.csq = (24, 0)  # 27.007 8.5: <rssi> 24 = -65 dBm, <ber> 0
+        self.flow_control = 0  # AT&K<n> (0 none, 3 RTS/CTS, 4 XON/XOFF)
+        self.ifc = (0, 0)  # AT+IFC=<DCE_by_DTE>,<DTE_by_DCE> (V.250 6.2.12)
+        self.dtr_mode = 1  # AT&D<n> (V.250 6.2.9)
+        self.dcd_mode = 1  # AT&C<n> (V.250 6.2.8)
+        # PDP contexts of AT+CGDCONT (27.007 10.1.1): cid -> (PDP type, APN); cid 1 exists
+        # with an empty APN, as after a factory reset; active cids of AT+CGACT (10.1.10)
+        self.pdp_contexts: dict[int, tuple[str, str]] = {1: ("IP", "")}
+        self.pdp_active: set[int] = set()
 
     def error(self, exc: CommandError) -> None:
         """Write the result of a failed command per ``AT+CMEE`` (27.007 9.1).
@@ -126,6 +164,26 @@ class GeneralEngine(LineEngine):
                 self.final(f"+CME ERROR: {exc.code}")
             else:
                 self.final(f"+CME ERROR: {CME_ERRORS.get(exc.code, 'unknown')}")
+
+    # ------------------------------------------------------------------ bring-up hooks
+    #: What ``AT+CIMI`` answers (15 digits), ``AT+COPS?`` names and ``AT+IPR?`` reports.
+    imsi: str = "001010123456789"
+    operator: str = "celltls"
+    baudrate: int = 115200
+
+    def cgdcont_line(self, cid: int, pdp_type: str, apn: str) -> str:
+        """One line of ``AT+CGDCONT?`` (27.007 10.1.1: ``<cid>,<PDP_type>,<APN>,<PDP_addr>,
+        <d_comp>,<h_comp>``); a dialect overrides it with its model's field count."""
+        return f'+CGDCONT: {cid},"{pdp_type}","{apn}","0.0.0.0",0,0'
+
+    def pdp_address(self, cid: int) -> str:
+        """The address of PDP context ``cid`` (``AT+CGPADDR``), ``"0.0.0.0"`` while inactive."""
+        return f"10.64.0.{16 + cid}" if self.context_active(cid) else "0.0.0.0"
+
+    def context_active(self, cid: int) -> bool:
+        """Whether PDP context ``cid`` is active (``AT+CGACT?``); dialects add their own
+        activation (``AT+QIACT``, ``AT+KCNXUP``)."""
+        return cid in self.pdp_active and self.attached
 
     # ------------------------------------------------------------------ clock
     def now(self) -> _dt.datetime:
@@ -270,12 +328,14 @@ class GeneralEngine(LineEngine):
 
     def _registration_command(self, cmd: ParsedCommand, prefix: str, n: int, stat: int) -> int:
         """Answer ``AT+CREG``-shaped commands; return the new URC mode ``<n>``."""
+        high = self.creg_max if prefix != "+CEREG" else 1
         if cmd.kind == "read":
-            self.respond(f"{prefix}: {n},{stat}")
+            where = ',"1A2B","0C3D"' if n == 2 and stat in _REGISTERED else ""
+            self.respond(f"{prefix}: {n},{stat}{where}")
         elif cmd.kind == "test":
-            self.respond(f"{prefix}: (0-1)")
+            self.respond(f"{prefix}: (0-{high})")
         elif cmd.kind == "write":
-            n = self.int_arg(cmd.args[0], 0, 1)
+            n = self.int_arg(cmd.args[0], 0, high)
         else:
             raise CommandError(None, f"bad AT{prefix}")
         return n
@@ -334,6 +394,158 @@ class GeneralEngine(LineEngine):
         if text is None:
             raise CommandError(50, "<time> must be quoted")
         self.set_clock(parse_cclk(text))
+        return "OK"
+
+
+    # ------------------------------------------------------------------ bring-up commands
+    def _cmd_cimi(self, cmd: ParsedCommand) -> str:
+        """``AT+CIMI``: the IMSI alone on its line (27.007 5.6)."""
+        return self._info_only(cmd, self.imsi)
+
+    def _cmd_cops(self, cmd: ParsedCommand) -> str:
+        """``AT+COPS`` (27.007 7.3): read ``+COPS: <mode>,<format>,"<oper>"[,<AcT>]`` while
+        registered, ``+COPS: 0`` when not; automatic selection (0) and the format (3) are
+        taken, manual selection is not emulated (``+CME ERROR: 4``)."""
+        if cmd.kind == "read":
+            if self.registration in _REGISTERED:
+                act = "" if self.cops_act is None else f",{self.cops_act}"
+                self.respond(f'+COPS: 0,0,"{self.operator}"{act}')
+            else:
+                self.respond("+COPS: 0")
+        elif cmd.kind == "test":
+            act = "" if self.cops_act is None else f",{self.cops_act}"
+            self.respond(f'+COPS: (2,"{self.operator}","{self.operator[:8]}","00101"{act}),,'
+                         "(0-4),(0-2)")
+        elif cmd.kind == "write" and cmd.args:
+            mode = self.int_arg(cmd.args[0], 0, 4)
+            if mode not in (0, 2, 3):
+                raise CommandError(4, "manual operator selection is not emulated")
+            if mode == 2:
+                self.lose_registration(0)
+            elif mode == 0 and self.registration not in _REGISTERED and self.cfun == 1:
+                self.restore_registration(1)
+        else:
+            raise CommandError(None, "AT+COPS")
+        return "OK"
+
+    def _cmd_ipr(self, cmd: ParsedCommand) -> str:
+        """``AT+IPR`` (V.250 6.2.10): read ``+IPR: <rate>``, test ``+IPR: (<auto>),(<fixed>)``;
+        a rate set is stored and answered, the line's pacing stays the server's."""
+        if cmd.kind == "read":
+            self.respond(f"+IPR: {self.baudrate}")
+        elif cmd.kind == "test":
+            self.respond(f"+IPR: ({','.join(str(r) for r in self.ipr_rates)}),()")
+        elif cmd.kind == "write" and len(cmd.args) == 1:
+            rate = self.int_arg(cmd.args[0], 0, max(self.ipr_rates))
+            if rate not in self.ipr_rates:
+                raise CommandError(None, f"unsupported rate {rate}")
+            self.baudrate = rate
+        else:
+            raise CommandError(None, "AT+IPR=<rate>")
+        return "OK"
+
+    def _cmd_flow(self, cmd: ParsedCommand) -> str:
+        """``AT&K<n>``: flow control, 0 none, 3 RTS/CTS, 4 XON/XOFF (the line is not paced
+        by it in the virtual modem)."""
+        value = self.int_arg(cmd.args[0], 0, 6) if cmd.args and cmd.args[0] else 0
+        if value not in (0, 3, 4):
+            raise CommandError(None, f"AT&K{value}")
+        self.flow_control = value
+        return "OK"
+
+    def _cmd_dtr(self, cmd: ParsedCommand) -> str:
+        """``AT&D<n>`` (V.250 6.2.9): DTR behaviour 0-2 (stored; DTR is not emulated)."""
+        self.dtr_mode = self.int_arg(cmd.args[0], 0, 2) if cmd.args and cmd.args[0] else 0
+        return "OK"
+
+    def _cmd_dcd(self, cmd: ParsedCommand) -> str:
+        """``AT&C<n>`` (V.250 6.2.8): DCD behaviour 0-1 (stored; DCD is not emulated)."""
+        self.dcd_mode = self.int_arg(cmd.args[0], 0, 1) if cmd.args and cmd.args[0] else 0
+        return "OK"
+
+    def _cmd_ifc(self, cmd: ParsedCommand) -> str:
+        """``AT+IFC=<by_te>,<by_ta>`` (V.250 6.2.12): 0 none, 1 XON/XOFF, 2 RTS/CTS."""
+        if cmd.kind == "read":
+            self.respond(f"+IFC: {self.ifc[0]},{self.ifc[1]}")
+        elif cmd.kind == "test":
+            self.respond("+IFC: (0-2),(0-2)")
+        elif cmd.kind == "write" and 1 <= len(cmd.args) <= 2:
+            by_te = self.int_arg(cmd.args[0], 0, 2)
+            by_ta = self.int_arg(cmd.args[1], 0, 2) if len(cmd.args) > 1 else 2
+            self.ifc = (by_te, by_ta)
+        else:
+            raise CommandError(None, "AT+IFC=<by_te>,<by_ta>")
+        return "OK"
+
+    def _cmd_cgdcont(self, cmd: ParsedCommand) -> str:
+        """``AT+CGDCONT`` (27.007 10.1.1): define (``=<cid>,"<type>","<apn>"``), undefine
+        (``=<cid>``), read (:meth:`cgdcont_line` per context), test (:attr:`cgdcont_test`)."""
+        if cmd.kind == "read":
+            lines = [self.cgdcont_line(cid, t, apn)
+                     for cid, (t, apn) in sorted(self.pdp_contexts.items())]
+            if lines:
+                self.respond_lines(lines)
+            return "OK"
+        if cmd.kind == "test":
+            self.respond_lines(list(self.cgdcont_test))
+            return "OK"
+        if cmd.kind != "write" or not cmd.args or not cmd.args[0]:
+            raise CommandError(None, "AT+CGDCONT=<cid>[,<PDP_type>[,<APN>...]]")
+        cid = self.int_arg(cmd.args[0], *self.cid_range)
+        if len(cmd.args) == 1:
+            self.pdp_contexts.pop(cid, None)
+            self.pdp_active.discard(cid)
+            return "OK"
+        pdp_type = unquote(cmd.args[1])
+        apn = unquote(cmd.args[2]) if len(cmd.args) > 2 and cmd.args[2] else ""
+        if pdp_type is None or pdp_type.upper() not in ("IP", "IPV6", "IPV4V6", "PPP", "NON-IP"):
+            raise CommandError(50, f"bad <PDP_type> {cmd.args[1]!r}")
+        if apn is None or len(apn) > 100:
+            raise CommandError(50, "<APN> must be a quoted string")
+        self.pdp_contexts[cid] = (pdp_type.upper(), apn)
+        return "OK"
+
+    def _cmd_cgact(self, cmd: ParsedCommand) -> str:
+        """``AT+CGACT`` (27.007 10.1.10): ``=<state>[,<cid>...]``; read one
+        ``+CGACT: <cid>,<state>`` per defined context; test ``+CGACT: (0,1)``."""
+        if cmd.kind == "read":
+            lines = [f"+CGACT: {cid},{int(self.context_active(cid))}"
+                     for cid in sorted(self.pdp_contexts)]
+            if lines:
+                self.respond_lines(lines)
+            return "OK"
+        if cmd.kind == "test":
+            self.respond("+CGACT: (0,1)")
+            return "OK"
+        if cmd.kind != "write" or not cmd.args or not cmd.args[0]:
+            raise CommandError(None, "AT+CGACT=<state>[,<cid>...]")
+        state = self.int_arg(cmd.args[0], 0, 1)
+        cids = [self.int_arg(a, *self.cid_range) for a in cmd.args[1:] if a]
+        cids = cids or sorted(self.pdp_contexts)
+        if any(cid not in self.pdp_contexts for cid in cids):
+            raise CommandError(50, "undefined <cid>")
+        if state:
+            if self.registration not in _REGISTERED:
+                raise CommandError(30, "not registered")
+            self.attached = True
+            self.pdp_active.update(cids)
+        else:
+            self.pdp_active.difference_update(cids)
+        return "OK"
+
+    def _cmd_cgpaddr(self, cmd: ParsedCommand) -> str:
+        """``AT+CGPADDR[=<cid>...]`` (27.007 10.1.14): ``+CGPADDR: <cid>,"<addr>"`` per
+        context; test ``+CGPADDR: (<cids>)``."""
+        if cmd.kind == "test":
+            self.respond(f"+CGPADDR: ({','.join(map(str, sorted(self.pdp_contexts)))})")
+            return "OK"
+        if cmd.kind == "read":
+            raise CommandError(None, "AT+CGPADDR has no read form")
+        cids = ([self.int_arg(a, *self.cid_range) for a in cmd.args if a]
+                if cmd.kind == "write" else sorted(self.pdp_contexts))
+        lines = [f'+CGPADDR: {cid},"{self.pdp_address(cid)}"' for cid in cids]
+        if lines:
+            self.respond_lines(lines)
         return "OK"
 
 

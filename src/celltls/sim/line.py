@@ -78,6 +78,15 @@ class LineEngine:
 
     #: The dialect's catalog: its documented test-form answers are given by the engine.
     catalog: Catalog | None = None
+    #: Strict mode (``celltls sim --strict``): where the virtual modem would take a liberty
+    #: that the real module does not (accept an input the module refuses, answer a command
+    #: the model lacks), refuse as the module does. The default answers are the same in both
+    #: modes wherever the vendor documents or real logs show them; docs/virtual-modems.md
+    #: lists what strict mode changes per dialect.
+    strict: bool = False
+    #: The longest command line the model takes, characters after ``AT`` (``None``: no limit
+    #: beyond :data:`MAX_LINE`); enforced in strict mode only.
+    max_command_line: int | None = None
 
     def __init__(self, *, guard_time: float = 1.0) -> None:
         self.lock = threading.RLock()
@@ -265,6 +274,13 @@ class LineEngine:
         start = find_prefix(text)
         if start is None:
             return  # V.250 5.2.1: characters before "AT" are ignored; no AT, no command
+        if self.strict:
+            if text[start - 2:start] not in ("AT", "at"):
+                return  # V.250 5.2.1: the prefix is "AT" or "at"; "At"/"aT" start nothing
+            limit = self.max_command_line
+            if limit is not None and len(text) - start > limit:
+                self.error(CommandError(None, f"command line over {limit} characters"))
+                return
         try:
             commands = [ParsedCommand.of(c) for c in parse_commands(text, start)]
         except CommandSyntaxError as exc:

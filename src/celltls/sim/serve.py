@@ -102,6 +102,8 @@ class VirtualModemServer:
         latency: seconds added to each network round trip of the modem.
         model: the module model (dialect-specific; ``None`` for the dialect's default).
         guard_time: the escape sequence's guard time, seconds.
+        strict: refuse what the real module refuses where the virtual modem would otherwise
+            take a liberty (:attr:`celltls.sim.line.LineEngine.strict`, docs/virtual-modems.md).
         **modem_options: passed to the dialect's modem (``clock``, ``nvram_path``...).
 
     Attributes:
@@ -122,6 +124,7 @@ class VirtualModemServer:
         latency: float = 0.0,
         model: str | None = None,
         guard_time: float = 1.0,
+        strict: bool = False,
         **modem_options: Any,
     ) -> None:
         info = registry.get(dialect)
@@ -133,6 +136,7 @@ class VirtualModemServer:
         self.modem: ATEngine = info.virtual_modem()(
             model=model, guard_time=guard_time, latency=latency, **modem_options
         )
+        self.modem.strict = strict
         self._host = host
         self._port = port
         self._use_pty = pty
@@ -331,6 +335,7 @@ def run(
     latency: float = 0.0,
     model: str | None = None,
     guard_time: float = 1.0,
+    strict: bool = False,
     **modem_options: Any,
 ) -> None:
     """Serve a virtual modem until SIGINT or SIGTERM.
@@ -346,6 +351,7 @@ def run(
         latency: network round-trip latency, seconds.
         model: the module model.
         guard_time: escape sequence guard time, seconds.
+        strict: strict mode (``celltls sim --strict``, see :class:`VirtualModemServer`).
         **modem_options: passed to the dialect's modem.
 
     Raises:
@@ -368,6 +374,7 @@ def run(
         latency=latency,
         model=model,
         guard_time=guard_time,
+        strict=strict,
         **modem_options,
     )
     done = threading.Event()

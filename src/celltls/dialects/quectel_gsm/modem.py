@@ -19,8 +19,12 @@ session (which lines follow ``OK`` as URCs, blank lines, bare values). It serves
   ``AT+QIDNSIP`` and their URCs, from ``shared/reference/quectel-gsm-tcpip.md`` ("the
   reference") 3-5 and 10 (UDP, server sockets and transparent ``AT+QIOPEN`` are not emulated);
 - identification as real logs show it (the reference 2, 9 L1): ``AT+IPR``, ``AT+CIMI``,
-  ``AT+QCCID`` (no prefix), ``AT+CCID``, ``AT+COPS``; ``AT+QIURC``; boot lines after a reboot
-  (:meth:`QuectelGsmModem.on_reboot`).
+  ``AT+QCCID`` (no prefix), ``AT+CCID``, ``AT+COPS``; ``AT+QIURC``; ``AT+QIHEAD``
+  (``IPD<len>:`` before pushed data, L1); ``AT+CREG=2`` (S12); boot lines after a reboot
+  (:meth:`QuectelGsmModem.on_reboot`);
+- from the engine (27.007 10.1): ``AT+CGDCONT``, ``AT+CGACT``, ``AT+CGPADDR`` (the context of
+  ``AT+QIACT`` is context 1), ``AT+IFC``, ``AT&D``, ``AT&C``, ``AT&K`` (refused in strict
+  mode: the family's flow control command is ``AT+IFC``).
 
 The object is the powered module: it outlives host connections (the server attaches and
 detaches the line), so sockets, transparent data mode and the PDP context survive a host
@@ -279,6 +283,12 @@ class QuectelGsmModem(ATEngine):
         ValueError: unknown ``model``.
     """
 
+    bringup_commands = True  # +CGDCONT, +CGACT, +CGPADDR, &K, &D, &C, +IFC from the engine
+    cops_act = None  # a GSM module: +COPS: 0,0,"<oper>" with three fields (reference 9 L1)
+    cid_range = (1, 3)  # choice: three PDP contexts
+    creg_max = 2  # AT+CREG=2: "+CREG: 2,<stat>,<lac>,<ci>" (reference 2, S12)
+    cgdcont_test = ('+CGDCONT: (1-3),"IP",,,(0-2),(0-4)',)
+
     def __init__(
         self,
         *,
@@ -344,6 +354,7 @@ class QuectelGsmModem(ATEngine):
             "+QISTAT": self._qistat,
             "+QINDI": self._qindi,
             "+QIDNSIP": self._qidnsip,
+            "+QIHEAD": self._qihead,
             "+QIURC": self._qiurc,
             "+IPR": self._ipr,
             "+CIMI": self._cimi,
@@ -354,6 +365,14 @@ class QuectelGsmModem(ATEngine):
         for name, handler in handlers.items():
             plain = name.startswith("+QSSL") or name in _TCP_SOCKET_COMMANDS
             self.register(name, _plain_errors(handler) if plain else handler)
+        self.register("&K", self._flow_control)
+
+    def _flow_control(self, cmd: ParsedCommand) -> str:
+        """``AT&K<n>``: taken by default; in strict mode ``ERROR``, since the family's flow
+        control command in every source read is ``AT+IFC`` (quectel-gsm-tcpip.md 2)."""
+        if self.strict:
+            raise CommandError(None, "AT&K: the GSM family uses AT+IFC")
+        return self._cmd_flow(cmd)
 
     # ------------------------------------------------------------------ state
     def _reset_ram(self) -> None:
@@ -370,6 +389,7 @@ class QuectelGsmModem(ATEngine):
         self.qimode = 0
         self.qindi = 0  # AT+QINDI: 0 = push received TCP data to the UART (reference 4)
         self.qidnsip = 0  # AT+QIDNSIP: 0 = AT+QIOPEN takes a dotted IP (reference 4)
+        self.qihead = 0  # AT+QIHEAD: 1 = pushed data is prefixed "IPD<len>:" (reference 4)
         self.ip_state = "IP INITIAL"
         self._ilocip_read = False
         self.sockets: dict[int, _Socket] = {}
@@ -1180,6 +1200,8 @@ class QuectelGsmModem(ATEngine):
             text = data.decode("latin-1")
             if self.qimux:
                 text = f"+RECEIVE: {sock.ssid}, {len(data)}\r\n{text}"
+            elif self.qihead:
+                text = f"IPD{len(data)}:{text}"  # AT+QIHEAD=1 (reference 4, L1 IPD5:Hello)
             self.urc(text)
             return
         was_empty = not sock.buffer
@@ -1265,8 +1287,11 @@ class QuectelGsmModem(ATEngine):
     def _qisack(self, cmd: ParsedCommand) -> str:
         """AT+QISACK[=<id>]: ``+QISACK: <sent>, <acked>, <nAcked>`` (L1, S6).
 
-        The virtual network acknowledges what it has sent at once: ``<nAcked>`` is 0.
+        The virtual network acknowledges what it has sent at once: ``<nAcked>`` is 0. The test
+        form answers ``OK`` (its range text is not in any source read).
         """
+        if cmd.kind == "test":
+            return "OK"
         if cmd.kind == "exec" and not self.qimux:
             index = 0
         elif cmd.kind == "write" and self.qimux and len(cmd.args) == 1:
@@ -1331,6 +1356,10 @@ class QuectelGsmModem(ATEngine):
         """AT+QIDNSIP=<0|1>: AT+QIOPEN takes a dotted IP (0) or a domain name (1) (ref 4)."""
         return self._setting(cmd, "+QIDNSIP", 0, 1)
 
+    def _qihead(self, cmd: ParsedCommand) -> str:
+        """AT+QIHEAD=<0|1>: prefix pushed data with ``IPD<len>:`` (reference 4; L1)."""
+        return self._setting(cmd, "+QIHEAD", 0, 1)
+
     def _qiurc(self, cmd: ParsedCommand) -> str:
         """AT+QIURC=<0|1>: whether ``Call Ready`` is reported at boot (reference 2, S7, S13)."""
         return self._setting(cmd, "+QIURC", 0, 1)
@@ -1392,6 +1421,17 @@ class QuectelGsmModem(ATEngine):
         else:
             raise CommandError(None, "AT+COPS")
         return "OK"
+
+    def context_active(self, cid: int) -> bool:
+        """The context of ``AT+QIACT`` is PDP context 1 for ``AT+CGACT?``/``AT+CGPADDR``
+        (the foreground context's GPRS context; the note 1.2 step 3)."""
+        return (cid == 1 and self._pdp_active()) or super().context_active(cid)
+
+    def pdp_address(self, cid: int) -> str:
+        """``AT+QILOCIP``'s address for the context of ``AT+QIACT``, else ``0.0.0.0``."""
+        if cid == 1 and self._pdp_active():
+            return self.local_ip
+        return super().pdp_address(cid)
 
     # ------------------------------------------------------------------ faults
     def on_pdp_deactivated(self) -> None:

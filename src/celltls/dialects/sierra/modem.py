@@ -5,12 +5,20 @@ Written from the documents listed in :mod:`celltls.dialects.sierra.catalog`, fro
 thread's log (SEED-000), not from the driver. What it does:
 
 - ``ATI`` answers one line, the model (``HL7800``, L3); ``ATI3`` and ``AT+CGMR`` the firmware
-  string on one line (L1). ``AT+KSREP=<0|1>`` / ``AT+KSREP?`` (kept across reboots, as in NV);
-  a reboot drops every session and the PDP connection and, after ``AT+KSREP=1``, reports
-  ``+KSUP: 0`` (§2, S1).
+  string on one line (L1); ``ATI9`` fourteen lines (S5); ``AT+KGSN``, ``AT+CCID``, ``AT&V``
+  (S1, S5). The 27.007 bring-up and information commands come from the engine
+  (:attr:`~celltls.sim.general.GeneralEngine.bringup_commands`) in this model's shapes
+  (``AT+CGDCONT?`` with 16 fields, S1; ``AT+COPS?`` with ``<AcT>``); ``AT+KSSLCFG``,
+  ``AT+KCGPADDR``, ``AT+KSLEEP``, ``AT+KURCCFG``, ``AT+KIPOPT``, ``AT+KCNXTIMER``,
+  ``AT+KCNXPROFILE`` as S5a/S5b and L3 show them; every K command answers its test form
+  (:data:`_TEST_FORMS` where the catalog quotes none). ``AT+KSREP=<0|1>`` / ``AT+KSREP?``
+  (kept across reboots, as in NV); a reboot drops every session and the PDP connection and,
+  after ``AT+KSREP=1``, reports ``+KSUP: 0`` (§2, S1).
 - ``AT+KPATTERN``: the end-of-data pattern of every data phase (default ``--EOF--Pattern--``).
 - ``AT+KCNXCFG``, ``AT+KCNXUP``/``AT+KCNXDOWN`` (HL78xx only) with ``+KCNX_IND``; ``AT+CEREG``,
-  ``AT+CGPADDR``, ``AT+CSQ``. The network deactivating the PDP context reports
+  ``AT+CGPADDR``, ``AT+CSQ``. ``AT+KCNXUP`` reports ``+KCNX_IND: 1,4,1`` at once and
+  ``+KCNX_IND: 1,1,0`` ``bearer_time`` seconds later (L3, L2). The network deactivating the PDP
+  context reports
   ``+KCNX_IND: 1,0,0`` and ``+KTCP_NOTIF: <id>,0`` for every open session (§3, S7). A session
   brings the PDP up by itself (``+KCNX_IND: 1,4,1`` then ``1,1,0``: L3, L2); closing the last one
   starts the idle count-down (``OK``, ``+KCNX_IND: 1,5,30``, then ``1,3``: L1, S5b), which a new
@@ -66,7 +74,7 @@ from typing import Any, Protocol
 
 from celltls.dialects.sierra import catalog as cat
 from celltls.dialects.spec import Catalog, Value
-from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, form_args
+from celltls.sim.engine import ATEngine, CommandError, ParsedCommand, form_args, unquote
 from celltls.sim.network import (
     ContextBuild,
     TcpConnection,
@@ -76,6 +84,49 @@ from celltls.sim.network import (
 )
 
 log = logging.getLogger(__name__)
+
+# S6 numbers of argument faults (sierra-hl78xx.md §7), as plain ints for the handlers
+_UNEXPECTED = 915
+_RANGE = 916
+_MISSING = 917
+_FORMAT = 932
+
+
+def _unquoted(arg: str) -> str | None:
+    """The text of a quoted argument, ``None`` when it is not quoted."""
+    return unquote(arg)
+
+
+#: Test-form answers of the commands whose answer the catalog does not quote, in the K
+#: command set's own notation (ranges in parentheses, ``<name>`` for a string, as in the
+#: quoted answers of ``+KHTTPCFG=?`` and ``+KSSLCFG=?``, S5a/S5d). Ranges: ``<cnx cnf>``
+#: (1-2) (L3), session ids (1-6) (S4, S5d), certificate index and sizes (S5a).
+_TEST_FORMS: dict[str, tuple[str, ...]] = {
+    "+KPATTERN": ("+KPATTERN: <EOF_pattern>",),
+    "+KCNXCFG": ('+KCNXCFG: (1-2),"GPRS",<apn>,<login>,<password>,("IPV4","IPV6","IPV4V6"),'
+                 "<ip>,<dns1>,<dns2>",),
+    "+KCNXUP": ("+KCNXUP: (1-2)",),
+    "+KCNXDOWN": ("+KCNXDOWN: (1-2),(0-1)",),
+    "+KPRIVKSTORE": ("+KPRIVKSTORE: (0-2),(1-4096)",),
+    "+KSSLCRYPTO": ("+KSSLCRYPTO: <profile_id>,<mkey_Algo>,<auth_algo>,<enc_algo>,"
+                    "<mac_algo>,<tls_ver>,<auth>,<root_cert_idx>",),  # S5a, 04.06+
+    "+KHTTPCNX": ("+KHTTPCNX: (1-6)",),
+    "+KHTTPHEADER": ("+KHTTPHEADER: (1-6)",),
+    "+KHTTPGET": ("+KHTTPGET: (1-6),<request_uri>,(0-1)",),
+    "+KHTTPHEAD": ("+KHTTPHEAD: (1-6),<request_uri>",),
+    "+KHTTPPOST": ("+KHTTPPOST: (1-6),<local_uri>,<request_uri>,(0-1)",),
+    "+KHTTPCLOSE": ("+KHTTPCLOSE: (1-6),(0-1)",),
+    "+KHTTPDEL": ("+KHTTPDEL: (1-6)",),
+    "+KTCPCNX": ("+KTCPCNX: (1-6)",),
+    "+KTCPCLOSE": ("+KTCPCLOSE: (1-6),(0-1)",),
+    "+KTCPDEL": ("+KTCPDEL: (1-6)",),
+    "+KTCPSTAT": ("+KTCPSTAT: (1-6)",),
+    "+CCID": (),
+    "+CGMI": (),
+    "+CGMM": (),
+    "+CGMR": (),
+    "+CGSN": (),
+}
 
 
 class _Link(Protocol):
@@ -153,6 +204,8 @@ class SierraModem(ATEngine):
         rx_buffer: bytes a TCP session buffers before the server is held back (flow control).
         idle_time: seconds the PDP connection stays up after its last session closed (the
             ``<idle>`` of ``AT+KCNXTIMER``; catalog IDLE_TIME).
+        bearer_time: seconds from ``+KCNX_IND: 1,4,1`` (connecting) to ``+KCNX_IND: 1,1,0``
+            (connected) when the PDP connection comes up (L3, L2; our value, 0.5 s).
         **engine: :class:`~celltls.sim.engine.ATEngine` options (``guard_time``, ``latency``...).
 
     Raises:
@@ -160,14 +213,26 @@ class SierraModem(ATEngine):
     """
 
     catalog: Catalog | None = cat.CATALOG
+    eps_registration = True  # an LTE module: +CEREG URCs on registration changes
+    bringup_commands = True
+    cops_act = 7  # 27.007 7.3 <AcT> 7: E-UTRAN (LTE-M)
+    cid_range = (1, 2)  # the <cnx cnf> range (1-2) of AT+KCGPADDR=? (L3), kept for <cid>
+    cgdcont_test = ('+CGDCONT: (1-2),"IP",,,(0),(0),(0),(0),(0),,(0,1)',
+                    '+CGDCONT: (1-2),"IPV6",,,(0),(0),(0),(0),(0),,(0,1)',
+                    '+CGDCONT: (1-2),"IPV4V6",,,(0),(0),(0),(0),(0),,(0,1)')
+    imsi = "001010123456789"
+    operator = "celltls"
+    max_command_line = cat.MAX_COMMAND_LINE  # HL75-ATIG: a 1023-character command line
 
     def __init__(
         self, *, model: str | None = None, data_timeout: float = 10.0,
         connect_timeout: float = 20.0, rx_buffer: int = cat.RX_BUFFER,
-        idle_time: float = cat.IDLE_TIME, **engine: Any,
+        idle_time: float = cat.IDLE_TIME, bearer_time: float = 0.5, **engine: Any,
     ) -> None:
         self.profile = cat.model(model)
         self.idle_time = idle_time
+        self.bearer_time = bearer_time
+        self.iccid = "89001012012341234012"
         self.data_timeout = data_timeout
         self.connect_timeout = connect_timeout
         self.rx_buffer = rx_buffer
@@ -178,12 +243,24 @@ class SierraModem(ATEngine):
         self.keys: dict[int, bytes] = {}
         self.errors: list[str] = []
         self.ksrep = 0  # AT+KSREP, kept in non-volatile memory (sierra-hl78xx.md §2, S1)
+        # AT+KSLEEP (choice: module-managed lite hibernate; drivers send =2 to turn it off,
+        # S1, S2, S4, S8, S9), AT+KURCCFG / AT+KIPOPT defaults as S5b reads them
+        self.ksleep = (1, 1, 5)
+        self.kurccfg = {p: (1, 1) for p in ("TCPC", "TCPS", "UDPC", "UDPS", "HTTP", "HTTPS")}
+        self.kipopt = {"TCPC": (1, 0, 0), "TCPS": (1, 0, 0), "UDPC": (2, 1020, 1020),
+                       "UDPS": (2, 1020, 1020), "HTTP": (1, 0, 0), "HTTPS": (1, 0, 0)}
+        # AT+KCNXTIMER <tim1>,<nbtrial>,<tim2>,<idle> per profile (S5: 30,2,60,30)
+        self.kcnxtimer = {c: (30, 2, 60, round(idle_time)) for c in (1, 2)}
         self.boots = 0  # reboots so far: an HTTP exchange under way stops at the next one
         self._reset_sierra()
         for name, handler in {
             "I": self._ati, "+CGMR": self._cgmr, "+KSREP": self._ksrep,
             "+KPATTERN": self._kpattern, "+KCNXCFG": self._kcnxcfg, "+KCNXUP": self._kcnxup,
-            "+KCNXDOWN": self._kcnxdown, "+CEREG": self._cereg, "+CGPADDR": self._cgpaddr,
+            "+KCNXDOWN": self._kcnxdown, "+CEREG": self._cereg,
+            "+CCID": self._ccid, "+KGSN": self._kgsn, "&V": self._profile_view,
+            "+KSSLCFG": self._ksslcfg, "+KCGPADDR": self._kcgpaddr, "+KSLEEP": self._ksleep,
+            "+KURCCFG": self._kurccfg, "+KIPOPT": self._kipopt, "+KCNXTIMER": self._kcnxtimer,
+            "+KCNXPROFILE": self._kcnxprofile,
             "+KCERTSTORE": self._kcertstore, "+KPRIVKSTORE": self._kprivkstore,
             "+KCERTDELETE": self._kcertdelete, "+KPRIVKDELETE": self._kprivkdelete,
             "+KSSLCRYPTO": self._ksslcrypto, "+KHTTPCFG": self._khttpcfg,
@@ -201,7 +278,12 @@ class SierraModem(ATEngine):
         self.pattern = cat.DEFAULT_PATTERN.encode()
         self.cnx: dict[int, tuple[str, str, str, str, str]] = {}
         self.cnx_up = False
+        self.cnx_profile = 1  # AT+KCNXPROFILE
+        self.ssl_version = 3  # AT+KSSLCFG option 0: 3 = TLS 1.2 (S5a)
+        self.flow_control = 3  # AT&K3 (choice: S5 falls back to &K3 as the default)
         self.cereg_n = 0
+        self._bearer_timer: threading.Timer | None = None
+        self._bearer_waiters: list[Callable[[], None]] = []
         # profile 0 as firmware 04.06.01 ships it, <auth> 1 (sierra-hl78xx.md §5, S5a)
         self.crypto: dict[int, tuple[int, ...]] = {
             0: (*cat.KSSL_ECDHE_PROFILE.values(), 1)}
@@ -224,6 +306,7 @@ class SierraModem(ATEngine):
         self._close_all_links()
         self._cancel_phase_timer()
         self._cancel_idle()
+        self._cancel_bearer()
         self._reset_sierra()
         if self.ksrep:
             self.urc("+KSUP: 0")
@@ -233,6 +316,7 @@ class SierraModem(ATEngine):
         sierra-hl78xx.md §3, S7) and ``+KTCP_NOTIF: <id>,0`` (network error) per open session;
         what they buffered stays readable."""
         was_up, self.cnx_up = self.cnx_up, False
+        was_up = self._cancel_bearer() or was_up
         self._cancel_idle()
         for session in sorted(self.tcp.values(), key=lambda s: s.sid):
             if session.state in (2, 3):
@@ -252,6 +336,7 @@ class SierraModem(ATEngine):
             self._close_all_links()
             self._cancel_phase_timer()
             self._cancel_idle()
+            self._cancel_bearer()
         super().shutdown()
 
     def error(self, exc: CommandError) -> None:
@@ -266,15 +351,227 @@ class SierraModem(ATEngine):
 
     # ------------------------------------------------------------------ identity, boot
     def _ati(self, cmd: ParsedCommand) -> str:
-        """``ATI`` → the model on one line (L3: ``HL7800``); ``ATI3`` → the firmware (L1)."""
+        """``ATI``/``ATI0`` → the model on one line (L3: ``HL7800``; S10a looks for the model
+        in it); ``ATI3`` → the firmware string on one line (L1; S5 takes line 1 as the
+        version); ``ATI9`` → 14 lines, line 2 the firmware (S5: lines 11-14 carry secure-boot
+        flags and key CRCs, whose values are ours). Other ``ATI<n>``: ``ERROR``."""
         which = cmd.args[0] if cmd.args else "0"
         if which in ("", "0"):
             self.respond(self.model)
         elif which == "3":
             self.respond(self.revision)
+        elif which == "9":
+            self.respond_lines([
+                self.model, self.revision, f"IMEI: {self.imei}", f"IMSI: {self.imsi}",
+                f"ICCID: {self.iccid}", "RAT: CAT-M1", "BAND: 2,4,5,12,13,20",
+                "BOOT: celltls", "HW: 1.0", "CFG: 0",
+                "SECURE BOOT: 0", "SECURE BOOT KEY: 0", "KEY CRC 1: 0000", "KEY CRC 2: 0000",
+            ])
         else:
-            raise CommandError(None, f"ATI{which} is not simulated")
+            raise CommandError(None, f"ATI{which} is not a command of {self.model}")
         return "OK"
+
+    def _ccid(self, cmd: ParsedCommand) -> str:
+        """``AT+CCID`` and ``AT+CCID?`` → ``+CCID: <iccid>`` (both forms are sent by a Sierra
+        HL78 tool found by content; HL75 S7 names the command)."""
+        if cmd.kind == "test":
+            return "OK"
+        if cmd.kind == "write":
+            raise CommandError(_UNEXPECTED, "AT+CCID takes no argument")
+        self.respond(f"+CCID: {self.iccid}")
+        return "OK"
+
+    def _kgsn(self, cmd: ParsedCommand) -> str:
+        """``AT+KGSN=<n>`` → ``+KGSN: <value>``: 0 IMEI, 1 IMEISV, 2 software version,
+        3 serial number (S1 comments ``AT+KGSN=3``); test ``+KGSN: (0-3)``."""
+        if cmd.kind == "test":
+            self.respond("+KGSN: (0-3)")
+            return "OK"
+        if cmd.kind != "write" or len(cmd.args) != 1:
+            raise CommandError(_MISSING, "AT+KGSN=<n>")
+        which = self.int_arg(cmd.args[0], 0, 3, code=_RANGE)
+        value = (self.imei, f"{self.imei[:14]}01", "01", "XY0000000000C1")[which]
+        self.respond(f"+KGSN: {value}")
+        return "OK"
+
+    def _profile_view(self, cmd: ParsedCommand) -> str:
+        """``AT&V``: ``ACTIVE PROFILE:`` then the settings on one line, blank-separated,
+        echo first (S1 reads ``E0``/``E1`` there) and ``&K<n>`` tenth (S5 reads the default
+        flow control as field 9); then the stored profile the same way."""
+        if cmd.kind != "exec":
+            raise CommandError(None, "AT&V")
+        line = (f"E{int(self.echo)} Q0 V1 X4 &C{self.dcd_mode} &D{self.dtr_mode} &R1 &S0 "
+                f"+IFC={self.ifc[0]},{self.ifc[1]} &K{self.flow_control} +IPR={self.baudrate} "
+                "+FCLASS0 +ICF=3,4 S00:0 S03:13 S04:10 S05:8 S07:50 S08:2 S10:1")
+        self.respond_lines(["ACTIVE PROFILE:", line, "", "STORED PROFILE 0:", line])
+        return "OK"
+
+    def _ksslcfg(self, cmd: ParsedCommand) -> str:
+        """``AT+KSSLCFG`` (HL78xx, sierra-hl78xx.md §5 S5a): test ``+KSSLCFG: <option id>,
+        <option>``; read ``+KSSLCFG: 0,<version>`` and ``+KSSLCFG: 2,<value>``; ``=0,0``
+        ("highest possible") reads back 3; ``=1,"<text>"`` is taken and not shown;
+        ``=2,0`` taken, ``=2,1`` → ``+CME ERROR: 918`` (feature not supported)."""
+        if not self.profile.ksslcrypto:
+            raise CommandError(None, "no AT+KSSLCFG on this model")
+        if cmd.kind == "test":
+            self.respond("+KSSLCFG: <option id>,<option>")
+            return "OK"
+        if cmd.kind == "read":
+            self.respond_lines([f"+KSSLCFG: 0,{self.ssl_version}", "+KSSLCFG: 2,0"])
+            return "OK"
+        if cmd.kind != "write" or len(cmd.args) != 2:
+            raise CommandError(_MISSING, "AT+KSSLCFG=<option id>,<option>")
+        option = self.int_arg(cmd.args[0], 0, 2, code=_RANGE)
+        if option == 1:
+            if _unquoted(cmd.args[1]) is None:
+                raise CommandError(_FORMAT, "option 1 takes a string")
+            return "OK"
+        value = self.int_arg(cmd.args[1], 0, 3, code=_RANGE)
+        if option == 2:
+            if value != 0:
+                raise CommandError(918, "AT+KSSLCFG=2,1: feature not supported (S5a)")
+            return "OK"
+        self.ssl_version = value or 3  # 0: the highest version the module has, TLS 1.2
+        return "OK"
+
+    def _kcgpaddr(self, cmd: ParsedCommand) -> str:
+        """``AT+KCGPADDR[=<cnx>]`` → ``+KCGPADDR: <cnx>,"<ip>"`` (S5b, S8); test
+        ``+KCGPADDR: (1-2)`` (L3)."""
+        if cmd.kind == "test":
+            self.respond("+KCGPADDR: (1-2)")
+            return "OK"
+        if cmd.kind == "read":
+            raise CommandError(None, "AT+KCGPADDR has no read form")
+        cnx = (self.int_arg(cmd.args[0], 1, 2, code=_RANGE)
+               if cmd.kind == "write" else self.cnx_profile)
+        self.respond(f'+KCGPADDR: {cnx},"{self.pdp_address(cnx)}"')
+        return "OK"
+
+    def _ksleep(self, cmd: ParsedCommand) -> str:
+        """``AT+KSLEEP=<mngt>[,<level>[,<delay>]]`` (sierra-hl78xx.md §2); read
+        ``+KSLEEP: 2`` when sleep is off (S2 comment), else the three values; test
+        ``+KSLEEP: (0-2),(0-2),(0-99)`` (S5 power test). Sleep itself is not emulated."""
+        if cmd.kind == "test":
+            self.respond("+KSLEEP: (0-2),(0-2),(0-99)")
+            return "OK"
+        if cmd.kind == "read":
+            mngt, level, delay = self.ksleep
+            self.respond("+KSLEEP: 2" if mngt == 2 else f"+KSLEEP: {mngt},{level},{delay}")
+            return "OK"
+        if cmd.kind != "write" or not 1 <= len(cmd.args) <= 3 or not cmd.args[0]:
+            raise CommandError(_MISSING, "AT+KSLEEP=<mngt>...")
+        rng = _RANGE
+        mngt = self.int_arg(cmd.args[0], 0, 2, code=rng)
+        level = self.int_arg(cmd.args[1], 0, 2, code=rng) if len(cmd.args) > 1 else self.ksleep[1]
+        delay = self.int_arg(cmd.args[2], 0, 99, code=rng) if len(cmd.args) > 2 else self.ksleep[2]
+        self.ksleep = (mngt, level, delay)
+        return "OK"
+
+    def _kurccfg(self, cmd: ParsedCommand) -> str:
+        """``AT+KURCCFG`` (S5b, firmware before 05.00): test lists the protocols,
+        ``(0-1),(0-1)``; read one ``+KURCCFG: "<proto>",<a>,<b>`` per protocol (defaults 1,1);
+        ``"TCP"``/``"UDP"`` set both client and server. Stored; the URCs are not switched off
+        (the meaning of ``<a>``/``<b>`` is unknown, sierra-hl78xx.md §4)."""
+        if cmd.kind == "test":
+            self.respond('+KURCCFG: ("TCPC","TCPS","UDPC","UDPS","HTTP","HTTPS","FTP","TCP",'
+                         '"UDP"),(0-1),(0-1)')
+            return "OK"
+        if cmd.kind == "read":
+            self.respond_lines([f'+KURCCFG: "{p}",{a},{b}' for p, (a, b) in self.kurccfg.items()])
+            return "OK"
+        if cmd.kind != "write" or len(cmd.args) != 3:
+            raise CommandError(_MISSING, 'AT+KURCCFG="<proto>",<a>,<b>')
+        proto = (_unquoted(cmd.args[0]) or "").upper()
+        rng = _RANGE
+        a, b = (self.int_arg(x, 0, 1, code=rng) for x in cmd.args[1:])
+        names = {"TCP": ("TCPC", "TCPS"), "UDP": ("UDPC", "UDPS")}.get(proto, (proto,))
+        if proto == "FTP":
+            return "OK"
+        if any(n not in self.kurccfg for n in names):
+            raise CommandError(rng, f"unknown protocol {proto!r}")
+        for n in names:
+            self.kurccfg[n] = (a, b)
+        return "OK"
+
+    def _kipopt(self, cmd: ParsedCommand) -> str:
+        """``AT+KIPOPT`` (S5b): test three lines; read ``+KIPOPT: 0,"<proto>",<a>,<b>,<c>``
+        per protocol and ``+KIPOPT: 3,0,0``; ``=0,"<proto>",<a>,<b>`` sets ``<a>``, ``<b>``
+        (``"TCP"``/``"UDP"``: client and server). Stored; no effect on the simulated sockets."""
+        if cmd.kind == "test":
+            self.respond_lines(["+KIPOPT: 0,<UDP>,(1-100),(8-1472),(8-1452)",
+                                "+KIPOPT: 0,<TCP-based>,(0-100),(0,8-1460),(0,8-1440)",
+                                "+KIPOPT: 3,(0-1),(0-1)"])
+            return "OK"
+        if cmd.kind == "read":
+            lines = [f'+KIPOPT: 0,"{p}",{a},{b},{c}' for p, (a, b, c) in self.kipopt.items()]
+            self.respond_lines([*lines, "+KIPOPT: 3,0,0"])
+            return "OK"
+        if cmd.kind != "write" or len(cmd.args) < 3:
+            raise CommandError(_MISSING, "AT+KIPOPT=<opt>,...")
+        rng = _RANGE
+        option = self.int_arg(cmd.args[0], 0, 3, code=rng)
+        if option == 3:
+            return "OK"
+        proto = (_unquoted(cmd.args[1]) or "").upper()
+        names = {"TCP": ("TCPC", "TCPS"), "UDP": ("UDPC", "UDPS")}.get(proto, (proto,))
+        if option != 0 or any(n not in self.kipopt for n in names):
+            raise CommandError(rng, f"AT+KIPOPT={cmd.args[0]},{cmd.args[1]}")
+        a = self.int_arg(cmd.args[2], 0, 100, code=rng)
+        b = self.int_arg(cmd.args[3], 0, 1472, code=rng) if len(cmd.args) > 3 else 0
+        for n in names:
+            self.kipopt[n] = (a, b, self.kipopt[n][2])
+        return "OK"
+
+    def _kcnxtimer(self, cmd: ParsedCommand) -> str:
+        """``AT+KCNXTIMER=<cnx>,<tim1>,<nbtrial>,<tim2>,<idle>`` (S5 ``1,30,2,60,30``, HL75
+        S7): ``<idle>`` is the count-down of ``+KCNX_IND: <cnx>,5,<idle>``, ``<nbtrial>`` and
+        ``<tim1>`` those of ``+KCNX_IND: <cnx>,2,...``; read one line per profile."""
+        if cmd.kind == "test":
+            self.respond("+KCNXTIMER: (1-2),(15-180),(2-4),(0-300),(0-300)")
+            return "OK"
+        if cmd.kind == "read":
+            lines = [f"+KCNXTIMER: {c},{t1},{n},{t2},{i}"
+                     for c, (t1, n, t2, i) in sorted(self.kcnxtimer.items())]
+            self.respond_lines(lines)
+            return "OK"
+        if cmd.kind != "write" or not cmd.args or not cmd.args[0]:
+            raise CommandError(_MISSING, "AT+KCNXTIMER=<cnx>,...")
+        rng = _RANGE
+        cnx = self.int_arg(cmd.args[0], 1, 2, code=rng)
+        old = self.kcnxtimer[cnx]
+        limits = ((15, 180), (2, 4), (0, 300), (0, 300))
+        values = tuple(
+            self.int_arg(cmd.args[i + 1], *limits[i], code=rng)
+            if len(cmd.args) > i + 1 and cmd.args[i + 1] else old[i] for i in range(4))
+        self.kcnxtimer[cnx] = (values[0], values[1], values[2], values[3])
+        if cnx == 1:
+            self.idle_time = float(values[3])
+        return "OK"
+
+    def _kcnxprofile(self, cmd: ParsedCommand) -> str:
+        """``AT+KCNXPROFILE=<cnx>``: the current PDP profile (S5f, S10b); read and test."""
+        if cmd.kind == "test":
+            self.respond("+KCNXPROFILE: (1-2)")
+        elif cmd.kind == "read":
+            self.respond(f"+KCNXPROFILE: {self.cnx_profile}")
+        elif cmd.kind == "write" and len(cmd.args) == 1:
+            self.cnx_profile = self.int_arg(cmd.args[0], 1, 2, code=_RANGE)
+        else:
+            raise CommandError(_MISSING, "AT+KCNXPROFILE=<cnx>")
+        return "OK"
+
+    def context_active(self, cid: int) -> bool:
+        """PDP context ``cid`` is active when ``AT+KCNXUP`` or a session brought profile 1 up
+        (the profile and the context share the number, S5b) or ``AT+CGACT`` did."""
+        return (cid == 1 and self.cnx_up) or super().context_active(cid)
+
+    def pdp_address(self, cid: int) -> str:
+        """The address of ``cid`` while active, else ``0.0.0.0`` (S5b checks it is not)."""
+        return f"10.64.0.{16 + cid}" if self.context_active(cid) else "0.0.0.0"
+
+    def cgdcont_line(self, cid: int, pdp_type: str, apn: str) -> str:
+        """``+CGDCONT: 1,"IP","<apn>",,0,0,0,0,0,,0,,,,,`` (sierra-hl78xx.md §3, S1 comment)."""
+        return f'+CGDCONT: {cid},"{pdp_type}","{apn}",,0,0,0,0,0,,0,,,,,'
 
     def _cgmr(self, cmd: ParsedCommand) -> str:
         """``AT+CGMR`` → the firmware string alone on its line (L1)."""
@@ -312,10 +609,18 @@ class SierraModem(ATEngine):
     def test_answer(self, name: str) -> tuple[str, ...] | None:
         """The catalog's test-form answer, except for the certificate commands on RC76xx,
         whose forms differ from the HL78xx ones the answers were quoted from (SEED-000)."""
-        if not self.profile.certstore_size and name.upper() in (
-                "+KCERTSTORE", "+KCERTDELETE", "+KPRIVKDELETE"):
+        upper = name.upper()
+        if not self.profile.certstore_size and upper in (
+                "+KCERTSTORE", "+KCERTDELETE", "+KPRIVKDELETE", "+KPRIVKSTORE"):
             return None
-        return super().test_answer(name)
+        if not self.profile.cnxup and upper in ("+KCNXUP", "+KCNXDOWN"):
+            return None  # the handler answers ERROR: the model has no such command
+        if not self.profile.ksslcrypto and upper in ("+KSSLCRYPTO", "+KSSLCFG"):
+            return None
+        documented = super().test_answer(name)
+        if documented is not None:
+            return documented
+        return _TEST_FORMS.get(name.upper())
 
     def _free_sid(self) -> int:
         """The lowest free session id (TCP and HTTP share them: S7 p.192).
@@ -329,10 +634,11 @@ class SierraModem(ATEngine):
                 return sid
         raise CommandError(cat.CME_ALL_SESSIONS_USED, "all sessions are used")
 
-    def _pattern_phase(self, on_done: Callable[[bytes], None], on_timeout: Callable[[], None]
-                       ) -> None:
-        """``CONNECT``, then bytes up to the EOF pattern (HL78-ATIG data phases)."""
-        buffer = bytearray()
+    def _pattern_phase(self, on_done: Callable[[bytes], None], on_timeout: Callable[[], None],
+                       partial: bytearray | None = None) -> None:
+        """``CONNECT``, then bytes up to the EOF pattern (HL78-ATIG data phases); ``partial``
+        (if given) is the buffer, so that ``on_timeout`` can see what arrived."""
+        buffer = partial if partial is not None else bytearray()
         pattern = self.pattern
 
         def handler(data: bytes) -> None:
@@ -415,7 +721,9 @@ class SierraModem(ATEngine):
             # L3: 10 fields, the addresses stay 0.0.0.0 even while connected (state 2)
             for cnx, fields in sorted(self.cnx.items()):
                 kind, apn, login, password, af = fields
-                state = 2 if self.cnx_up and cnx == 1 else 0
+                state = 0
+                if cnx == 1:
+                    state = 2 if self.cnx_up else (1 if self._bearer_timer is not None else 0)
                 self.respond(f'+KCNXCFG: {cnx},"{kind}","{apn}","{login}","{password}","{af}",'
                              f'"0.0.0.0","0.0.0.0","0.0.0.0",{state}')
             return "OK"
@@ -427,22 +735,66 @@ class SierraModem(ATEngine):
             _text(a["pdp_type"]) or "IPV4")
         return "OK"
 
-    def _bring_up(self) -> bool:
+    def _bring_up(self, then: Callable[[], None] | None = None) -> bool:
+        """Bring PDP profile 1 up, then call ``then`` (lock held) once it is up.
+
+        Up already: ``then`` at once (a running idle count-down is cancelled,
+        ``+KCNX_IND: 1,6``, S7). Else ``+KCNX_IND: 1,4,1`` (connecting, attempt 1: L3) now and
+        ``+KCNX_IND: 1,1,0`` (connected, IPv4: L2, S5b) ``bearer_time`` seconds later, as the
+        bearer comes up; a command in between sees the profile connecting (``AT+KCNXCFG?``
+        state 1, ``AT+KTCPSTAT`` 2: S5b). No profile 1 or no registration:
+        ``+KCNX_IND: 1,2,<attempt>,<nbtrial>,<tim1>`` (failed; values of ``AT+KCNXTIMER``,
+        SEED-000/L4 shape) and ``False``.
+        """
         if self.cnx_up:
             if self._idle_timer is not None:
                 self._cancel_idle()
                 self.urc("+KCNX_IND: 1,6")  # idle count-down cancelled (S7)
+            if then is not None:
+                then()
             return True
         if 1 not in self.cnx or self.registration not in (1, 5):
-            self.urc("+KCNX_IND: 1,2,1,2,30")
+            tim1, nbtrial, _tim2, _idle = self.kcnxtimer[1]
+            self.urc(f"+KCNX_IND: 1,2,1,{nbtrial},{tim1}")
             return False
-        self.cnx_up = True
-        # L3: +KCNX_IND: 1,4,1 (connecting, attempt 1), L2: +KCNX_IND: 1,1,0 (connected, IPv4)
+        if then is not None:
+            self._bearer_waiters.append(then)
+        if self._bearer_timer is not None:
+            return True  # already connecting
         self.urc("+KCNX_IND: 1,4,1")
-        self.urc("+KCNX_IND: 1,1,0")
+
+        def bearer_up() -> None:
+            with self.lock:
+                if self._bearer_timer is not timer:
+                    return
+                self._bearer_timer = None
+                waiters, self._bearer_waiters = self._bearer_waiters, []
+                if self.registration not in (1, 5) or not self.attached:
+                    tim1, nbtrial, _tim2, _idle = self.kcnxtimer[1]
+                    self.urc(f"+KCNX_IND: 1,2,1,{nbtrial},{tim1}")
+                    return
+                self.cnx_up = True
+                self.urc("+KCNX_IND: 1,1,0")
+                for waiter in waiters:
+                    waiter()
+
+        timer = threading.Timer(self.bearer_time, bearer_up)
+        timer.daemon = True
+        self._bearer_timer = timer
+        timer.start()
         return True
 
+    def _cancel_bearer(self) -> bool:
+        """Stop a bring-up under way; whether one was."""
+        timer, self._bearer_timer = self._bearer_timer, None
+        self._bearer_waiters = []
+        if timer is not None:
+            timer.cancel()
+        return timer is not None
+
     def _kcnxup(self, cmd: ParsedCommand) -> str | None:
+        """``AT+KCNXUP=<cnx>`` → ``OK``, then ``+KCNX_IND: 1,4,1`` and, as the bearer comes up,
+        ``+KCNX_IND: 1,1,0`` (L3, L2; :meth:`_bring_up`)."""
         if not self.profile.cnxup:
             raise CommandError(None, "no AT+KCNXUP on this model")
         self.args(cmd)
@@ -451,13 +803,17 @@ class SierraModem(ATEngine):
         return None
 
     def _kcnxdown(self, cmd: ParsedCommand) -> str | None:
+        """``AT+KCNXDOWN=<cnx>`` → ``OK``, then ``+KCNX_IND: 1,3`` (closed, S7) when the
+        profile was up or coming up; nothing more when it was already down."""
         if not self.profile.cnxup:
             raise CommandError(None, "no AT+KCNXDOWN on this model")
         self.args(cmd)
+        was = self.cnx_up or self._cancel_bearer()
         self.cnx_up = False
         self._cancel_idle()
         self.final("OK")
-        self.urc("+KCNX_IND: 1,3")
+        if was:
+            self.urc("+KCNX_IND: 1,3")
         return None
 
     def _start_idle(self) -> None:
@@ -487,24 +843,31 @@ class SierraModem(ATEngine):
             timer.cancel()
 
     def _cereg(self, cmd: ParsedCommand) -> str:
+        """``AT+CEREG`` (27.007 10.1.22): read ``+CEREG: <n>,<stat>`` and, with ``<n>`` 2 or
+        more while registered, ``<tac>``, ``<ci>``, ``<AcT>`` 7; URCs ``+CEREG: <stat>`` with
+        ``<n>`` 1 or more (SEED-000 shows ``+CEREG: 0`` and ``+CEREG: 2`` lines)."""
         if cmd.kind == "read":
-            self.respond(f"+CEREG: {self.cereg_n},{self.registration}")
+            where = ""
+            if self.cereg_n >= 2 and self.registration in (1, 5):
+                where = ',"0001","01A2D001",7'
+            self.respond(f"+CEREG: {self.cereg_n},{self.registration}{where}")
         elif cmd.kind == "write":
             self.cereg_n = _int(self.args(cmd)["n"])
         elif cmd.kind == "test":
             self.respond("+CEREG: (0-5)")
         return "OK"
 
-    def _cgpaddr(self, cmd: ParsedCommand) -> str:
-        address = "10.64.0.17" if self.cnx_up else "0.0.0.0"
-        self.respond(f'+CGPADDR: 1,"{address}"')
-        return "OK"
-
     # ------------------------------------------------------------------ credentials
     def _kcertstore(self, cmd: ParsedCommand) -> str | None:
         if cmd.kind == "read":
-            for (kind, index), pem in sorted(self.certs.items()):
-                self.respond(f"+KCERTSTORE: {kind},{index},{len(pem)}")
+            # S5a: CONNECT, then "root_cert,<index>,<size>" and "local_cert,<index>,<size>"
+            # for every slot (size 0 = empty), then OK
+            # root slot 0 always and any other root stored; local slots 0-2 (S5a's lists)
+            roots = sorted({0} | {i for k, i in self.certs if k == 0})
+            lines = [f"root_cert,{i},{len(self.certs.get((0, i), b''))}" for i in roots]
+            lines += [f"local_cert,{i},{len(self.certs.get((1, i), b''))}" for i in range(3)]
+            self.respond("CONNECT")
+            self.respond_lines(lines)
             return "OK"
         if cmd.kind != "write":
             raise CommandError(50, "AT+KCERTSTORE=<data_type>...")
@@ -545,22 +908,36 @@ class SierraModem(ATEngine):
                                f"{self.profile.cert_slots - 1}")
 
     def _store_phase(self, size: int, store: Callable[[bytes], None]) -> None:
-        def done(data: bytes) -> None:
+        """``CONNECT``, the credential, the EOF pattern, ``OK`` (S2, S5a). What arrived is
+        judged when the pattern comes or, without one, when ``data_timeout`` passes (S10b got
+        ``OK`` without sending the pattern): another length than announced is
+        ``+CME ERROR: 931`` (parameter length invalid), bytes that are not PEM
+        ``+CME ERROR: 930`` (input data content invalid), as S5a's 9-byte garbage gets."""
+        received = bytearray()
+
+        def judge(data: bytes) -> None:
             if len(data) != size:
-                self.error(CommandError(50, f"got {len(data)} bytes, announced {size}"))
-                return
-            store(data)
-            self.final("OK")
+                self.error(CommandError(931, f"got {len(data)} bytes, announced {size}"))
+            elif b"-----BEGIN" not in data:
+                self.error(CommandError(930, "not a PEM certificate or key"))
+            else:
+                store(data)
+                self.final("OK")
+
+        def done(data: bytes) -> None:
+            judge(data)
 
         def timeout() -> None:
-            self.error(CommandError(3, "no EOF pattern"))
+            judge(bytes(received))
 
-        self._pattern_phase(done, timeout)
+        self._pattern_phase(done, timeout, partial=received)
 
     def _kprivkstore(self, cmd: ParsedCommand) -> str | None:
         if cmd.kind == "read":
-            for index, pem in sorted(self.keys.items()):
-                self.respond(f"+KPRIVKSTORE: {index},{len(pem)}")
+            # S5a: CONNECT, "private_key,<index>,<size>" for indices 0-2, OK
+            self.respond("CONNECT")
+            self.respond_lines([f"private_key,{i},{len(self.keys.get(i, b''))}"
+                                for i in range(3)])
             return "OK"
         if not self.profile.certstore_size or cmd.kind != "write":
             raise CommandError(None, "AT+KPRIVKSTORE=<index>,<NbData> (HL78xx)")
@@ -571,15 +948,24 @@ class SierraModem(ATEngine):
         return None
 
     def _kcertdelete(self, cmd: ParsedCommand) -> str:
+        """``AT+KCERTDELETE=<type>[,<index>]`` → ``OK``, stored or not (S5a clears both types
+        with ``=0`` and ``=1`` and waits for ``OK``); without ``<index>`` every slot of the
+        type; read ``+KCERTDELETE:`` (S5a)."""
+        if cmd.kind == "read":
+            self.respond("+KCERTDELETE:")
+            return "OK"
         a = self.args(cmd)
-        kind, index = _int(a["data_type"]), _int(a["index"])
-        if self.certs.pop((kind, index), None) is None:
-            raise CommandError(3, "no such certificate")
+        kind = _int(a["data_type"])
+        if a["index"] is None:
+            for key in [k for k in self.certs if k[0] == kind]:
+                del self.certs[key]
+        else:
+            self.certs.pop((kind, _int(a["index"])), None)
         return "OK"
 
     def _kprivkdelete(self, cmd: ParsedCommand) -> str:
-        if self.keys.pop(_int(self.args(cmd)["index"]), None) is None:
-            raise CommandError(3, "no such key")
+        """``AT+KPRIVKDELETE=<index>`` → ``OK``, stored or not (S5a clears 0-2 expecting OK)."""
+        self.keys.pop(_int(self.args(cmd)["index"]), None)
         return "OK"
 
     def _ksslcrypto(self, cmd: ParsedCommand) -> str:
@@ -644,10 +1030,8 @@ class SierraModem(ATEngine):
         return None
 
     def _http_start(self, session: _HttpSession) -> None:
-        if not self._bring_up():
+        if not self._bring_up(lambda: self._spawn(lambda: self._http_connect(session))):
             self.urc(f"+KHTTP_ERROR: {session.sid},5")
-            return
-        self._spawn(lambda: self._http_connect(session))
 
     def _khttpcnx(self, cmd: ParsedCommand) -> str | None:
         """``AT+KHTTPCNX=<id>`` → ``OK``, then ``+KHTTP_IND: <id>,1`` (sierra-hl78xx.md §6, S5d)."""
@@ -856,15 +1240,14 @@ class SierraModem(ATEngine):
         if session.state in (2, 3):
             raise CommandError(911, "session is already running")
         self.final("OK")
-        if not self._bring_up():
-            session.notif = 0
-            self.urc(f"+KTCP_NOTIF: {session.sid},0")
-            return None
         session.state = 2
         session.notif = -1
         session.rx.clear()
         session.armed = True
-        self._spawn(lambda: self._tcp_connect(session))
+        if not self._bring_up(lambda: self._spawn(lambda: self._tcp_connect(session))):
+            session.state = 1
+            session.notif = 0
+            self.urc(f"+KTCP_NOTIF: {session.sid},0")
         return None
 
     @staticmethod
