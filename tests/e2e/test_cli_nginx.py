@@ -8,88 +8,42 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from celltls.sim.httpsd import PKI
+from tests.nginx import NginxUnavailable, running_nginx
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 CELLTLS = [sys.executable, "-m", "celltls.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+#: the dialects whose module TLS cannot check host names (their capabilities say so)
+NO_NAME_CHECK = ("quectel-gsm", "sierra", "xbee3")
 
 
 @pytest.fixture
 def nginx(tmp_path: Path, pki: PKI) -> Iterator[tuple[int, Path]]:
-    if NGINX is None:
-        pytest.skip("nginx is not installed")
-    port = free_port()
     (tmp_path / "ca.pem").write_bytes(pki.ca_pem)
-    (tmp_path / "server.pem").write_bytes(pki.server_chain_pem)
-    (tmp_path / "server.key").write_bytes(pki.server_key_pem)
     www = tmp_path / "www"
     www.mkdir()
     (www / "file").write_bytes(os.urandom(256 * 1024 + 17))
-    conf = tmp_path / "nginx.conf"
-    # Workers of an nginx started by root drop to "nobody", who cannot read pytest's tmp dir.
-    user = "user root;" if os.geteuid() == 0 else ""
-    conf.write_text(f"""
-{user}
-daemon off;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ worker_connections 32; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp_path}/body;
-  proxy_temp_path {tmp_path}/proxy;
-  fastcgi_temp_path {tmp_path}/fastcgi;
-  uwsgi_temp_path {tmp_path}/uwsgi;
-  scgi_temp_path {tmp_path}/scgi;
-  server {{
-    listen 127.0.0.1:{port} ssl;
-    ssl_certificate {tmp_path}/server.pem;
-    ssl_certificate_key {tmp_path}/server.key;
-    root {www};
-    location /upload {{ return 200 "received\\n"; }}
-  }}
-}}
-""")
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(tmp_path / "error.log")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.skip(f"nginx did not start: {proc.stderr.read() if proc.stderr else ''!r}")
-            time.sleep(0.05)
     try:
-        yield port, tmp_path
-    finally:
-        proc.send_signal(signal.SIGQUIT)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with running_nginx(tmp_path, pki, www) as port:
+            yield port, tmp_path
+    except NginxUnavailable as exc:
+        pytest.skip(str(exc))
 
 
-@pytest.fixture(params=["quectel-gsm", "sierra"])
+def name_check_options(dialect: str) -> list[str]:
+    """``--no-check-hostname`` with module TLS where the module cannot check names; nothing
+    where it can (Nordic: the TLS hostname option; Sequans: certValidLevel bit 2)."""
+    return ["--no-check-hostname"] if dialect in NO_NAME_CHECK else []
+
+
+@pytest.fixture(params=["quectel-gsm", "sierra", "nordic-slm", "sequans", "xbee3"])
 def dialect(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -117,8 +71,8 @@ def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: 
     out = tmp / "got"
     got = subprocess.run(
         [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
-         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--no-check-hostname", "-o",
-         str(out), "--fail"],
+         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--tls", "module",
+         *name_check_options(dialect), "-o", str(out), "--fail"],
         capture_output=True, timeout=300,
     )
     assert got.returncode == 0, got.stderr
@@ -129,8 +83,8 @@ def test_get_and_post_through_celltls_sim(nginx: tuple[int, Path], sim_process: 
     ).digest()
     posted = subprocess.run(
         [*CELLTLS, "post", f"https://127.0.0.1:{port}/upload", "--port", sim_process,
-         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--no-check-hostname", "--data",
-         "hello --EOF--Pattern-- \r\nOK\r\n"],
+         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--tls", "module",
+         *name_check_options(dialect), "--data", "hello --EOF--Pattern-- \r\nOK\r\n"],
         capture_output=True, timeout=300,
     )
     assert posted.returncode == 0, posted.stderr
@@ -143,7 +97,8 @@ def test_wrong_ca_is_one_clear_line_and_exit_60(nginx: tuple[int, Path], sim_pro
     (tmp / "other.pem").write_bytes(other_pki.ca_pem)
     result = subprocess.run(
         [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
-         "--dialect", dialect, "--ca", str(tmp / "other.pem"), "--no-check-hostname"],
+         "--dialect", dialect, "--ca", str(tmp / "other.pem"), "--tls", "module",
+         *name_check_options(dialect)],
         capture_output=True, timeout=300, text=True,
     )
     assert result.returncode == 60  # curl: peer certificate cannot be authenticated
@@ -156,12 +111,14 @@ def test_wrong_ca_is_one_clear_line_and_exit_60(nginx: tuple[int, Path], sim_pro
 
 def test_default_profile_is_refused_before_connecting(nginx: tuple[int, Path],
                                                       sim_process: str, dialect: str) -> None:
-    """Neither module's TLS can check host names: without --no-check-hostname, one line that
-    says so and offers the ways out; exit 4 (ProfileError)."""
+    """A module whose TLS cannot check host names, asked for module TLS without
+    --no-check-hostname: one line that says so and offers the ways out; exit 4."""
+    if dialect not in NO_NAME_CHECK:
+        pytest.skip(f"{dialect}'s TLS checks host names")
     port, tmp = nginx
     result = subprocess.run(
         [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
-         "--dialect", dialect, "--ca", str(tmp / "ca.pem")],
+         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "--tls", "module"],
         capture_output=True, timeout=300, text=True,
     )
     assert result.returncode == 4, result.stderr
@@ -169,3 +126,23 @@ def test_default_profile_is_refused_before_connecting(nginx: tuple[int, Path],
     assert len(lines) == 1, result.stderr
     assert "'127.0.0.1'" in lines[0] and "--no-check-hostname" in lines[0]
     assert "--insecure" in lines[0]
+
+
+def test_by_default_the_host_name_is_checked_somewhere(nginx: tuple[int, Path],
+                                                       sim_process: str, dialect: str) -> None:
+    """With the defaults (``--tls auto``) the host name is checked: by the module where it can
+    (Nordic, Sequans), else by TLS on the host over the module's plain TCP (Quectel, Sierra);
+    the XBee3 has neither, and refuses in one line (exit 4)."""
+    port, tmp = nginx
+    out = tmp / "got"
+    result = subprocess.run(
+        [*CELLTLS, "get", f"https://127.0.0.1:{port}/file", "--port", sim_process,
+         "--dialect", dialect, "--ca", str(tmp / "ca.pem"), "-o", str(out)],
+        capture_output=True, timeout=300, text=True,
+    )
+    if dialect == "xbee3":
+        assert result.returncode == 4, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        return
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == (tmp / "www" / "file").read_bytes()
