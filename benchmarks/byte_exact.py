@@ -9,7 +9,10 @@ The virtual modem stays up between runs, so run N+1 also finds whatever run N le
 Run from the repository root::
 
     .venv/bin/python benchmarks/byte_exact.py --runs 20 --baud 115200 921600 \
-        --dialect quectel-gsm sierra
+        --dialect quectel-gsm sierra [--nginx]
+
+The module's own TLS (``--tls module``) with the host-name check wherever the module can do it
+(``--no-check-hostname`` only where its capabilities say it cannot).
 
 Prints one Markdown row per (dialect, baud rate). Measured, never asserted in the tests.
 """
@@ -17,6 +20,7 @@ Prints one Markdown row per (dialect, baud rate). Measured, never asserted in th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import random
@@ -29,6 +33,11 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.nginx import running_nginx
+
+from celltls.dialects import registry
 from celltls.sim.httpsd import LocalHTTPSServer, deterministic_bytes, make_pki
 
 BIN = Path(sys.executable).parent
@@ -86,13 +95,21 @@ def start_sim(dialect: str, baud: int) -> tuple[subprocess.Popen[str], str]:
     return proc, proc.stdout.readline().strip()
 
 
+def name_check(dialect: str) -> list[str]:
+    """``--no-check-hostname`` where the module's TLS cannot check host names (its
+    capabilities say so); nothing where it can, so that the name is checked."""
+    caps = registry.capabilities(dialect)
+    return [] if caps is not None and caps.hostname_check else ["--no-check-hostname"]
+
+
 def one_run(dialect: str, relay_port: int, url: str, ca: Path, out: Path,
             expected: bytes) -> tuple[bool, int, str, float]:
     out.unlink(missing_ok=True)
     start = time.monotonic()
     done = subprocess.run(
         [str(BIN / "celltls"), "get", url, "--port", f"socket://127.0.0.1:{relay_port}",
-         "--dialect", dialect, "--ca", str(ca), "--no-check-hostname", "-o", str(out)],
+         "--dialect", dialect, "--ca", str(ca), "--tls", "module", *name_check(dialect),
+         "-o", str(out)],
         capture_output=True, text=True, timeout=1800)
     elapsed = time.monotonic() - start
     got = hashlib.sha256(out.read_bytes()).digest() if out.exists() else b""
@@ -107,17 +124,27 @@ def main() -> None:
     parser.add_argument("--baud", type=int, nargs="+", default=[115200, 921600])
     parser.add_argument("--dialect", nargs="+", default=["quectel-gsm", "sierra"])
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--nginx", action="store_true",
+                        help="serve the body from nginx instead of the Python test server")
     args = parser.parse_args()
     pki = make_pki(key_type="rsa")
     expected = hashlib.sha256(deterministic_bytes(args.size)).digest()
     print("| dialect | line | runs | byte-exact | failures (exit code: last line) | time per run |")
     print("|---|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as tmp, LocalHTTPSServer(
-            cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem) as web:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         ca = Path(tmp) / "ca.pem"
         ca.write_bytes(pki.ca_pem)
-        out = Path(tmp) / "body"
-        url = web.url(f"/bytes/{args.size}")
+        out = Path(tmp) / "download"
+        if args.nginx:
+            www = Path(tmp) / "www"
+            www.mkdir()
+            (www / "file").write_bytes(deterministic_bytes(args.size))
+            port = stack.enter_context(running_nginx(Path(tmp), pki, www))
+            url = f"https://127.0.0.1:{port}/file"
+        else:
+            web = stack.enter_context(LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem,
+                                                       key_pem=pki.server_key_pem))
+            url = web.url(f"/bytes/{args.size}")
         for dialect in args.dialect:
             for baud in args.baud:
                 sim, address = start_sim(dialect, baud)
