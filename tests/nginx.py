@@ -32,9 +32,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_nginx(tmp: Path, pki: PKI, www: Path) -> Iterator[int]:
+def running_nginx(tmp: Path, pki: PKI, www: Path, protocols: str = "TLSv1.2 TLSv1.3"
+                  ) -> Iterator[int]:
     """Serve ``www`` over HTTPS on 127.0.0.1 (``/upload`` answers ``received``); yields the
-    port and stops nginx at the end (SIGQUIT, then kill).
+    port and stops nginx at the end (SIGQUIT, then kill). ``protocols`` is nginx's
+    ``ssl_protocols`` (``"TLSv1.3"``: a TLS 1.3-only server).
 
     Raises:
         NginxUnavailable: not installed, or it did not accept connections within 10 s.
@@ -65,6 +67,7 @@ http {{
     listen 127.0.0.1:{port} ssl;
     ssl_certificate {tmp}/server.pem;
     ssl_certificate_key {tmp}/server.key;
+    ssl_protocols {protocols};
     root {www};
     location /upload {{ return 200 "received\\n"; }}
   }}

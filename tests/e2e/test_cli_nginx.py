@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from celltls.sim.httpsd import PKI
+from celltls.sim.httpsd import PKI, make_pki
 from tests.nginx import NginxUnavailable, running_nginx
 
 CELLTLS = [sys.executable, "-m", "celltls.cli"]
@@ -146,3 +146,68 @@ def test_by_default_the_host_name_is_checked_somewhere(nginx: tuple[int, Path],
         return
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == (tmp / "www" / "file").read_bytes()
+
+
+@pytest.fixture
+def nginx13(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """nginx configured for TLS 1.3 only (issue 19), its certificate for 127.0.0.1 alone (so
+    that ``localhost`` is another host name)."""
+    pki = make_pki(hostnames=("127.0.0.1",))
+    (tmp_path / "ca.pem").write_bytes(pki.ca_pem)
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "file").write_bytes(os.urandom(1024 * 1024))
+    try:
+        with running_nginx(tmp_path, pki, www, protocols="TLSv1.3") as port:
+            yield port, tmp_path
+    except NginxUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.mark.parametrize("module", ["quectel-gsm", "sierra"])
+def test_tls13_only_nginx_through_host_tls(nginx13: tuple[int, Path], module: str,
+                                           other_pki: PKI) -> None:
+    """Issue 19's acceptance run, on both virtual modems: against a TLS 1.3-only nginx,
+    ``celltls probe`` says the module's TLS cannot (exit 1, naming TLS 1.3); ``--tls host``
+    downloads 1 MiB byte-exact; ``--tls auto`` picks the host and works; a certificate the
+    CA did not issue for this name is refused in one line."""
+    port, tmp = nginx13
+    url = f"https://127.0.0.1:{port}/file"
+    probe = subprocess.run([*CELLTLS, "probe", url, "--dialect", module, "--ca",
+                            str(tmp / "ca.pem")], capture_output=True, text=True, timeout=120)
+    assert probe.returncode == 1, probe.stdout + probe.stderr
+    assert "TLS 1.3" in probe.stdout + probe.stderr
+    proc = subprocess.Popen([*CELLTLS, "sim", module, "--listen", "127.0.0.1:0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    address = proc.stdout.readline().strip()
+    try:
+        want = (tmp / "www" / "file").read_bytes()
+        for tls in ("host", "auto"):
+            out = tmp / f"got-{tls}"
+            got = subprocess.run(
+                [*CELLTLS, "get", url, "--port", address, "--dialect", module, "--ca",
+                 str(tmp / "ca.pem"), "--tls", tls, "-o", str(out), "-v"],
+                capture_output=True, text=True, timeout=600)
+            assert got.returncode == 0, got.stderr
+            assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(want).digest()
+        (tmp / "other.pem").write_bytes(other_pki.ca_pem)
+        wrong_ca = subprocess.run(
+            [*CELLTLS, "get", url, "--port", address, "--dialect", module, "--ca",
+             str(tmp / "other.pem"), "--tls", "host"],
+            capture_output=True, text=True, timeout=300)
+        assert wrong_ca.returncode == 60, wrong_ca.stderr
+        assert len([x for x in wrong_ca.stderr.splitlines() if x.startswith("celltls:")]) == 1
+        wrong_name = subprocess.run(
+            [*CELLTLS, "get", url.replace("127.0.0.1", "localhost"), "--port", address,
+             "--dialect", module, "--ca", str(tmp / "ca.pem"), "--tls", "host"],
+            capture_output=True, text=True, timeout=300)
+        assert wrong_name.returncode == 60, wrong_name.stderr
+        lines = [x for x in wrong_name.stderr.splitlines() if x.startswith("celltls:")]
+        assert len(lines) == 1 and "localhost" in lines[0], wrong_name.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
