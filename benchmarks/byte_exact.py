@@ -103,13 +103,13 @@ def name_check(dialect: str) -> list[str]:
 
 
 def one_run(dialect: str, relay_port: int, url: str, ca: Path, out: Path,
-            expected: bytes) -> tuple[bool, int, str, float]:
+            expected: bytes, extra: list[str]) -> tuple[bool, int, str, float]:
     out.unlink(missing_ok=True)
     start = time.monotonic()
     done = subprocess.run(
         [str(BIN / "celltls"), "get", url, "--port", f"socket://127.0.0.1:{relay_port}",
          "--dialect", dialect, "--ca", str(ca), "--tls", "module", *name_check(dialect),
-         "-o", str(out)],
+         *extra, "-o", str(out)],
         capture_output=True, text=True, timeout=1800)
     elapsed = time.monotonic() - start
     got = hashlib.sha256(out.read_bytes()).digest() if out.exists() else b""
@@ -124,6 +124,8 @@ def main() -> None:
     parser.add_argument("--baud", type=int, nargs="+", default=[115200, 921600])
     parser.add_argument("--dialect", nargs="+", default=["quectel-gsm", "sierra"])
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--get-option", action="append", default=[], metavar="OPTION",
+                        help="an option added to `celltls get` (repeat), e.g. --transparent")
     parser.add_argument("--nginx", action="store_true",
                         help="serve the body from nginx instead of the Python test server")
     args = parser.parse_args()
@@ -154,7 +156,7 @@ def main() -> None:
                 try:
                     for _ in range(args.runs):
                         ok, code, last, elapsed = one_run(dialect, relay.port, url, ca, out,
-                                                          expected)
+                                                          expected, args.get_option)
                         times.append(elapsed)
                         if ok and code == 0:
                             exact += 1
