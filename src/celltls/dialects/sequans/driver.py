@@ -980,6 +980,9 @@ class Sequans(Dialect):
             ModuleRebootedError: the module restarted meanwhile.
         """
         method = method.upper()
+        log.warning("the module's HTTP client passes on no response header but Content-Type: "
+                    "the body's integrity on the serial line cannot be checked on this path "
+                    "(a changed byte would go unnoticed); via='socket' checks Content-Digest")
         if method not in ("GET", "HEAD", "DELETE", "POST", "PUT"):
             raise ProfileError(f"the module's HTTP client has no {method} (sequans.md §7: GET, "
                                "HEAD, DELETE, POST, PUT)")
