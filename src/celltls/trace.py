@@ -38,22 +38,20 @@ _STAMP = re.compile(r"^\[(\d+(?:\.\d+)?)\]\s?")
 
 
 def escape_bytes(data: bytes) -> str:
-    r"""Encode bytes as a ``>>``/``<<`` record's BYTES: ``\r \n \t \\`` and ``\xHH`` escapes."""
-    out: list[str] = []
-    for byte in data:
-        if byte == 0x0D:
-            out.append("\\r")
-        elif byte == 0x0A:
-            out.append("\\n")
-        elif byte == 0x09:
-            out.append("\\t")
-        elif byte == 0x5C:
-            out.append("\\\\")
-        elif byte < 0x20 or byte > 0x7E:
-            out.append(f"\\x{byte:02x}")
-        else:
-            out.append(chr(byte))
-    text = "".join(out)
+    r"""Encode bytes as a ``>>``/``<<`` record's BYTES: ``\r \n \t \\`` and ``\xHH`` escapes.
+
+    Args:
+        data: any bytes-like object.
+
+    Returns:
+        str: ASCII text in the form of ``shared/transcripts/FORMAT.md`` ("Records"): bytes
+        0x20-0x7E as they are but the backslash (``\\``), ``\r``, ``\n``, ``\t``, and
+        ``\xhh`` (lower-case hex) for any other byte; a trailing space is written ``\x20``.
+
+    Python's ``unicode_escape`` codec, applied to the bytes read as Latin-1 (one character a
+    byte), writes exactly these escapes, in C: no Python loop per byte.
+    """
+    text = bytes(data).decode("latin-1").encode("unicode_escape").decode("ascii")
     # A trailing space would be invisible and easily lost by editors: escape it.
     if text.endswith(" "):
         text = text[:-1] + "\\x20"
@@ -66,6 +64,8 @@ def unescape_bytes(text: str) -> bytes:
     Raises:
         TranscriptError: a malformed escape (``\q``, ``\x4``).
     """
+    if "\\" not in text:  # no escape at all: the text's own bytes
+        return text.encode("utf-8")
     out = bytearray()
     i = 0
     while i < len(text):
@@ -243,15 +243,18 @@ class TranscriptWriter:
             self._write_raw(f"# {key}: {value}")
 
     def _write_raw(self, text: str) -> None:
+        self._write_line(text + "\n")
+
+    def _write_line(self, line: str) -> None:
         with self._lock:
-            self._stream.write(text + "\n")
+            self._stream.write(line)
             self._stream.flush()
 
     def _record(self, mark: str, text: str) -> None:
         if self._timestamps:
-            self._write_raw(f"[{time.monotonic() - self._start:.3f}] {mark} {text}")
+            self._write_line(f"[{time.monotonic() - self._start:.3f}] {mark} {text}\n")
         else:
-            self._write_raw(f"{mark} {text}")
+            self._write_line(f"{mark} {text}\n")
 
     def header(self, key: str, value: str) -> None:
         """Write a ``# key: value`` line (e.g. ``outcome`` at the end)."""

@@ -10,9 +10,13 @@ to :meth:`ATChannel.read_raw`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import os
 import queue
 import select
+import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -48,6 +52,20 @@ from celltls.errors import (
 from celltls.trace import TranscriptWriter
 
 log = logging.getLogger(__name__)
+
+#: errno values of a read or write that found nothing to do (pyserial ignores them too).
+_RETRY_ERRNOS = frozenset(
+    {errno.EAGAIN, errno.EALREADY, errno.EWOULDBLOCK, errno.EINPROGRESS, errno.EINTR}
+)
+#: the longest the reader waits before it looks at the stop flag again; close() wakes it at once.
+_READER_WAIT = 1.0
+
+
+def _is_socket_port(port: object) -> bool:
+    """Whether ``port`` is pyserial's ``socket://`` port (its module is imported by pyserial
+    when such a URL is opened, not here: start-up time)."""
+    module = sys.modules.get("serial.urlhandler.protocol_socket")
+    return module is not None and isinstance(port, module.Serial)
 
 
 @dataclass
@@ -148,12 +166,37 @@ class ATChannel:
             self._port = port
             self.name = str(getattr(port, "name", None) or getattr(port, "port", "port"))
             self._selectable = False
+        # How the reader waits and reads: one select() on the port and a wake-up pipe, then one
+        # read of what is there (pyserial's read() would select() a second time). A device or
+        # pty is read with os.read on its descriptor, a socket:// port with recv on its socket;
+        # any other port through pyserial as before.
+        self._fd: int | None = None
+        self._sock: socket.socket | None = None
+        if self._selectable:
+            if _is_socket_port(self._port):
+                self._sock = getattr(self._port, "_socket", None)
+            elif isinstance(getattr(self._port, "fd", None), int):
+                self._fd = self._port.fd
+        # A write is drained (flush(), tcdrain on a device) only where it matters: on a port
+        # object given by the caller (it may buffer) and before an escape's guard time
+        # (escape(), write_raw()); a command line needs no drain, the answer tells.
+        self._flush_commands = not self._selectable
+        self._wake_r, self._wake_w = os.pipe()
+        self._select_fds: list[int] | None = None  # the port's descriptor and _wake_r
+        self._closed = False
         self.protocol = ATProtocol(urc_prefixes=urc_prefixes, data_blocks=data_blocks)
         self.trace = trace
         self._lock = threading.Lock()  # subscriptions and waiters
         self._cmd_lock = threading.RLock()  # one command at a time
         self._proto_lock = threading.Lock()
-        self._events: queue.Queue[Event | BaseException] = queue.Queue()
+        # The pending command's events (and a port failure), handed from the reader thread to
+        # the caller of command(): a batch per read, and one wake-up per batch, only when the
+        # caller waits. ``_signal`` is a lock held while nobody is being woken: the reader
+        # releases it, the waiting caller acquires it (one C call each way).
+        self._events: deque[Event | BaseException] = deque()
+        self._signal = threading.Lock()
+        self._signal.acquire()
+        self._events_waiting = False
         self._raw: deque[bytes] = deque()
         self._raw_cond = threading.Condition()
         self._raw_closed = False
@@ -173,16 +216,44 @@ class ATChannel:
 
     def close(self) -> None:
         """Stop the reader thread and close the port; commands and reads blocked in other
-        threads end with :class:`PortError`."""
+        threads end with :class:`PortError`.
+
+        Returns without sleeping: the reader is woken through a pipe, and a ``socket://``
+        port is shut down here (pyserial's own close() sleeps 0.3 s after it).
+        """
         self._stop.set()
         if self._dead is None:
             self._dead = PortLostError(f"port {self.name} was closed")
-        self._events.put(self._dead)
+        self._put_events((self._dead,))
         self.mark_raw_closed()
+        if not self._closed:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
+        joined = True
         if self._reader is not threading.current_thread():
             self._reader.join(timeout=2)
+            joined = not self._reader.is_alive()
         with contextlib.suppress(Exception):
-            self._port.close()
+            self._close_port()
+        if joined and not self._closed:
+            self._closed = True
+            for fd in (self._wake_r, self._wake_w):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def _close_port(self) -> None:
+        port = self._port
+        if _is_socket_port(port) and port.is_open:
+            # What pyserial's close() does for socket://, without its time.sleep(0.3).
+            sock = getattr(port, "_socket", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+                port._socket = None
+            port.is_open = False
+            return
+        port.close()
 
     def __enter__(self) -> ATChannel:
         return self
@@ -324,9 +395,8 @@ class ATChannel:
             if remaining <= 0:
                 partial = reply.lines + reply.intermediate
                 raise ATTimeoutError(display, timeout, partial, reply=reply)
-            try:
-                event = self._events.get(timeout=min(remaining, 0.5))
-            except queue.Empty:
+            event = self._next_event(min(remaining, 0.5))
+            if event is None:
                 self._raise_if_dead()
                 continue
             if isinstance(event, BaseException):
@@ -382,12 +452,44 @@ class ATChannel:
         raise ATTimeoutError("AT (resynchronisation after an abandoned command)", 6.0)
 
     def _drain_stale(self) -> None:
-        while True:
+        events = self._events
+        while events:
             try:
-                stale = self._events.get_nowait()
-            except queue.Empty:
+                stale = events.popleft()
+            except IndexError:
                 return
             log.warning("discarding a stale event with no command pending: %r", stale)
+
+    def _put_events(self, events: Iterable[Event | BaseException]) -> None:
+        """Hand events to the caller of command() (reader thread; close()).
+
+        The deque's extend and popleft are atomic; the caller raises ``_events_waiting``
+        before it looks at the deque a last time, and this looks at the flag after extending,
+        so a wake-up is never lost (at worst one is spurious, and the caller waits again).
+        """
+        self._events.extend(events)
+        if self._events_waiting:
+            with contextlib.suppress(RuntimeError):  # already released: the caller wakes
+                self._signal.release()
+
+    def _next_event(self, timeout: float) -> Event | BaseException | None:
+        """The next event for the caller of command(), waiting up to ``timeout`` seconds;
+        ``None`` when none came (or on a spurious wake-up). One caller at a time (under
+        ``_cmd_lock``)."""
+        events = self._events
+        if not events:
+            self._events_waiting = True
+            try:
+                if not events:
+                    self._signal.acquire(timeout=timeout)
+            finally:
+                self._events_waiting = False
+            if not events:
+                return None
+        try:
+            return events.popleft()
+        except IndexError:  # _drain_stale in another thread took it
+            return None
 
     # -- raw (transparent) mode --------------------------------------------------------------
 
@@ -424,10 +526,11 @@ class ATChannel:
             self.protocol.cancel_raw_end()
 
     def write_raw(self, data: bytes, *, secret: bool = False) -> None:
-        """Write bytes as they are (a data phase, transparent mode, ``+++``)."""
+        """Write bytes as they are (a data phase, transparent mode, ``+++``); returns when they
+        have left the host (``flush()``: a guard time may follow)."""
         if self.trace:
             self.trace.host_bytes(data, secret=secret)
-        self._write(data)
+        self._write(data, drain=True)
 
     def read_raw(self, max_bytes: int, timeout: float | None) -> bytes:
         """Read up to ``max_bytes`` received in transparent mode.
@@ -467,6 +570,7 @@ class ATChannel:
                 mode again.
         """
         with self._cmd_lock:
+            self._drain_output()  # the guard time's silence begins when the line is idle
             time.sleep(guard_time)
             self._drain_stale()
             with self._proto_lock:
@@ -486,9 +590,8 @@ class ATChannel:
                     self.mark_raw_closed()
                     self._desync = True
                     raise ATTimeoutError("+++ (escape sequence)", guard_time + timeout)
-                try:
-                    event = self._events.get(timeout=min(remaining, 0.5))
-                except queue.Empty:
+                event = self._next_event(min(remaining, 0.5))
+                if event is None:
                     continue
                 if isinstance(event, BaseException):
                     raise PortLostError(f"port {self.name} failed: {event}") from event
@@ -516,31 +619,81 @@ class ATChannel:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, *, drain: bool = False) -> None:
         try:
-            self._port.write(data)
-            flush = getattr(self._port, "flush", None)
-            if flush is not None:
-                flush()
+            if self._fd is not None and not self._stop.is_set():
+                self._write_fd(self._fd, data)
+            else:  # after close(): pyserial says the port is not open
+                self._port.write(data)
+            if drain or self._flush_commands:
+                self._drain_output()
         except (serial.SerialException, OSError) as exc:
             raise PortLostError(f"cannot write to {self.name}: {exc}") from exc
+
+    @staticmethod
+    def _write_fd(fd: int, data: bytes) -> None:
+        """Write all of ``data`` to a device descriptor (pyserial's write with no write
+        timeout, without its select() after a complete write)."""
+        view = memoryview(data)
+        while view:
+            try:
+                written = os.write(fd, view)
+            except OSError as exc:
+                if exc.errno not in _RETRY_ERRNOS:
+                    raise serial.SerialException(f"write failed: {exc}") from exc
+                written = 0
+            view = view[written:]
+            if view:
+                select.select([], [fd], [], None)
+
+    def _drain_output(self) -> None:
+        """Wait until what was written has left the host (pyserial's flush(): tcdrain on a
+        device, nothing on a socket)."""
+        flush = getattr(self._port, "flush", None)
+        if flush is not None:
+            flush()
 
     def _raise_if_dead(self) -> None:
         if self._dead is not None:
             raise PortLostError(f"port {self.name} is gone: {self._dead}")
 
     def _read_some(self) -> bytes:
-        """Wait up to 50 ms for input and return what is there without waiting for more.
+        """Wait for input (or for close()) and return what is there without waiting for more.
 
         pyserial's ``read(n)`` with a timeout waits for all ``n`` bytes; a modem answers in
-        short bursts, so the port is polled with select() and read without blocking.
+        short bursts, so the port and the wake-up pipe are waited on with one select() and the
+        port is read once, without blocking.
+
+        Raises:
+            serial.SerialException: the port failed or reached its end (as pyserial says it).
         """
-        fileno = getattr(self._port, "fileno", None)
-        if self._selectable and fileno is not None:
-            ready, _, _ = select.select([fileno()], [], [], 0.05)
-            if not ready:
+        fds = self._select_fds
+        if fds is None:
+            fileno = getattr(self._port, "fileno", None)
+            if self._selectable and fileno is not None:
+                fds = self._select_fds = [fileno(), self._wake_r]
+        if fds is not None:
+            ready, _, _ = select.select(fds, [], [], _READER_WAIT)
+            if not ready or ready[0] != fds[0]:
                 return b""
-            data: bytes = self._port.read(65536)
+            try:
+                if self._fd is not None:
+                    data: bytes = os.read(self._fd, 65536)
+                    if not data:
+                        raise serial.SerialException(
+                            "device reports readiness to read but returned no data "
+                            "(device disconnected or multiple access on port?)"
+                        )
+                elif self._sock is not None:
+                    data = self._sock.recv(65536)
+                    if not data:
+                        raise serial.SerialException("socket disconnected")
+                else:
+                    data = self._port.read(65536)
+            except OSError as exc:
+                if exc.errno in _RETRY_ERRNOS:
+                    return b""
+                raise serial.SerialException(f"read failed: {exc}") from exc
             return data
         first: bytes = self._port.read(1)
         if not first:
@@ -557,9 +710,14 @@ class ATChannel:
                 with self._proto_lock:
                     was_raw = self.protocol.in_raw_mode
                     events = self.protocol.receive_data(data)
-                self._trace_incoming(events, was_raw)
-                for event in events:
-                    self._dispatch(event)
+                if events:
+                    if self.trace is not None or log.isEnabledFor(logging.DEBUG):
+                        self._trace_incoming(events, was_raw)
+                    for_command: list[Event] = []
+                    for event in events:
+                        self._dispatch(event, for_command)
+                    if for_command:
+                        self._put_events(for_command)
                 if was_raw and not self.protocol.in_raw_mode:
                     self.mark_raw_closed()
             except Exception as exc:  # any failure here ends the session, loudly
@@ -567,7 +725,7 @@ class ATChannel:
                     return
                 log.error("reader of %s stopped: %s", self.name, exc)
                 self._dead = exc
-                self._events.put(exc)
+                self._put_events((exc,))
                 self.mark_raw_closed()
                 return
 
@@ -593,7 +751,9 @@ class ATChannel:
                 if self.trace:
                     self.trace.modem_line(text)
 
-    def _dispatch(self, event: Event) -> None:
+    def _dispatch(self, event: Event, for_command: list[Event]) -> None:
+        """Deliver one event: raw data to read_raw(), URCs to waiters and subscribers, the
+        pending command's events to ``for_command`` (handed over once per read)."""
         if isinstance(event, RawData):
             with self._raw_cond:
                 self._raw.append(event.data)
@@ -622,9 +782,11 @@ class ATChannel:
                     except Exception:
                         log.exception("URC handler for %r failed", prefix)
             return
-        if isinstance(event, Final) and event.text == "OK" and not self.protocol.in_raw_mode:
-            self.mark_raw_closed()
-        if isinstance(event, Final) and event.kind == "CONNECT" and self.protocol.in_raw_mode:
-            with self._raw_cond:  # ATO: data mode again
-                self._raw_closed = False
-        self._events.put(event)
+        if isinstance(event, Final):
+            if event.text == "OK" and not self.protocol.in_raw_mode:
+                if not self._raw_closed:  # already closed: no reader to wake
+                    self.mark_raw_closed()
+            elif event.kind == "CONNECT" and self.protocol.in_raw_mode:
+                with self._raw_cond:  # ATO: data mode again
+                    self._raw_closed = False
+        for_command.append(event)

@@ -165,13 +165,18 @@ _V250_FAILURES = ("ERROR", "NO CARRIER", "NO ANSWER", "BUSY", "NO DIALTONE")
 _CME = re.compile(r"\+(CME|CMS) ERROR:\s*(.*)")
 
 
+#: ``OK``, the most frequent event, and the prompt: one immutable instance each, shared.
+_FINAL_OK = Final("OK", True, "OK")
+_PROMPT = Prompt()
+
+
 def classify_final(text: str, request: Request | None = None) -> Final | None:
     """Return the :class:`Final` that ``text`` is, or ``None`` when it is no final result code.
 
     ``CONNECT`` is a final result only when ``request.connect_is_final``.
     """
     if text == "OK":
-        return Final(text, True, "OK")
+        return _FINAL_OK
     if text in _V250_FAILURES:
         return Final(text, False, text)
     match = _CME.fullmatch(text)
@@ -227,6 +232,16 @@ TRANSITIONS: dict[Mode, frozenset[Mode]] = {
 #: The modes in which the bytes are data, not lines.
 DATA_MODES = frozenset({Mode.DATA, Mode.ESCAPE, Mode.DATA_PHASE})
 
+# The members as module constants: compared by identity on the hot path (an enum's hash is
+# computed in Python, a frozenset test costs more than the rest of a step).
+_COMMAND = Mode.COMMAND
+_BLOCK = Mode.BLOCK
+_DATA = Mode.DATA
+_ESCAPE = Mode.ESCAPE
+_DATA_PHASE = Mode.DATA_PHASE
+_CR = 0x0D
+_LF = 0x0A
+
 
 @dataclass
 class _State:
@@ -271,12 +286,37 @@ class ATProtocol:
         terminator: bytes = b"\r",
         raw_exit_markers: Iterable[bytes] = (),
     ) -> None:
+        self._urc_prefixes: tuple[str, ...] = ()
         self.urc_prefixes = tuple(urc_prefixes)
         self.raw_exit_markers = tuple(raw_exit_markers)
+        self._block_rules: tuple[tuple[DataBlockRule, re.Pattern[str] | None], ...] = ()
         self.data_blocks = tuple(data_blocks)
         self.terminator = terminator
         self._buffer = bytearray()
         self._state = _State()
+
+    @property
+    def urc_prefixes(self) -> tuple[str, ...]:
+        """The prefixes that identify URCs (assignable, any iterable of str)."""
+        return self._urc_prefixes
+
+    @urc_prefixes.setter
+    def urc_prefixes(self, prefixes: Iterable[str]) -> None:
+        self._urc_prefixes = tuple(prefixes)
+
+    @property
+    def data_blocks(self) -> tuple[DataBlockRule, ...]:
+        """The dialect's data block headers (assignable; their patterns are compiled once)."""
+        return tuple(rule for rule, _ in self._block_rules)
+
+    @data_blocks.setter
+    def data_blocks(self, rules: Iterable[DataBlockRule]) -> None:
+        # A plain BlockHeader is matched with its pattern compiled here; a rule of another type
+        # keeps its own match().
+        self._block_rules = tuple(
+            (rule, re.compile(rule.pattern) if type(rule) is DataBlockRule else None)
+            for rule in rules
+        )
 
     # -- host to module -------------------------------------------------------------------
 
@@ -293,7 +333,8 @@ class ATProtocol:
     @property
     def in_raw_mode(self) -> bool:
         """Whether the bytes from the module are data (any mode of :data:`DATA_MODES`)."""
-        return self._state.mode in DATA_MODES
+        mode = self._state.mode
+        return mode is _DATA or mode is _ESCAPE or mode is _DATA_PHASE
 
     def _to(self, mode: Mode) -> None:
         """Move to ``mode`` by a transition of :data:`TRANSITIONS`.
@@ -405,74 +446,140 @@ class ATProtocol:
     # -- module to host -------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> list[Event]:
-        """Feed bytes received from the module; return the events they complete, in order."""
-        self._buffer += data
+        """Feed bytes received from the module; return the events they complete, in order.
+
+        The bytes of a length-delimited block are taken from ``data`` without copying them
+        into the line buffer first (one copy, into the :class:`DataBlock`).
+        """
         events: list[Event] = []
+        buf = self._buffer
+        state = self._state
+        if state.mode is _BLOCK and not buf:
+            remaining = state.block_remaining
+            if len(data) < remaining:  # the middle of a block: nothing to parse
+                state.block_data += data
+                state.block_remaining = remaining - len(data)
+                return events
+            with memoryview(data) as view:
+                taken = self._take_block(view, events)
+                if taken < len(view):
+                    buf += view[taken:]
+        elif state.mode is _DATA and not buf and type(data) is bytes and data:
+            self._raw_fast(data, events)
+            return events
+        else:
+            buf += data
         while self._step(events):
             pass
         return events
+
+    def _raw_fast(self, data: bytes, events: list[Event]) -> None:
+        """Transparent mode, nothing buffered: what :meth:`_step_raw` does with ``data`` as the
+        buffer, delivering ``data`` itself when no part of it must be held back."""
+        keep = 0
+        for marker in self.raw_exit_markers:
+            if data.endswith(marker):
+                self._buffer += data  # the module left data mode: the general path
+                while self._step(events):
+                    pass
+                return
+            held = _partial_suffix(data, marker)
+            if held >= 3 and held > keep:
+                keep = held
+        if keep:
+            self._buffer += data[-keep:]
+            data = data[:-keep]
+        if data:
+            events.append(RawData(data))
+
+    def _take_block(self, view: memoryview, events: list[Event]) -> int:
+        """Move up to the rest of the current block from ``view``; return the bytes taken."""
+        state = self._state
+        remaining = state.block_remaining
+        size = len(view)
+        if size < remaining:
+            state.block_data += view
+            state.block_remaining = remaining - size
+            return size
+        if state.block_data:
+            state.block_data += view[:remaining]
+            data = bytes(state.block_data)
+            state.block_data = bytearray()
+        else:
+            data = bytes(view[:remaining])
+        state.block_remaining = 0
+        events.append(DataBlock(state.block_header, data, state.block_solicited))
+        # BLOCK -> COMMAND (a transition of TRANSITIONS), as _to(Mode.COMMAND) does it.
+        state.mode = _COMMAND
+        state.raw_end = None
+        return remaining
 
     def _step(self, events: list[Event]) -> bool:
         state = self._state
         buf = self._buffer
         if not buf:
             return False
-        if state.mode is Mode.DATA_PHASE and state.raw_end is not None:
-            return self._step_raw_until_pattern(events, state.raw_end)
-        if state.mode in DATA_MODES:
+        mode = state.mode
+        if mode is not _COMMAND:
+            if mode is _DATA_PHASE and state.raw_end is not None:
+                return self._step_raw_until_pattern(events, state.raw_end)
+            if mode is _BLOCK:
+                with memoryview(buf) as view:
+                    taken = self._take_block(view, events)
+                del buf[:taken]
+                return True
             return self._step_raw(events)
-        if state.mode is Mode.BLOCK:
-            take = min(state.block_remaining, len(buf))
-            state.block_data += buf[:take]
-            del buf[:take]
-            state.block_remaining -= take
-            if state.block_remaining == 0:
-                events.append(
-                    DataBlock(state.block_header, bytes(state.block_data), state.block_solicited)
-                )
-                state.block_data = bytearray()
-                self._to(Mode.COMMAND)
-            return True
         if state.swallow_space:
             state.swallow_space = False
-            if buf[:1] == b" ":
+            if buf[0] == 0x20:
                 del buf[:1]
             return True
-        if bytes(buf[:1]) in (b"\r", b"\n"):
-            del buf[:1]
-            return True
+        first = buf[0]
+        if first in (_CR, _LF):
+            # Skip every line end at once (each would be a step of its own, with no effect
+            # but its removal), then go on with what follows.
+            skip = 1
+            size = len(buf)
+            while skip < size and (buf[skip] == _CR or buf[skip] == _LF):
+                skip += 1
+            del buf[:skip]
+            if not buf:
+                return False
+            first = buf[0]
         pending = state.pending
         if (
-            pending is not None
+            first == 0x3E  # ">"
+            and pending is not None
             and pending.data_phase == "prompt"
             and not state.prompted
-            and buf[:1] == b">"
         ):
             del buf[:1]
             state.prompted = True
             state.swallow_space = True
-            events.append(Prompt())
+            events.append(_PROMPT)
             return True
         end = _line_end(buf)
         if end < 0:
             return False
-        raw_line = bytes(buf[:end])
-        text = raw_line.decode("utf-8", errors="replace")
+        text = buf[:end].decode("utf-8", errors="replace")
         # A line ended by CR: wait for a following LF if what comes next must start exactly
         # after the line end (a data block, or raw data after CONNECT).
         consumed = end + 1
-        if buf[end : end + 1] == b"\r":
-            if end + 1 >= len(buf):
+        if buf[end] == _CR:
+            if consumed >= len(buf):
                 if self._starts_something(text):
                     return False
-            elif buf[end + 1 : end + 2] == b"\n":
-                consumed = end + 2
+            elif buf[consumed] == _LF:
+                consumed += 1
         del buf[:consumed]
         self._line(text, events)
         return True
 
     def _starts_something(self, text: str) -> bool:
-        if any(rule.match(text) is not None for rule in self.data_blocks):
+        if any(
+            (rule.match(text) if compiled is None else compiled.fullmatch(text)) is not None
+            for rule, compiled in self._block_rules
+        ):
             return True
         return text.startswith("CONNECT") and (
             self._state.raw_on_connect
@@ -529,7 +636,9 @@ class ATProtocol:
     def _deliver(self, events: list[Event], count: int) -> None:
         """Deliver the first ``count`` buffered bytes as raw data."""
         if count > 0:
-            events.append(RawData(bytes(self._buffer[:count])))
+            with memoryview(self._buffer) as view:
+                data = bytes(view[:count])
+            events.append(RawData(data))
             del self._buffer[:count]
 
     def _hold_back(self, events: list[Event], markers: Iterable[bytes], *, minimum: int) -> None:
@@ -585,13 +694,18 @@ class ATProtocol:
         events.append(Response(stripped))
 
     def _is_urc(self, text: str, pending: Request) -> bool:
-        if any(text.startswith(prefix) for prefix in pending.response_prefixes):
+        responses = pending.response_prefixes
+        if responses and text.startswith(tuple(responses)):
             return False
-        return any(text.startswith(prefix) for prefix in self.urc_prefixes)
+        return text.startswith(self._urc_prefixes)
 
     def _block_length(self, text: str) -> int | None:
-        for rule in self.data_blocks:
-            length = rule.match(text)
+        for rule, compiled in self._block_rules:
+            if compiled is None:
+                length = rule.match(text)
+            else:
+                found = compiled.fullmatch(text)
+                length = int(found.group("length")) if found else None
             if length is not None:
                 if rule.max_length is not None and length > rule.max_length:
                     # A garbled header: taking it as a block would swallow everything after
@@ -606,25 +720,35 @@ class ATProtocol:
         if length == 0:
             events.append(DataBlock(header, b"", solicited))
             return
-        self._state.block_header = header
-        self._state.block_remaining = length
-        self._state.block_solicited = solicited
-        self._to(Mode.BLOCK)
+        state = self._state
+        state.block_header = header
+        state.block_remaining = length
+        state.block_solicited = solicited
+        self._to(_BLOCK)
 
 
 def _line_end(buf: bytearray) -> int:
+    """Index of the first CR or LF in ``buf``, -1 if none (an LF is looked for only before the
+    first CR, so that a long buffer is not scanned twice)."""
     cr = buf.find(b"\r")
-    lf = buf.find(b"\n")
     if cr < 0:
-        return lf
-    if lf < 0:
-        return cr
-    return min(cr, lf)
+        return buf.find(b"\n")
+    lf = buf.find(b"\n", 0, cr)
+    return cr if lf < 0 else lf
 
 
-def _partial_suffix(buf: bytearray, marker: bytes) -> int:
-    """Length of the longest suffix of ``buf`` that is a proper prefix of ``marker``."""
-    for size in range(min(len(marker) - 1, len(buf)), 0, -1):
-        if buf.endswith(marker[:size]):
-            return size
+def _partial_suffix(buf: bytes | bytearray, marker: bytes) -> int:
+    """Length of the longest suffix of ``buf`` that is a proper prefix of ``marker``.
+
+    Only the positions of the last ``len(marker) - 1`` bytes that hold the marker's first byte
+    can start one (found by ``find``, not tried size by size); the first that fits is the
+    longest.
+    """
+    size = len(buf)
+    first = marker[:1]
+    start = buf.find(first, max(0, size - len(marker) + 1))
+    while start >= 0:
+        if marker.startswith(buf[start:]):
+            return size - start
+        start = buf.find(first, start + 1)
     return 0
