@@ -219,6 +219,19 @@ class PreparedRequest:
     total: int | None
 
 
+def body_bytes(body: Body) -> bytes | None:
+    """A whole request body in memory, for a module's own HTTP client that takes the body in
+    one data phase with its length first: ``None`` for no body; bytes-like as bytes; a file
+    read to its end; an iterable of chunks joined."""
+    if body is None:
+        return None
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    if hasattr(body, "read"):
+        return bytes(body.read())
+    return b"".join(bytes(chunk) for chunk in body)
+
+
 def _body_chunks(body: Body, content_length: int | None) -> tuple[Iterable[bytes] | None,
                                                                    int | None]:
     if content_length is not None and (

@@ -90,7 +90,7 @@ from celltls.errors import (
     TLSHandshakeError,
     UnsafeArgumentError,
 )
-from celltls.http import BaseResponse, Body, HTTPConnection
+from celltls.http import BaseResponse, Body, HTTPConnection, body_bytes
 from celltls.tls import Certificate, TlsProfile, TlsVersion, Verify
 from celltls.tlsprobe import explain_failure, probe
 
@@ -1216,7 +1216,7 @@ class NordicSlm(Dialect):
         except ValueError as exc:
             raise UnsafeArgumentError("url", url, f"bad port: {exc}") from None
         resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        payload = _body_bytes(body)
+        payload = body_bytes(body)
         content_type = "application/octet-stream"
         extra: list[str] = []
         for key, value in headers:
@@ -1410,16 +1410,6 @@ def _reframed(parts: Iterator[bytes], method: str) -> Iterator[bytes]:
         if part:
             yield b"%x\r\n" % len(part) + part + b"\r\n"
     yield b"0\r\n\r\n"
-
-
-def _body_bytes(body: Body) -> bytes | None:
-    if body is None:
-        return None
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body)
-    if hasattr(body, "read"):
-        return bytes(body.read())
-    return b"".join(body)
 
 
 class _NativeStream:

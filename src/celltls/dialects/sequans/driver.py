@@ -81,7 +81,7 @@ from celltls.errors import (
     TLSNegotiationError,
     TransferTimeoutError,
 )
-from celltls.http import BaseResponse, Body, Progress
+from celltls.http import BaseResponse, Body, Progress, body_bytes
 from celltls.tls import TlsProfile, TlsVersion, Verify
 from celltls.tlsprobe import explain_failure, probe
 
@@ -269,16 +269,6 @@ def name_matches(host: str, names: list[str]) -> bool:
                 and target.split(".", 1)[1] == pattern[2:]:
             return True
     return False
-
-
-def _body_bytes(body: Body) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body)
-    if hasattr(body, "read"):
-        return bytes(body.read())
-    return b"".join(bytes(chunk) for chunk in body)
 
 
 def _split(text: str) -> list[str]:
@@ -1005,7 +995,7 @@ class Sequans(Dialect):
                                f"(sequans.md §7); {len(extra)} were given: "
                                + ", ".join(h.split(":")[0] for h in extra))
         header_line = extra[0] if extra else None
-        payload = _body_bytes(body) if method in ("POST", "PUT") else b""
+        payload = (body_bytes(body) or b"") if method in ("POST", "PUT") else b""
         post_param: int | None = None
         if method in ("POST", "PUT"):
             types = {v: k for k, v in cat.POST_PARAM.items()}

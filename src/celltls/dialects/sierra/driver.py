@@ -58,7 +58,7 @@ from celltls.errors import (
     SocketError,
     UnsafeArgumentError,
 )
-from celltls.http import BaseResponse, Body, HTTPConnection
+from celltls.http import BaseResponse, Body, HTTPConnection, body_bytes
 from celltls.tls import TlsProfile, TlsVersion, Verify
 from celltls.tlsprobe import explain_failure
 
@@ -911,7 +911,7 @@ class Sierra(Dialect):
                 f"{self.model.max_uri} and answers +CME ERROR: 3 (SEED-000)")
         # the URI and the server are checked by the catalog forms before any command is written
         arguments("+KHTTPGET", session_id=cat.SESSION_RANGE[0], request_uri=uri)
-        payload = _body_bytes(body)
+        payload = body_bytes(body)
         # Every header is checked before the first command is written.
         head = [f"{k}: {v}" for k, v in headers if k.lower() not in ("host", "content-length")]
         if payload is not None:
@@ -999,16 +999,6 @@ class Sierra(Dialect):
         self._quietly("+KHTTPDEL", arguments("+KHTTPDEL", session_id=sid))
         with self._lock:
             self._http_sessions.discard(sid)
-
-
-def _body_bytes(body: Body) -> bytes | None:
-    if body is None:
-        return None
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body)
-    if hasattr(body, "read"):
-        return bytes(body.read())
-    return b"".join(body)
 
 
 class _NativeStream:
