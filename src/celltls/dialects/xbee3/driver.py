@@ -888,12 +888,23 @@ class XBee3(Dialect):
         Raises:
             ParamError: bad path. ATTimeoutError: no answer.
         """
-        try:
-            answer = self._fs("HASH", path)
-        except ATCommandError:
-            return None
-        found = _HASH.search(" ".join(answer))
-        return found.group(0).lower() if found else None
+        for attempt in range(2):
+            try:
+                answer = self._fs("HASH", path)
+            except ATCommandError:
+                return None
+            found = _HASH.search(" ".join(answer))
+            if found:
+                return found.group(0).lower()
+            # A line left over from what came before (the tail of an upload's result) took the
+            # place of the answer: let the line settle, drop what is there, and ask again (a
+            # query, safe to repeat).
+            if attempt == 0:
+                log.info("ATFS HASH %s answered %r: asking again", path, answer)
+                self._settle()
+                with self._cond:
+                    self._text.clear()
+        return None
 
     def list_files(self, directory: str = cat.CERT_DIR) -> dict[str, int | None]:
         """``ATFS LS``: names -> size in bytes (``None`` for directories) (xbee3.md S5).
@@ -1017,12 +1028,25 @@ class XBee3(Dialect):
             self._last_command = time.monotonic()
             # the result line (xbee3.md S5: an E... line on failure)
             self._wait_text(lambda t: bool(_complete_lines(t)), 2.0)
-            time.sleep(0.05)  # the rest of that line's ending
+            self._settle()  # the rest of that line and its ending
             with self._cond:
                 error = _fs_error(self._text)
                 self._text.clear()
             if error:
                 raise CredentialError(f"{line} failed: {error} (xbee3.md S5)")
+
+    def _settle(self, quiet: float = 0.15, limit: float = 2.0) -> None:
+        """Wait until the module has sent nothing new for ``quiet`` seconds (at most
+        ``limit``), so that the tail of an answer is not taken for the next one's."""
+        deadline = time.monotonic() + limit
+        with self._cond:
+            size = len(self._text)
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            with self._cond:
+                if len(self._text) == size:
+                    return
+                size = len(self._text)
 
     def _block(self, sequence: int, payload: bytes, *, secret: bool) -> None:
         size = cat.YMODEM_SHORT_BLOCK if len(payload) <= cat.YMODEM_SHORT_BLOCK \
