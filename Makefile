@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/celltls demo
 
 test: install-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --tb=native
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
