@@ -7,7 +7,9 @@ listens on 127.0.0.1 and answers:
 
 - ``GET /bytes/<n>?seed=<s>``: ``n`` bytes of :func:`deterministic_bytes` with Content-Length
   and ``Content-Digest: sha-256=:...:`` (RFC 9530; ``&digest=0`` leaves it out);
-- ``GET /chunked/<n>?seed=<s>``: the same bytes with ``Transfer-Encoding: chunked``;
+- ``GET /chunked/<n>?seed=<s>``: the same bytes with ``Transfer-Encoding: chunked``, 1000 bytes
+  per chunk; ``&interval=<seconds>`` waits that long between chunks (a slow server, so that a
+  test can inject a fault while the body is certainly still on its way);
 - ``HEAD`` of both: the headers only;
 - ``POST /echo`` and ``PUT /echo``: the request body back, with the request's Content-Type and
   ``X-Received-Length``;
@@ -30,6 +32,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -170,9 +173,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             if not head:
+                interval = float(query.get("interval", ["0"])[0])
                 for start in range(0, len(data), 1000):
                     chunk = data[start : start + 1000]
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    if interval > 0:
+                        self.wfile.flush()
+                        time.sleep(interval)
                 self.wfile.write(b"0\r\n\r\n")
             return
         if parts == ["headers"]:
@@ -246,6 +253,8 @@ class _TLSHTTPServer(ThreadingHTTPServer):
             return
         try:
             super().finish_request(tls, client_address)
+        except OSError as exc:  # the client went away mid-answer (a fault test, a killed host)
+            log.debug("connection with %s ended: %s", client_address, exc)
         finally:
             with contextlib.suppress(OSError):
                 tls.close()

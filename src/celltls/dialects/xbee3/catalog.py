@@ -47,7 +47,22 @@ OK = "OK"
 #: Answer to a bad command or value (XB-REF 2, D2 p.140).
 ERROR = "ERROR"
 #: An ATFS failure line: ``E`` + upper-case letters/digits, a space, text (XB-REF 5, C1 regex).
+#: Use :func:`fs_error`, not this pattern alone: an ``ATFS HASH`` answer whose digest starts
+#: with ``E`` (one file in 16) matches it too.
 FS_ERROR = re.compile(r"^(?:.*\s)?(E[A-Z0-9]+)(?: .*)?\s*$")
+#: The ``ATFS HASH`` answer: ``sha256`` then the 64 hex digits of the file's SHA-256 (XB-REF 5;
+#: C1 splits the reply on ``sha256``).
+FS_HASH = re.compile(r"(?i:sha256)\s*([0-9A-Fa-f]{64})\b")
+
+
+def fs_error(line: str) -> str | None:
+    """The ATFS error line ``line`` is (stripped), or ``None`` when it is none: a line of the
+    C1 error shape that is in fact an ``ATFS HASH`` digest (``sha256 E5EF...``, whose hex
+    word starts with ``E``) is not an error (XB-REF 5)."""
+    line = line.strip()
+    if not line or FS_HASH.search(line) or not FS_ERROR.match(line):
+        return None
+    return line
 
 # --------------------------------------------------------------------------------------------
 # Value tables

@@ -35,7 +35,6 @@ import binascii
 import contextlib
 import hashlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -99,7 +98,6 @@ HARDWARE_SERIES = {"B01": "XBee Cellular LTE Cat 1 Verizon", "B02": "XBee Cellul
                    "B06": "XBee3 Cellular LTE Cat 1 AT&T", "B08": "XBee3 Cellular LTE-M/NB-IoT"}
 #: IANA codes of the suites seen offered by an LTE-M/NB-IoT module (xbee3.md S10, L2).
 CIPHER_SUITES = (0x0035, 0x003D)
-_HASH = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def capabilities_for(model: str | None = None) -> Capabilities:
@@ -468,7 +466,7 @@ class XBee3(Dialect):
             raise ATTimeoutError(shown, timeout)
         log.debug("xbee3: %s -> %r", shown, answer)
         last = answer[-1] if answer else ""
-        if last == cat.ERROR or (line.startswith("ATFS") and cat.FS_ERROR.match(last)):
+        if last == cat.ERROR or (line.startswith("ATFS") and cat.fs_error(last)):
             raise ATCommandError(shown, answer, kind="ERROR",
                                  meaning="refused: a bad command or value (xbee3.md S2, S5)")
         return answer
@@ -893,9 +891,9 @@ class XBee3(Dialect):
                 answer = self._fs("HASH", path)
             except ATCommandError:
                 return None
-            found = _HASH.search(" ".join(answer))
+            found = cat.FS_HASH.search(" ".join(answer))
             if found:
-                return found.group(0).lower()
+                return found.group(1).lower()
             # A line left over from what came before (the tail of an upload's result) took the
             # place of the answer: let the line settle, drop what is there, and ask again (a
             # query, safe to repeat).
@@ -1374,9 +1372,9 @@ def _complete_lines(text: bytearray | bytes) -> list[bytes]:
 
 def _fs_error(text: bytearray | bytes) -> str | None:
     for raw in bytes(text).replace(b"\n", b"\r").split(b"\r"):
-        line = raw.decode("ascii", errors="replace").strip()
-        if line and cat.FS_ERROR.match(line):
-            return line
+        error = cat.fs_error(raw.decode("ascii", errors="replace"))
+        if error:
+            return error
     return None
 
 
