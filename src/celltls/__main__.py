@@ -1,5 +1,5 @@
 """``python -m celltls``: the same as the ``celltls`` command (``python -m celltls --version``)."""
 
-from celltls.cli.app import main
+from celltls.cli import main  # answers --version before the command framework is imported
 
 main()

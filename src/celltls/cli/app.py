@@ -17,7 +17,6 @@ import enum
 import inspect
 import logging
 import math
-import platform
 import re
 import signal
 import sys
@@ -68,10 +67,10 @@ from celltls.errors import (
     TransferTimeoutError,
     UnsafeArgumentError,
 )
-from celltls.http import BaseResponse, check_header
-from celltls.integrations.cabundle import CaBundle
-from celltls.modem import Modem, parse_https_url
-from celltls.tls import Certificate, PrivateKey, TlsProfile, Verify
+
+if TYPE_CHECKING:  # imported where used (the commands), so that --help and --version start fast
+    from celltls.http import BaseResponse
+    from celltls.tls import Certificate, PrivateKey, TlsProfile
 
 app = typer.Typer(
     name="celltls",
@@ -260,14 +259,9 @@ ShowErrorOpt = Annotated[bool, typer.Option("--show-error", "-S", help="With -s:
 
 
 def _version() -> str:
-    from importlib import metadata
+    from celltls.cli import version_line
 
-    try:
-        version = metadata.version("celltls")
-    except metadata.PackageNotFoundError:
-        from celltls import __version__ as version
-    dialects = ", ".join(registry.names(drivable=True)) if _DIALECT_CHOICES else "?"
-    return (f"celltls {version} (Python {platform.python_version()}; dialects: {dialects})")
+    return version_line()
 
 
 def _show_version(value: bool) -> None:
@@ -286,12 +280,17 @@ def _root(
     _quiet_warnings()
 
 
-def _quiet_warnings() -> None:
+def _quiet_warnings(cryptography: bool = True) -> None:
     """Keep dependencies' warnings (CryptographyDeprecationWarning, DeprecationWarning) off the
-    user's terminal; what else is warned goes through logging (shown with -v, not with -s)."""
-    from cryptography.utils import CryptographyDeprecationWarning
+    user's terminal; what else is warned goes through logging (shown with -v, not with -s).
 
-    warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
+    ``cryptography=False`` leaves cryptography's own class out (importing it costs start-up
+    time); :func:`_root` adds it before any command runs, so before cryptography is imported.
+    """
+    if cryptography:
+        from cryptography.utils import CryptographyDeprecationWarning
+
+        warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
     logging.captureWarnings(True)
@@ -309,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     Raises:
         SystemExit: always, with the exit code.
     """
-    _quiet_warnings()
+    _quiet_warnings(cryptography=False)  # --help and --version need no cryptography
     try:
         code = app(args=argv, prog_name="celltls", standalone_mode=False)
     except typer.TyperException as exc:  # typer's click: a usage error (2) or another
@@ -404,6 +403,8 @@ def _report(exc: BaseException, code: int, debug: bool, note: str = "") -> typer
 
 def _load_credentials(cert: Path | None, key: Path | None
                       ) -> tuple[Certificate | None, PrivateKey | None]:
+    from celltls.tls import Certificate, PrivateKey
+
     client_cert = Certificate.from_file(cert) if cert else None
     client_key = PrivateKey.from_file(key) if key else None
     if (client_cert is None) != (client_key is None):
@@ -450,6 +451,8 @@ class _Trust:
     def __init__(self, ca: Path | str | None, cert: Path | None, key: Path | None,
                  insecure: bool, check_hostname: bool, *, quiet: bool = False,
                  probe_timeout: float = 10.0) -> None:
+        from celltls.integrations.cabundle import CaBundle
+
         self.client_cert, self.client_key = _load_credentials(cert, key)
         self.insecure = insecure
         self.check_hostname = check_hostname
@@ -464,6 +467,8 @@ class _Trust:
         self._profiles: dict[tuple[str, int], TlsProfile] = {}
 
     def profile(self, host: str, port: int) -> TlsProfile:
+        from celltls.tls import TlsProfile, Verify
+
         known = self._profiles.get((host, port))
         if known is not None:
             return known
@@ -488,6 +493,8 @@ def parse_headers(values: list[str] | None) -> list[tuple[str, str]]:
         UnsafeArgumentError: a header without a colon or without a name, or a name or value
             HTTP cannot carry (:func:`celltls.http.check_header`).
     """
+    from celltls.http import check_header
+
     headers = []
     for item in values or []:
         name, sep, value = item.partition(":")
@@ -1026,6 +1033,8 @@ _CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
 def _run_transfer(opts: _Options, watch: _Watchdog, out: _Output, bars: _Bars,
                   stats: _Stats) -> None:
+    from celltls.modem import Modem, parse_https_url
+
     # What can be checked without the module is checked before the port is opened.
     url = opts.url
     host, port, _ = parse_https_url(url)
@@ -1132,6 +1141,8 @@ def _redirect(url: str, response: BaseResponse, method: str, upload: _Upload | N
         InsecureRedirectError: the Location is not an https:// URL.
         InvalidURLError: the Location cannot be used.
     """
+    from celltls.modem import parse_https_url
+
     location = response.header("location") or ""
     target = urljoin(url, location.strip())
     scheme = urlsplit(target).scheme.lower()

@@ -10,8 +10,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from celltls.dialects import registry
 
@@ -32,6 +30,9 @@ def dialects(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
     """List the dialects: name, modules, and whether celltls drives, simulates and diagnoses it."""
+    from rich.console import Console
+    from rich.table import Table
+
     rows = [
         {
             "name": info.name,

@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from celltls.doctor.engine import diagnose, dialect_names
-from celltls.doctor.report import render_json, render_text
+from celltls.dialects import registry
+
+
+def _dialect_names() -> tuple[str, ...]:
+    """The names ``--dialect`` accepts, as :func:`celltls.doctor.engine.dialect_names` gives
+    them, read from the registry alone (--help imports no doctor engine)."""
+    return (*registry.names(), "generic")
 
 
 def _read(log: str) -> str:
@@ -27,11 +31,16 @@ def _read(log: str) -> str:
 def doctor(
     log: Annotated[str, typer.Argument(help="log or transcript file, or - for stdin")] = "-",
     dialect: Annotated[str | None, typer.Option(
-        "--dialect", help="force the dialect: " + ", ".join(dialect_names()))] = None,
+        "--dialect", help="force the dialect: " + ", ".join(_dialect_names()))] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the JSON report")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="print every decoded line")] = False,
 ) -> None:
     """Explain a failed modem session from its log (a transcript or a pasted log)."""
+    from rich.console import Console
+
+    from celltls.doctor.engine import diagnose
+    from celltls.doctor.report import render_json, render_text
+
     err = Console(stderr=True)
     try:
         text = _read(log)

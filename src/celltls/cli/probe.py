@@ -9,20 +9,21 @@ resolve from the host, nothing answers, an unreadable CA file, an unknown dialec
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from celltls.dialects import registry
 from celltls.errors import CellTLSError
-from celltls.modem import Modem
-from celltls.probe import ProbeError, Verdict, probe_url, render
-from celltls.tls import Capabilities, TlsProfile
+
+if TYPE_CHECKING:  # imported when the command runs, so that the CLI starts fast
+    from celltls.probe import Verdict
+    from celltls.tls import Capabilities, TlsProfile
 
 
 def _capabilities(dialect: str | None, model: str | None) -> Capabilities | None:
+    from celltls.probe import ProbeError
+
     if dialect is None:
         if model is not None:
             raise ProbeError("--model needs --dialect")
@@ -40,6 +41,8 @@ def _through_module(port: str, dialect: str | None, apn: str, host: str, server_
                     profile: TlsProfile) -> tuple[Capabilities, str]:
     """Bring the network up (idempotent) and try the module's own TLS once (chain and dates
     checked, no data sent)."""
+    from celltls.modem import Modem
+
     with Modem(port, dialect) as modem:
         modem.attach(apn)
         try:
@@ -65,6 +68,12 @@ def probe(
     timeout: Annotated[float, typer.Option("--timeout", help="seconds per connection")] = 5.0,
 ) -> None:
     """Find what the server's TLS needs and whether the module (or the host) can talk to it."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from celltls.probe import ProbeError, probe_url, render
+    from celltls.tls import TlsProfile
+
     out, err = Console(highlight=False), Console(stderr=True, highlight=False)
     try:
         caps = _capabilities(dialect, model)

@@ -19,12 +19,15 @@ import logging
 import pkgutil
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from celltls.at.channel import ATChannel
-from celltls.dialects.base import Capabilities, Dialect
 from celltls.dialects.manifest import DialectInfo, DoctorRules
-from celltls.dialects.spec import Catalog
 from celltls.errors import ATError, CellTLSError, PortError
+
+if TYPE_CHECKING:  # listing the dialects (--help, --version) imports no driver layer
+    from celltls.at.channel import ATChannel
+    from celltls.dialects.base import Capabilities, Dialect
+    from celltls.dialects.spec import Catalog
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -44,7 +47,7 @@ log = logging.getLogger(__name__)
 #: the entry-point group dialect plug-ins are listed in.
 ENTRY_POINT_GROUP = "celltls.dialects"
 
-DriverFactory = Callable[..., Dialect]
+DriverFactory = Callable[..., "Dialect"]
 
 _lock = threading.Lock()
 _cache: dict[str, DialectInfo] | None = None
