@@ -289,7 +289,7 @@ def test_progress_bars_for_upload_and_download(sim: VirtualModemServer, web: Loc
                                                ca: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     screen = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setattr(cli, "_err", lambda: Console(file=screen, force_terminal=True, width=100))
     upload = tmp_path / "up.bin"
     upload.write_bytes(deterministic_bytes(200_000))
     result = runner.invoke(app, args(web.url("/echo"), sim, ca, "-d", f"@{upload}"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import inspect
 import logging
 import math
@@ -32,7 +33,6 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:  # rich.progress is imported when a bar is first shown (start-up time)
     from rich.progress import Progress, TaskID
@@ -69,6 +69,8 @@ from celltls.errors import (
 )
 
 if TYPE_CHECKING:  # imported where used (the commands), so that --help and --version start fast
+    from rich.console import Console
+
     from celltls.http import BaseResponse
     from celltls.tls import Certificate, PrivateKey, TlsProfile
 
@@ -78,8 +80,20 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    # plain click help text, as curl's: typer's rich help formatter alone costs ~90 ms of
+    # imports (rich.markdown, markdown_it) on every --help (issue 17, CLI start-up)
+    rich_markup_mode=None,
 )
-err = Console(stderr=True, highlight=False)
+
+
+@functools.cache
+def _err() -> Console:
+    """The stderr console (rich), made on first use: importing rich.console costs ~25 ms of
+    every start-up, --help included."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
 
 #: responses and uploads larger than this (or of unknown length) get a progress bar on stderr
 #: when it is a terminal, bytes.
@@ -460,7 +474,7 @@ class _Trust:
         self.bundle = CaBundle.load(ca) if ca is not None else None
         if insecure:
             if not quiet:
-                err.print("[yellow]warning:[/] --insecure: the server is NOT verified",
+                _err().print("[yellow]warning:[/] --insecure: the server is NOT verified",
                           soft_wrap=True)
         elif self.bundle is None:
             raise CellTLSError(_NEEDS_CA)
@@ -956,7 +970,7 @@ def _transfer(opts: _Options) -> None:
     stats = _Stats(url=opts.url)
     out = _Output(opts.output)
     watch: _Watchdog | None = None
-    bars = _Bars(err, enabled=not opts.silent)
+    bars = _Bars(_err(), enabled=not opts.silent)
     code, line = 0, ""
     exc_shown: BaseException | None = None
     fmt: str | None = None
@@ -1064,11 +1078,11 @@ def _run_transfer(opts: _Options, watch: _Watchdog, out: _Output, bars: _Bars,
                **driver_options) as modem:
         if opts.verbose and not opts.silent:
             found = "identified as" if opts.dialect is None else "driven as"
-            err.print(f"module {found} {modem.dialect} ({_describe(modem.info)})")
+            _err().print(f"module {found} {modem.dialect} ({_describe(modem.info)})")
         watch.enter("attach")
         status = modem.attach(opts.apn)
         if opts.verbose and not opts.silent:
-            err.print(f"network up: IP {status.ip_address}, APN {opts.apn!r}")
+            _err().print(f"network up: IP {status.ip_address}, APN {opts.apn!r}")
         while True:
             total = upload.size if upload is not None else None
             sending = bars.task("upload", total) if upload is not None else None
@@ -1095,7 +1109,7 @@ def _run_transfer(opts: _Options, watch: _Watchdog, out: _Output, bars: _Bars,
             stats.headers = response.headers.multi_items()
             stats.url = url
             if opts.verbose and not opts.silent:
-                err.print(f"HTTP/{response.http_version} {response.status} {response.reason}")
+                _err().print(f"HTTP/{response.http_version} {response.status} {response.reason}")
             if not (opts.location and response.is_redirect):
                 break
             if opts.max_redirs != -1 and stats.num_redirects >= opts.max_redirs:
@@ -1289,6 +1303,8 @@ def demo(
 
     _setup_logging(verbose)
     try:
+        from rich.console import Console
+
         run_demo(Console(highlight=False))
     except CellTLSError as exc:
         raise _report(exc, exc.exit_code, False) from None
