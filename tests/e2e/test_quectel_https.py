@@ -24,11 +24,7 @@ from celltls import (
 )
 from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes
 from celltls.sim.serve import VirtualModemServer
-from celltls.trace import read_text
-
-
-def host_lines(transcript: io.StringIO) -> list[str]:
-    return [r.text for r in read_text(transcript.getvalue()).records if r.direction == ">"]
+from tests.e2e.records import host_lines
 
 
 def test_get_with_server_verification(modem: Modem, https: LocalHTTPSServer,

@@ -22,7 +22,8 @@ import pytest
 from celltls import Modem, TlsProfile
 from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes
 from celltls.sim.serve import VirtualModemServer
-from celltls.trace import TranscriptWriter, read_text
+from celltls.trace import TranscriptWriter
+from tests.e2e.records import host_lines, modem_lines
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -55,12 +56,6 @@ KILLED_PROGRAM = textwrap.dedent(
 )
 
 
-def host_lines(transcript: io.StringIO) -> list[str]:
-    return [r.text for r in read_text(transcript.getvalue()).records if r.direction == ">"]
-
-
-def modem_lines(transcript: io.StringIO) -> list[str]:
-    return [r.text for r in read_text(transcript.getvalue()).records if r.direction == "<"]
 
 
 def run_and_kill(sim: VirtualModemServer, https: LocalHTTPSServer, pki: PKI, tmp_path: Path,
@@ -104,9 +99,10 @@ def test_next_run_after_a_killed_host_succeeds(
         i for i, line in enumerate(sent) if line.startswith("AT+QSSLOPEN=")
     )
     if mode == "transparent":
-        # The line did not answer AT: the escape sequence came before anything else.
+        # The line did not answer the first command (AT+CMEE=1, which went to the server as
+        # data): the escape sequence came before the module's first answer.
         raw = transcript.getvalue()
-        assert "+++" in raw and raw.index("+++") < raw.index("AT+CMEE=1")
+        assert "+++" in raw and raw.index("> AT+CMEE=1") < raw.index("+++") < raw.index("< ")
 
 
 def test_an_occupied_ssid_is_closed_and_tried_again(

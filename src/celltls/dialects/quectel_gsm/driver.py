@@ -55,6 +55,7 @@ from celltls.errors import (
     PortError,
     ProfileError,
     SocketError,
+    UnsafeArgumentError,
 )
 from celltls.tls import TlsProfile, TlsVersion, Verify
 from celltls.tlsprobe import explain_failure
@@ -114,7 +115,7 @@ GUARD_TIME = 1.0
 #: gone out), ``AT+QSSLRECV`` (a read empties the module's buffer), ``AT+QSSLOPEN``,
 #: ``AT+QSECWRITE``/``AT+QSECDEL``, ``AT+QIACT``/``AT+QIDEACT`` (state changes).
 RETRY_SAFE = frozenset(
-    {"+QSSLSTATE", "+QSECREAD", "+QSSLCFG", "+CMEE", "+CGMM", "+CGMR", "+QIFGCNT", "+QICSGP",
+    {"+QSSLSTATE", "+QSECREAD", "+QSSLCFG", "+CMEE", "+CGMM", "+CGMR", "I", "+QIFGCNT", "+QICSGP",
      "+QSSLCLOSE"}
 )
 #: Lines that announce a module start (TCPIP-REF 2: drivers treat RDY and Call Ready as boot URCs,
@@ -130,6 +131,9 @@ _BUSY_STATES = ("CONNECTING", "CONNECTED", "REMOTE CLOSING", "CLOSING")
 # The catalog does not describe these commands yet, so their lines are built here, every value
 # checked with celltls.at.quoting before anything is written.
 
+#: Seconds for which the ``AT+QSSLSTATE`` answer read at start stands for the stack state
+#: (:meth:`QuectelGsm.ip_state`): one command less per request (issue 17).
+FRESH_STATE_S = 5.0
 #: The answer header of ``AT+QIRD``: ``+QIRD: <ip>:<port>,TCP,<n>`` then exactly ``<n>`` bytes
 #: (quectel-gsm-tcpip.md 5 "AT+QIRD": S1 3.3, S5, S12, L2).
 QIRD_BLOCK = BlockHeader(r"\+QIRD: [^,]*:\d+,(?:TCP|UDP),(?P<length>\d+)",
@@ -329,10 +333,17 @@ class QuectelGsm(Dialect):
 
     def __init__(
         self, channel: ATChannel, *, ctxindex: int = 0, nvram: bool = False,
-        probe_failures: bool = True, guard_time: float = GUARD_TIME,
+        probe_failures: bool = True, guard_time: float = GUARD_TIME, model: str | None = None,
     ) -> None:
         super().__init__(channel)
         self.guard_time = guard_time
+        if model is not None and not re.fullmatch(r"[A-Za-z0-9]{2,8}", model):
+            raise UnsafeArgumentError("model", model, "is not a Quectel model name (M66, M95...)")
+        #: the model the caller named (``--model``): identification then reads nothing
+        self.model_given = None if model is None else model.upper()
+        # the AT+QSSLSTATE answer read at start (close_stale_sockets), for attach() to use
+        # instead of asking again when nothing came between (issue 17: fewer commands)
+        self._fresh_state: tuple[float, Reply] | None = None
         quoting.integer(ctxindex, "ctxindex", *cat.CTX_RANGE)
         self.ctxindex = ctxindex
         self.nvram = nvram
@@ -394,12 +405,45 @@ class QuectelGsm(Dialect):
         self.close_stale_sockets()
         return info
 
+    def identify(self) -> dict[str, str]:
+        """The model and firmware from ``ATI`` (V.250 6.1.3), which these modules answer with
+        ``Quectel_Ltd`` / ``Quectel_<model>`` / ``Revision: <firmware>`` (quectel-gsm-tcpip.md
+        2: S17, L1): one command, where 27.007's ``AT+CGMM`` and ``AT+CGMR`` take two and
+        their answers on this family were never captured. Nothing is read when the model was
+        given (``model=``, the CLI's ``--model``). ``AT+CMEE=1`` was already sent by
+        :meth:`recover_line`.
+
+        Returns:
+            dict: ``model`` (``"Quectel_M66"``, as the module names itself) and, when read,
+            ``firmware`` (``"M66FAR02A12"``); an answer of another shape leaves them out.
+
+        Raises:
+            ATTimeoutError: no final result code. PortError: the port failed.
+        """
+        if self.model_given is not None:
+            return {"model": f"Quectel_{self.model_given}"}
+        info: dict[str, str] = {}
+        try:
+            lines = self.at("I").lines
+        except ATCommandError as exc:
+            log.info("ATI refused (%s): model and firmware unknown", exc)
+            return info
+        for line in lines:
+            text = line.strip()
+            if text.startswith("Revision:"):
+                info["firmware"] = text.split(":", 1)[1].strip()
+            elif text.startswith("Quectel_") and text != "Quectel_Ltd":
+                info["model"] = text
+        return info
+
     # -- recovery ----------------------------------------------------------------------------
 
     def _answers_at(self, timeout: float = 2.0) -> bool:
-        """Whether ``AT`` gets a plain ``OK`` (no stray lines) within ``timeout`` seconds."""
+        """Whether ``AT+CMEE=1`` gets a plain ``OK`` (no stray lines) within ``timeout``
+        seconds: the probe of the line also turns numeric ``+CME ERROR`` codes on (27.007
+        9.1), one command where ``AT`` then ``AT+CMEE=1`` took two."""
         try:
-            reply = self.channel.command("AT", timeout=timeout, check=False)
+            reply = self.channel.command("AT+CMEE=1", timeout=timeout, check=False)
         except ATTimeoutError:
             return False
         final = reply.final
@@ -443,6 +487,7 @@ class QuectelGsm(Dialect):
             ATCommandError, ATTimeoutError: the query failed (asked twice on a timeout).
         """
         reply = self.at("+QSSLSTATE")
+        self._fresh_state = (time.monotonic(), reply)
         return [parsed for line in reply.lines if (parsed := parse_socket_line(line))]
 
     def close_stale_sockets(self) -> list[int]:
@@ -465,6 +510,7 @@ class QuectelGsm(Dialect):
             log.warning("cannot read the socket states (%s); stale sockets stay open", exc)
             return []
         closed: list[int] = []
+        fresh, self._fresh_state = self._fresh_state, None
         with self._sockets_lock:
             ours = set(self._sockets)
         for index, kind, address, port, status, ssl_flag in states:
@@ -484,6 +530,8 @@ class QuectelGsm(Dialect):
                         index, address, port, status)
             if self._close_ssid(index):
                 closed.append(index)
+        if not closed and not self._foreign:
+            self._fresh_state = fresh  # the stack state it holds is still the module's
         return closed
 
     def _close_ssid(self, ssid: int, timeout: float | None = None) -> bool:
@@ -532,6 +580,7 @@ class QuectelGsm(Dialect):
         if text.strip() not in BOOT_URCS:
             return
         self._reboot_urc = text.strip()
+        self._fresh_state = None
         for sock in self._each_socket():
             sock._fail(
                 ModuleRebootedError(
@@ -547,6 +596,7 @@ class QuectelGsm(Dialect):
     def _on_pdp_deact(self, event: Urc | DataBlock) -> None:
         text = (event.text if isinstance(event, Urc) else event.header).strip()
         self._pdp_lost = text
+        self._fresh_state = None
         for sock in self._each_socket():
             sock._fail(self._network_lost(sock, text), gone=True)
 
@@ -604,8 +654,15 @@ class QuectelGsm(Dialect):
         return f"; +CREG stat {stat}: {REGISTRATION_STATES.get(stat, 'unknown')}"
 
     def ip_state(self) -> str:
-        """The TCP/IP stack state from ``AT+QSSLSTATE`` (SSL-AN 2.2.6), e.g. ``"IP INITIAL"``."""
-        reply = self.at("+QSSLSTATE")
+        """The TCP/IP stack state from ``AT+QSSLSTATE`` (SSL-AN 2.2.6), e.g. ``"IP INITIAL"``.
+
+        The answer read at start by :meth:`close_stale_sockets` is used once instead of asking
+        again, when it is under :data:`FRESH_STATE_S` old and no boot or PDP URC came since."""
+        fresh, self._fresh_state = self._fresh_state, None
+        if fresh is not None and time.monotonic() - fresh[0] < FRESH_STATE_S:
+            reply = fresh[1]
+        else:
+            reply = self.at("+QSSLSTATE")
         for line in reply.lines:
             body = line.split(":", 1)[1] if line.startswith("+QSSLSTATE:") else line
             if "," in body:

@@ -81,6 +81,10 @@ _TLS_NOTIFS = (5, 13, 14, 15)
 TCP_MODE_CLIENT = 0
 
 
+#: The EOF patterns :meth:`Sierra.sync` sets (``--celltls-`` and 12 hex digits).
+_OWN_PATTERN = re.compile(r"--celltls-[0-9a-f]{12}--")
+
+
 def arguments(name: str, **values: Value) -> str:
     """The argument text of ``AT<name>=...`` built from the catalog's form (quoting, ranges,
     lengths and values checked there: :meth:`celltls.dialects.spec.Command.build`).
@@ -286,17 +290,21 @@ class Sierra(Dialect):
 
     def initialise(self) -> dict[str, str]:
         """:meth:`sync`, then ``AT+CMEE=1`` and the model and firmware (``AT+CGMM``,
-        ``AT+CGMR``: :meth:`~celltls.dialects.base.Dialect.identify`), boot reports
-        (``AT+KSREP``), then :meth:`recover`.
+        ``AT+CGMR``: :meth:`~celltls.dialects.base.Dialect.identify`; only ``AT+CMEE=1`` when
+        the model was given, issue 17), boot reports (``AT+KSREP``), then :meth:`recover`.
 
         Returns:
-            dict: ``model`` and ``firmware``.
+            dict: ``model`` and ``firmware`` (only ``model``, the one given, when it was).
 
         Raises:
             ATTimeoutError: the module does not answer (not even after leaving a data phase).
         """
         self.sync()
-        info = self.identify()
+        if self._model_given:
+            self.at("+CMEE", arguments("+CMEE", n=1))
+            info = {"model": self.model.name.upper()}
+        else:
+            info = self.identify()
         if not self._model_given:
             with contextlib.suppress(KeyError):
                 self.model = cat.model(info.get("model", ""))
@@ -319,6 +327,8 @@ class Sierra(Dialect):
         Raises:
             ATTimeoutError: no proof of command mode within ``timeout`` seconds.
         """
+        if self._keep_pattern():
+            return
         deadline = time.monotonic() + timeout
         while True:
             pattern = f"--celltls-{secrets.token_hex(6)}--"
@@ -350,6 +360,26 @@ class Sierra(Dialect):
             if time.monotonic() > deadline:
                 raise ATTimeoutError("AT+KPATTERN? (proof of command mode)", timeout)
             time.sleep(0.2)
+
+    def _keep_pattern(self) -> bool:
+        """One ``AT+KPATTERN?``: when it answers cleanly (one ``+KPATTERN:`` line, ``OK``)
+        with a pattern an earlier celltls run set (``--celltls-<12 hex>--``), the line is in
+        command mode and that pattern is kept: one command instead of a new pattern and its
+        read-back (issue 17). Anything else (no answer, a stray line, another pattern) leaves
+        the decision to :meth:`sync`'s loop."""
+        try:
+            reply = self.channel.command("AT+KPATTERN?", timeout=3,
+                                         response_prefixes=("+KPATTERN:",))
+        except (ATCommandError, ATTimeoutError, ATProtocolError) as exc:
+            log.info("AT+KPATTERN? (%s): setting a new pattern", exc)
+            return False
+        if len(reply.lines) != 1 or reply.blocks or not reply.lines[0].startswith("+KPATTERN:"):
+            return False
+        current = quoting.unquote(reply.lines[0].split(":", 1)[1].strip())
+        if not _OWN_PATTERN.fullmatch(current):
+            return False
+        self.pattern = current.encode("ascii")
+        return True
 
     def _end_foreign_data_phase(self) -> None:
         """Write what ends an upload data phase started by someone else: the guard-time framed
