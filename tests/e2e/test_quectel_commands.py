@@ -1,5 +1,5 @@
 """The commands of a request on a module that an earlier run set up (issue 17: "the minimum of
-commands"): identification in one ``ATI`` (quectel-gsm-tcpip.md 2, S17, L1) or none when the
+commands", and no command echo taking line bytes): identification in one ``ATI`` (quectel-gsm-tcpip.md 2, S17, L1) or none when the
 model is given, ``AT+CMEE=1`` as the probe of the line, the ``AT+QSSLSTATE`` read at start
 standing for the stack state, the CA not uploaded again (``AT+QSECREAD`` checksum, SSL-AN 2.2.8).
 """
@@ -36,9 +36,10 @@ def test_a_warm_module_tls_request_reads_before_it_writes(
     cold, info = _control(sim, https, profile, "module")
     assert info == {"model": "Quectel_M66", "firmware": "M66FAR02A12"}  # the ATI lines
     assert any(line.startswith("AT+QSECWRITE") for line in cold)
+    assert cold.count("ATE0") == 1  # echo on at power-up (V.250 6.2.4): turned off once
     warm, _ = _control(sim, https, profile, "module")
     assert not any(line.startswith("AT+QSECWRITE") for line in warm)  # same checksum
-    assert warm[:3] == ["AT+CMEE=1", "ATI", "AT+QSSLSTATE"]
+    assert warm[:3] == ["AT+CMEE=1", "ATI", "AT+QSSLSTATE"]  # no ATE0: echo stayed off
     assert warm.count("AT+QSSLSTATE") == 1
     assert not any(line in ("AT", "AT+CGMM", "AT+CGMR") for line in warm)
     assert len(warm) <= 13, warm

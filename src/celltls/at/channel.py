@@ -78,6 +78,7 @@ class Reply:
         blocks: data blocks (header and bytes), in order.
         intermediate: intermediate results (``CONNECT``), in order.
         final: the final result code.
+        echoed: the module echoed the command line (V.250 6.2.4, ``ATE1``).
     """
 
     command: str
@@ -85,6 +86,7 @@ class Reply:
     blocks: list[DataBlock] = field(default_factory=list)
     intermediate: list[str] = field(default_factory=list)
     final: Final | None = None
+    echoed: bool = False
 
     def first(self, prefix: str) -> str:
         """The text after ``prefix`` of the first line starting with it.
@@ -402,6 +404,7 @@ class ATChannel:
             if isinstance(event, BaseException):
                 raise PortLostError(f"port {self.name} failed: {event}") from event
             if isinstance(event, Echo):
+                reply.echoed = True
                 continue
             if isinstance(event, Response):
                 reply.lines.append(event.text)

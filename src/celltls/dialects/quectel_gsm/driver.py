@@ -344,6 +344,7 @@ class QuectelGsm(Dialect):
         # the AT+QSSLSTATE answer read at start (close_stale_sockets), for attach() to use
         # instead of asking again when nothing came between (issue 17: fewer commands)
         self._fresh_state: tuple[float, Reply] | None = None
+        self._echo_on = False  # the last probe of the line was echoed (ATE1)
         quoting.integer(ctxindex, "ctxindex", *cat.CTX_RANGE)
         self.ctxindex = ctxindex
         self.nvram = nvram
@@ -401,9 +402,22 @@ class QuectelGsm(Dialect):
             PortError: the port failed.
         """
         self.recover_line()
+        self._echo_off()
         info = self.identify()
         self.close_stale_sockets()
         return info
+
+    def _echo_off(self) -> None:
+        """``ATE0`` (V.250 6.2.4) when the module echoed the last command: the echo of every
+        ``AT+QIRD``/``AT+QSSLRECV`` is a third of a read's overhead on the line (issue 17). The
+        module keeps it off until it restarts, so a later run sends nothing."""
+        if not self._echo_on:
+            return
+        try:
+            self.channel.command("ATE0", timeout=2)
+            self._echo_on = False
+        except (ATCommandError, ATTimeoutError) as exc:
+            log.info("ATE0: %s; the module keeps echoing commands", exc)
 
     def identify(self) -> dict[str, str]:
         """The model and firmware from ``ATI`` (V.250 6.1.3), which these modules answer with
@@ -444,6 +458,7 @@ class QuectelGsm(Dialect):
         9.1), one command where ``AT`` then ``AT+CMEE=1`` took two."""
         try:
             reply = self.channel.command("AT+CMEE=1", timeout=timeout, check=False)
+            self._echo_on = reply.echoed
         except ATTimeoutError:
             return False
         final = reply.final
@@ -566,7 +581,8 @@ class QuectelGsm(Dialect):
         log.warning("the module restarted (%s): setting it up again", self._reboot_urc)
         self._stored.clear()
         self._plain_ready = False
-        self.at("+CMEE", arguments("+CMEE", n=1))
+        self._echo_on = self.at("+CMEE", arguments("+CMEE", n=1)).echoed
+        self._echo_off()
         self._reboot_urc = ""
 
     # -- URCs of the module and the network ----------------------------------------------------
