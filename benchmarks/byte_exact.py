@@ -38,13 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.nginx import running_nginx
 
 from celltls.dialects import registry
-from celltls.sim.httpsd import LocalHTTPSServer, deterministic_bytes, make_pki
+from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes, make_pki
 
 BIN = Path(sys.executable).parent
 
 
 class ChunkingRelay:
-    """A TCP relay that forwards both ways in random small pieces (1-97 bytes)."""
+    """A TCP relay that forwards both ways in random small pieces (1-97 bytes) and counts the
+    bytes per direction (``to_module``, ``to_host``)."""
 
     def __init__(self, target: tuple[str, int], seed: int) -> None:
         self.target = target
@@ -52,6 +53,8 @@ class ChunkingRelay:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.stop = threading.Event()
+        self.to_module = 0  # bytes forwarded host -> module, all connections
+        self.to_host = 0  # bytes forwarded module -> host
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -61,6 +64,8 @@ class ChunkingRelay:
             except OSError:
                 return
             upstream = socket.create_connection(self.target)
+            for end in (client, upstream):  # no Nagle delay (40 ms a round trip) on the pieces
+                end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
 
     def _pump(self, a: socket.socket, b: socket.socket) -> None:
@@ -72,6 +77,10 @@ class ChunkingRelay:
                     data = sock.recv(65536)
                     if not data:
                         return
+                    if sock is a:
+                        self.to_module += len(data)
+                    else:
+                        self.to_host += len(data)
                     while data:
                         cut = self.random.randint(1, 97)
                         peers[sock].sendall(data[:cut])
@@ -117,6 +126,20 @@ def one_run(dialect: str, relay_port: int, url: str, ca: Path, out: Path,
     return got == expected, done.returncode, (errors or [""])[-1], elapsed
 
 
+def serve_body(stack: contextlib.ExitStack, tmp: Path, pki: PKI, size: int, nginx: bool) -> str:
+    """Start an HTTPS server (nginx, or the Python test server) on 127.0.0.1 that serves
+    ``deterministic_bytes(size)``, stopped when ``stack`` closes; returns the body's URL."""
+    if nginx:
+        www = tmp / "www"
+        www.mkdir()
+        (www / "file").write_bytes(deterministic_bytes(size))
+        port = stack.enter_context(running_nginx(tmp, pki, www))
+        return f"https://127.0.0.1:{port}/file"
+    web = stack.enter_context(LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem,
+                                               key_pem=pki.server_key_pem))
+    return web.url(f"/bytes/{size}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
@@ -137,16 +160,7 @@ def main() -> None:
         ca = Path(tmp) / "ca.pem"
         ca.write_bytes(pki.ca_pem)
         out = Path(tmp) / "download"
-        if args.nginx:
-            www = Path(tmp) / "www"
-            www.mkdir()
-            (www / "file").write_bytes(deterministic_bytes(args.size))
-            port = stack.enter_context(running_nginx(Path(tmp), pki, www))
-            url = f"https://127.0.0.1:{port}/file"
-        else:
-            web = stack.enter_context(LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem,
-                                                       key_pem=pki.server_key_pem))
-            url = web.url(f"/bytes/{args.size}")
+        url = serve_body(stack, Path(tmp), pki, args.size, args.nginx)
         for dialect in args.dialect:
             for baud in args.baud:
                 sim, address = start_sim(dialect, baud)
