@@ -1,7 +1,8 @@
 """The commands of a request on a module that an earlier run set up (issue 17: "the minimum of
-commands", and no command echo taking line bytes): identification in one ``ATI`` (quectel-gsm-tcpip.md 2, S17, L1) or none when the
-model is given, ``AT+CMEE=1`` as the probe of the line, the ``AT+QSSLSTATE`` read at start
-standing for the stack state, the CA not uploaded again (``AT+QSECREAD`` checksum, SSL-AN 2.2.8).
+commands", and no command echo taking line bytes): identification in one ``ATI``
+(quectel-gsm-tcpip.md 2, S17, L1) or none when the model is given, ``AT+CMEE=1`` as the probe
+of the line, the ``AT+QSSLSTATE`` read at start standing for the stack state, the CA not
+uploaded again (``AT+QSECREAD`` checksum, SSL-AN 2.2.8).
 """
 
 from __future__ import annotations
