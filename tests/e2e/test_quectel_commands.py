@@ -55,3 +55,20 @@ def test_a_warm_host_tls_request(sim: VirtualModemServer, https: LocalHTTPSServe
     warm, _ = _control(sim, https, profile, "host", model="M66")
     assert warm[0] == "AT+CMEE=1" and "ATI" not in warm
     assert len(warm) <= 10, warm
+
+
+def test_the_transparent_option_opens_in_transparent_mode(
+        sim: VirtualModemServer, https: LocalHTTPSServer, profile: TlsProfile) -> None:
+    """``transparent=True`` (the CLI's ``--transparent``): ``AT+QSSLOPEN`` with connectmode 1
+    (SSL-AN 2.2.2), the body as raw bytes after ``CONNECT``, no ``AT+QSSLRECV``."""
+    transcript = io.StringIO()
+    with Modem(sim.url, "quectel-gsm", trace=TranscriptWriter(transcript), guard_time=0.2,
+               transparent=True) as modem:
+        modem.attach(apn="internet")
+        response = modem.request("GET", https.url("/bytes/40000?seed=4"), profile=profile,
+                                 tls="module")
+        assert response.read() == deterministic_bytes(40000, seed=4)
+    sent = host_lines(transcript)
+    opens = [line for line in sent if line.startswith("AT+QSSLOPEN=")]
+    assert len(opens) == 1 and opens[0].split(",")[4] == "1", opens
+    assert not any(line.startswith(DATA) for line in sent)

@@ -176,7 +176,9 @@ TransparentOpt = Annotated[
     bool, typer.Option(
         "--transparent",
         help="Use the module's transparent mode where its driver offers it (XBee3: the serial "
-        "line is the socket, instead of API frames)")
+        "line is the socket, instead of API frames; Quectel GSM: module TLS with CONNECT, no "
+        "AT+QSSLRECV per 1500 bytes, but +++ and two guard times to end a connection the "
+        "server keeps open)")
 ]
 BaudOpt = Annotated[int, typer.Option("--baudrate", help="Serial speed, bit/s")]
 ApnOpt = Annotated[

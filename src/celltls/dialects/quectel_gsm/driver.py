@@ -334,9 +334,14 @@ class QuectelGsm(Dialect):
     def __init__(
         self, channel: ATChannel, *, ctxindex: int = 0, nvram: bool = False,
         probe_failures: bool = True, guard_time: float = GUARD_TIME, model: str | None = None,
+        transparent: bool = False,
     ) -> None:
         super().__init__(channel)
         self.guard_time = guard_time
+        #: open every secure socket in transparent mode (the CLI's ``--transparent``): the
+        #: line carries the payload alone, but ending it early costs ``+++`` and two guard
+        #: times (SSL-AN 1.2 step 6, 3.4)
+        self.transparent = bool(transparent)
         if model is not None and not re.fullmatch(r"[A-Za-z0-9]{2,8}", model):
             raise UnsafeArgumentError("model", model, "is not a Quectel model name (M66, M95...)")
         #: the model the caller named (``--model``): identification then reads nothing
@@ -937,7 +942,8 @@ class QuectelGsm(Dialect):
             port: server port.
             profile: the TLS profile.
             timeout: the module's connect timeout, seconds, 10..300.
-            transparent: open in transparent mode (``CONNECT``, then raw data on the line).
+            transparent: open in transparent mode (``CONNECT``, then raw data on the line);
+                always when the driver was made with ``transparent=True``.
 
         Raises:
             UnsafeArgumentError: bad host, port or timeout (nothing is sent).
@@ -952,6 +958,7 @@ class QuectelGsm(Dialect):
             SocketError: every ssid is occupied.
             ATTimeoutError: no result within ``timeout`` (+5 s).
         """
+        transparent = transparent or self.transparent
         quoting.quote(host, "host", max_len=CAPABILITIES.max_hostname)
         quoting.integer(port, "port", 1, 65535)
         seconds = int(quoting.integer(int(timeout), "timeout", *cat.OPEN_TIMEOUT_RANGE))
