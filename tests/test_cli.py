@@ -418,6 +418,6 @@ def test_tls_on_the_host_checks_the_host_name_and_works(sim: VirtualModemServer,
 def test_transparent_needs_a_driver_that_has_it(sim: VirtualModemServer,
                                                 web: LocalHTTPSServer, ca: Path) -> None:
     result = runner.invoke(app, ["get", web.url("/bytes/5"), "--port", sim.url, "--dialect",
-                                 "quectel-gsm", "--ca", str(ca), "--transparent"])
+                                 "sierra", "--ca", str(ca), "--transparent"])
     assert result.exit_code == 43, result.output  # UnsafeArgumentError, nothing sent
     assert "--transparent" in one_error(result)
