@@ -476,6 +476,12 @@ class Modem:
     def _server_refuses_module(self, host: str, port: int, profile: TlsProfile) -> str:
         if not self._probe:
             return ""
+        if profile.client_cert is not None or profile.client_key is not None:
+            # The probe presents no client certificate, and a server that requires one ends a
+            # TLS 1.2 handshake with the same alert as one that refuses the suites (while a
+            # TLS 1.3 client finishes first): the host cannot tell, so the module's TLS (which
+            # also keeps the key off the host) is tried.
+            return ""
         caps = self.driver.capabilities
         result = tlsprobe.probe(host, port, caps, profile, timeout=5.0)
         if not result.reachable or result.failure:

@@ -23,6 +23,7 @@ from celltls.errors import (
     ConnectTimeoutError,
     CredentialError,
     DNSError,
+    HostnameMismatchError,
     ModuleRebootedError,
     NetworkError,
     NetworkLostError,
@@ -202,6 +203,30 @@ def test_a_digest_that_starts_with_e_is_not_an_error(xbee_sim: VirtualModemServe
         assert stored.uploaded and stored.checksum == hashlib.sha256(pem).hexdigest()
         assert driver.file_hash("/flash/cert/e.pem") == stored.checksum
         assert not driver.store_credential("ca", pem, name="e.pem").uploaded
+
+
+def test_host_names_are_checked_with_tls_on_the_host(
+        xbee_sim: VirtualModemServer, xbee_https: LocalHTTPSServer, xbee_pki: PKI) -> None:
+    """The module's TLS cannot check host names (xbee3.md S10), so the default profile runs TLS
+    on the host over a plain TCP extended socket (0x40 with protocol 1, xbee3.md S8)."""
+    profile = TlsProfile(ca=Certificate.from_pem(xbee_pki.ca_pem))  # host names checked
+    with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD) as modem:
+        assert modem.choose_tls("127.0.0.1", xbee_https.port, profile) == "host"
+        response = modem.request("GET", xbee_https.url("/bytes/20000?seed=8"), profile=profile)
+        assert response.read() == deterministic_bytes(20000, 8)
+        driver = modem.driver
+        assert isinstance(driver, XBee3)
+        assert not any(sock.profile_index >= 0 for sock in driver._sockets.values())
+        other = make_pki(hostnames=("server.example",))  # right CA, another host's name
+        with LocalHTTPSServer(cert_chain_pem=other.server_chain_pem,
+                              key_pem=other.server_key_pem) as impostor, \
+                pytest.raises(HostnameMismatchError):
+            modem.request("GET", impostor.url("/bytes/10"), profile=TlsProfile(
+                ca=Certificate.from_pem(other.ca_pem))).read()
+    with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD, transparent=True) as modem:
+        assert not modem.driver.plain_tcp  # transparent mode has no API sockets
+        with pytest.raises(ProfileError):
+            modem.driver.tcp_connect("127.0.0.1", xbee_https.port, timeout=10)
 
 
 def test_mutual_tls_with_a_secure_key_file(xbee_pki: PKI, tmp_path: Path) -> None:

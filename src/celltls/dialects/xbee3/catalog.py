@@ -70,6 +70,8 @@ def fs_error(line: str) -> str | None:
 #: ``IP`` protocol values (XB-REF 3: D1 CI tables, D3 p.101, C3); 3 is listed nowhere.
 IP_PROTOCOLS = MappingProxyType({0: "UDP", 1: "TCP", 2: "SMS", 4: "TLS over TCP (profile $0)"})
 IP_TLS = 4
+#: Protocol 1 of the 0x40 socket create frame: plain TCP (xbee3.md S8).
+IP_TCP = 1
 #: ``AP`` API mode values (XB-REF 3, D1p p.247, C3).
 AP_MODES = MappingProxyType({
     0: "Transparent", 1: "API", 2: "API with escaped characters (UART only)",

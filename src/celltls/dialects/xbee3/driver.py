@@ -172,6 +172,8 @@ class XBee3(Dialect):
         self.model = model
         self.capabilities = capabilities_for(model)
         self.transparent = transparent
+        #: plain TCP sockets (TLS on the host) exist in API mode only (xbee3.md S8)
+        self.plain_tcp = not transparent
         self.api_mode = 2 if escaped else 1
         self.guard_time = guard_time if guard_time is not None else cat.DEFAULT_GT_MS / 1000
         self.command_timeout_s = cat.DEFAULT_CT_S
@@ -1161,9 +1163,33 @@ class XBee3(Dialect):
             index = self._apply_profile(files, transparent=False)
         return self._connect_api(host, port, profile, index, timeout)
 
-    def _connect_api(self, host: str, port: int, profile: TlsProfile, index: int,
+    def tcp_connect(self, host: str, port: int, *, timeout: float = 90.0) -> SecureSocket:
+        """A plain TCP extended socket (0x40 create with protocol 1 TCP, then 0x42 connect;
+        xbee3.md S8), for TLS on the host (:mod:`celltls.hosttls`): TLS 1.3, host-name checks
+        and today's cipher suites, which the module's own TLS lacks (xbee3.md S10).
+
+        Raises:
+            ProfileError: the driver runs in transparent mode (API frames only).
+            UnsafeArgumentError: the host or port cannot be sent.
+            DNSError, ConnectionRefusedByServer, ConnectTimeoutError, NetworkError,
+                SocketError: the connection failed (0xCF status, xbee3.md S8).
+        """
+        if self.transparent:
+            raise ProfileError("plain TCP sockets need the XBee API mode; this driver runs "
+                               "in transparent mode (--transparent): use the module's TLS")
+        if not 1 <= port <= 0xFFFF:
+            raise UnsafeArgumentError("port", str(port), "must be 1-65535")
+        cat.command_line("DL", host)  # host checked before the first byte
+        if len(host) > self.capabilities.max_hostname:
+            raise UnsafeArgumentError("host", host, "longer than 255 bytes")
+        return self._connect_api(host, port, None, -1, timeout)
+
+    def _connect_api(self, host: str, port: int, profile: TlsProfile | None, index: int,
                      timeout: float) -> XBeeSocket:
-        created = self.request(lambda fid: fr.SocketCreate(fid, cat.IP_TLS),
+        """An extended socket: TLS with profile ``$index``, or plain TCP when ``profile`` is
+        ``None`` (``index`` -1)."""
+        protocol = cat.IP_TCP if profile is None else cat.IP_TLS
+        created = self.request(lambda fid: fr.SocketCreate(fid, protocol),
                                fr.SocketCreateResponse)
         if created.status or created.socket_id == 0xFF:
             raise _create_error(created.status)
@@ -1172,10 +1198,10 @@ class XBee3(Dialect):
         with self._cond:
             self._sockets[sid] = sock
         try:
-            option = self.request(
+            option = None if profile is None else self.request(
                 lambda fid: fr.SocketOption(fid, sid, cat.OPTION_TLS_PROFILE, bytes((index,))),
                 fr.SocketOptionResponse)
-            if option.status:
+            if option is not None and option.status:
                 raise ProfileError(f"TLS profile ${index} refused on socket {sid}: 0xC1 status "
                                    f"0x{option.status:02X} "
                                    f"({cat.OPTION_STATUS.get(option.status, 'unknown')})")
@@ -1216,7 +1242,7 @@ class XBee3(Dialect):
             raise
 
     def _status_error(self, status: int, host: str, port: int,
-                      profile: TlsProfile) -> CellTLSError:
+                      profile: TlsProfile | None) -> CellTLSError:
         """The error for a non-zero 0xCF status while connecting (xbee3.md S8)."""
         meaning = cat.SOCKET_STATUS.get(status, "unknown")
         reported = f"0xCF socket status 0x{status:02X} ({meaning})"
@@ -1229,8 +1255,10 @@ class XBee3(Dialect):
             return NetworkError(f"{where} unreachable from the module ({reported})")
         if status == 0x0A:
             return SocketError(f"the module is out of resources ({reported})")
-        if status == 0x02 and not self.probe_failures:
+        if status == 0x02 and (profile is None or not self.probe_failures):
             return ConnectionRefusedByServer(f"{where} refused the connection ({reported})")
+        if profile is None:  # plain TCP: no handshake to explain
+            return SocketError(f"connect to {where} failed: {reported}")
         # Which 0xCF a failed TLS handshake gives is not documented (xbee3.md S8): ask the host.
         return self._tls_failure(host, port, profile, reported)
 
