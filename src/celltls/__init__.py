@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time each name is imported o
     )
     from celltls.http import BaseResponse, Headers, HTTPConnection, HTTPResponse
     from celltls.modem import Modem
+    from celltls.state import ModuleState
     from celltls.tls import Certificate, PrivateKey, TlsProfile, TlsVersion, Verify
 
 __version__ = "0.1.0"
@@ -116,6 +117,7 @@ _HOMES: dict[str, str] = {
     "HTTPResponse": "celltls.http",
     # celltls.modem
     "Modem": "celltls.modem",
+    "ModuleState": "celltls.state",
     # celltls.tls
     "Certificate": "celltls.tls",
     "PrivateKey": "celltls.tls",
@@ -151,6 +153,7 @@ __all__ = [
     "InvalidURLError",
     "Modem",
     "ModuleRebootedError",
+    "ModuleState",
     "NetworkError",
     "NetworkLostError",
     "NetworkStatus",

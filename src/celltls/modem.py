@@ -46,6 +46,7 @@ from celltls.http import (
     prepare_request,
     shown,
 )
+from celltls.state import ModuleState
 from celltls.tls import Certificate, PrivateKey, TlsProfile
 from celltls.trace import TranscriptWriter
 
@@ -221,6 +222,10 @@ class Modem:
         trace: a path or :class:`TranscriptWriter` to record the session (secrets redacted).
         probe_failures: after a failed handshake, probe the server from the host to explain
             it (see :mod:`celltls.tlsprobe`).
+        state: a :class:`~celltls.state.ModuleState` in which drivers record what they wrote
+            into the module that it cannot read back (Sierra: certificates), so that a later
+            run does not write it again; ``None`` (the default): nothing is recorded. The CLI
+            uses :meth:`ModuleState.default` unless ``--no-cache``.
         options: dialect driver options (Quectel: ``ctxindex``, ``nvram``).
 
     Raises:
@@ -244,6 +249,7 @@ class Modem:
         baudrate: int = 115200,
         trace: str | Path | TranscriptWriter | None = None,
         probe_failures: bool = True,
+        state: ModuleState | None = None,
         **options: object,
     ) -> None:
         self._own_trace = False
@@ -270,6 +276,7 @@ class Modem:
             # serves a plug-in driver that declares none
             self.channel.configure(catalog.framing())
             self.driver: Dialect = factory(self.channel, probe_failures=probe_failures, **options)
+            self.driver.state = state
             self.dialect = name
             self.info = self.driver.initialise()
         except BaseException:

@@ -180,6 +180,13 @@ TransparentOpt = Annotated[
         "AT+QSSLRECV per 1500 bytes, but +++ and two guard times to end a connection the "
         "server keeps open)")
 ]
+NoCacheOpt = Annotated[
+    bool, typer.Option(
+        "--no-cache",
+        help="Neither read nor write the state file in which celltls records what it wrote "
+        "into a module that cannot read it back (Sierra certificates; $CELLTLS_STATE, else "
+        "~/.cache/celltls/state.json): everything is written again")
+]
 BaudOpt = Annotated[int, typer.Option("--baudrate", help="Serial speed, bit/s")]
 ApnOpt = Annotated[
     str, typer.Option("--apn", help="APN of the PDP context (\"\": the network's default); the "
@@ -938,6 +945,7 @@ class _Options:
     via: Via = Via.auto
     tls: TlsWhere = TlsWhere.auto
     transparent: bool = False
+    no_cache: bool = False
     baudrate: int = 115200
     apn: str = ""
     ca: str | None = None
@@ -1076,7 +1084,10 @@ def _run_transfer(opts: _Options, watch: _Watchdog, out: _Output, bars: _Bars,
     stats.method = method
     watch.enter("open")
     heads: list[bytes] = []  # -i/-I: the header blocks of redirects, written with the last
-    with Modem(opts.port, dialect, baudrate=opts.baudrate, trace=opts.trace,
+    from celltls.state import ModuleState
+
+    state = None if opts.no_cache else ModuleState.default()
+    with Modem(opts.port, dialect, baudrate=opts.baudrate, trace=opts.trace, state=state,
                **driver_options) as modem:
         if opts.verbose and not opts.silent:
             found = "identified as" if opts.dialect is None else "driven as"
@@ -1208,6 +1219,7 @@ def _transfer_options(
     via: ViaOpt = Via.auto,
     tls: TlsOpt = TlsWhere.auto,
     transparent: TransparentOpt = False,
+    no_cache: NoCacheOpt = False,
     baudrate: BaudOpt = 115200,
     apn: ApnOpt = "",
     ca: CaOpt = None,

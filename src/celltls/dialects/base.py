@@ -30,6 +30,7 @@ from celltls.errors import (
     ProfileError,
 )
 from celltls.http import BaseResponse, Body
+from celltls.state import ModuleState
 from celltls.tls import Capabilities as Capabilities  # re-exported: part of the driver contract
 from celltls.tls import TlsProfile
 
@@ -511,6 +512,9 @@ class Dialect(abc.ABC):
     #: whether :meth:`tcp_connect` opens plain TCP sockets (for TLS on the host,
     #: :mod:`celltls.hosttls`); a driver that implements it sets this to ``True``.
     plain_tcp: bool = False
+    #: where the driver records what it wrote that the module cannot read back (set by
+    #: :class:`celltls.Modem` before :meth:`initialise`; ``None``: nothing is recorded)
+    state: ModuleState | None = None
 
     def tcp_connect(self, host: str, port: int, *, timeout: float) -> SecureSocket:
         """Open a plain (not encrypted) TCP socket through the module, for TLS on the host

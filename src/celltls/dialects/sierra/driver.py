@@ -196,6 +196,9 @@ class Sierra(Dialect):
         self.cnx = cnx
         self.pattern = cat.DEFAULT_PATTERN.encode()
         self._stored: dict[str, str] = {}
+        # this module's record in the state file (see _state_key), read when the pattern of an
+        # earlier run is kept: slot name -> "<size>:<sha256>", "ksrep" -> "1"
+        self._record: dict[str, str] = {}
         self._sockets: dict[int, SierraSocket] = {}
         self._http_sessions: set[int] = set()
         self._lock = threading.Lock()
@@ -379,7 +382,24 @@ class Sierra(Dialect):
         if not _OWN_PATTERN.fullmatch(current):
             return False
         self.pattern = current.encode("ascii")
+        self._record = self.state.get(self._state_key) if self.state is not None else {}
         return True
+
+    @property
+    def _state_key(self) -> str:
+        """The module's key in :attr:`state`: the random EOF pattern this driver (or an
+        earlier run's) set, which another program's ``AT+KPATTERN`` changes."""
+        return f"sierra:{self.pattern.decode('ascii')}"
+
+    def _remember(self, **values: str | None) -> None:
+        """Record values for this module in :attr:`state` (and in this session)."""
+        for name, value in values.items():
+            if value is None:
+                self._record.pop(name, None)
+            else:
+                self._record[name] = value
+        if self.state is not None and _OWN_PATTERN.fullmatch(self.pattern.decode("ascii")):
+            self.state.update(self._state_key, **values)
 
     def _end_foreign_data_phase(self) -> None:
         """Write what ends an upload data phase started by someone else: the guard-time framed
@@ -394,10 +414,13 @@ class Sierra(Dialect):
     def _enable_boot_report(self) -> None:
         """Turn on the ``+KSUP`` boot URC (``AT+KSREP=1``, kept by the module; sierra-hl78xx.md
         S2), so that a restart is recognised. A module without it is logged, not refused."""
+        if self._record.get("ksrep") == "1":
+            return  # set by an earlier run; the module keeps it (recorded in the state file)
         try:
             line = self.query_line("+KSREP", "?", "+KSREP:")
             if line.split(",")[0].strip() != "1":
                 self.at("+KSREP", arguments("+KSREP", act=1))
+            self._remember(ksrep="1")
         except (ATCommandError, ATProtocolError, ATTimeoutError) as exc:
             log.info("no +KSUP boot report (%s): a restart is noticed by its effects only", exc)
 
@@ -492,7 +515,10 @@ class Sierra(Dialect):
             UnsafeArgumentError: the pattern cannot be sent or is longer than 128 characters.
         """
         self.at("+KPATTERN", arguments("+KPATTERN", EOF_pattern=pattern))
-        self.pattern = pattern.encode("ascii")
+        old_key, self.pattern = self._state_key, pattern.encode("ascii")
+        if self.state is not None and self._record:
+            # the same module under its new pattern (what this session wrote stays true)
+            self.state.rename(old_key, self._state_key)
 
     def pattern_for(self, payload: bytes) -> bytes:
         """The pattern to end ``payload`` with, changing it first if ``payload`` holds it.
@@ -599,6 +625,12 @@ class Sierra(Dialect):
         if self._stored.get(target) == digest:
             return StoredCredential(target, kind, len(data), digest, uploaded=False)
         secret = kind == "client_key"
+        recorded = f"{len(data)}:{digest}"
+        if not secret and self._record.get(target) == recorded and \
+                self._listed_size(prefix, index) == len(data):
+            # written by an earlier run (state file) and still that size in the module's list
+            self._stored[target] = digest
+            return StoredCredential(target, kind, len(data), digest, uploaded=False)
         if not self.model.certstore_size:
             if kind == "client_key":
                 raise CredentialError("RC76xx has no AT+KPRIVKSTORE in our sources")
@@ -612,10 +644,30 @@ class Sierra(Dialect):
                 data_type = cat.CERT_ROOT if kind == "ca" else cat.CERT_LOCAL
                 text = arguments(command, data_type=data_type, NbData=len(data), index=index)
             pattern = self.pattern_for(data)
+            self._remember(**{target: None})  # until the module confirms the new one
             self.at(command, text, data_phase="connect", payload=data + pattern,
                     secret_payload=secret)
         self._stored[target] = digest
+        if not secret and self.model.certstore_size:
+            self._remember(**{target: recorded})
         return StoredCredential(target, kind, len(data), digest, uploaded=True)
+
+    def _listed_size(self, prefix: str, index: int) -> int | None:
+        """The size ``AT+KCERTSTORE?`` lists for a certificate slot: ``CONNECT``, then
+        ``root_cert,<index>,<size>`` and ``local_cert,<index>,<size>`` lines, ``OK``
+        (sierra-hl78xx.md S5a); ``None`` when the module does not list it."""
+        name = {"root": "root_cert", "local": "local_cert"}[prefix]
+        try:
+            reply = self.at("+KCERTSTORE", "?", timeout=10)
+        except (ATCommandError, ATTimeoutError) as exc:
+            log.info("AT+KCERTSTORE? (%s): the certificate is written again", exc)
+            return None
+        for line in reply.lines:
+            fields = [f.strip() for f in line.split(",")]
+            if len(fields) == 3 and fields[0] == name and fields[1] == str(index) \
+                    and fields[2].isdigit():
+                return int(fields[2])
+        return None
 
     def _store_with_escape(self, data_type: int, data: bytes) -> None:
         waiter = self.channel.expect_urc(lambda t: t in ("OK", "ERROR") or "ERROR" in t)
@@ -642,6 +694,7 @@ class Sierra(Dialect):
         base, _, index_text = name.partition(":")
         if base not in ("root", "local", "key") or not index_text.isdigit():
             raise CredentialError(f"{name!r}: names are root:<i>, local:<i>, key:<i>")
+        self._remember(**{name: None})
         if base == "key":
             self.at("+KPRIVKDELETE", arguments("+KPRIVKDELETE", index=int(index_text)))
         else:
