@@ -13,6 +13,7 @@ instead, so the built-in dialects are always there.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
 import logging
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from celltls.dialects.manifest import DialectInfo, DoctorRules
-from celltls.errors import ATError, CellTLSError, PortError
+from celltls.errors import ATError, ATTimeoutError, CellTLSError, PortError
 
 if TYPE_CHECKING:  # listing the dialects (--help, --version) imports no driver layer
     from celltls.at.channel import ATChannel
@@ -207,18 +208,39 @@ def detect(channel: ATChannel) -> str:
     seen: list[str] = []
     dialects = [info for info in _dialects().values()
                 if info.driver is not None and info.identify]
-    for line in ("ATI", "AT+CGMI", "AT+CGMM"):
-        try:
-            reply = channel.command(line, timeout=2)
-        except PortError:
-            raise
-        except ATError:
-            continue
-        seen.extend(reply.lines)
-        for text in reply.lines:
-            for info in dialects:
-                if info.matches(text):
-                    return info.name
+    terminator = channel.protocol.terminator
+    answered = False
+    try:
+        for line in ("ATI", "AT+CGMI", "AT+CGMM"):
+            try:
+                reply = channel.command(line, timeout=2)
+            except PortError:
+                raise
+            except ATTimeoutError:
+                if answered or channel.protocol.terminator != b"\r":
+                    continue
+                # Nothing at all: a module that ends a command line at CR LF only (the nRF91
+                # Serial LTE Modem, shared/reference/nordic-slm.md 3) still holds "ATI<CR>".
+                # Go on with CR LF (V.250 modules take the LF as a blank), after one "AT" that
+                # flushes what the module holds (its answer may be ERROR).
+                channel.protocol.terminator = b"\r\n"
+                with contextlib.suppress(ATError):
+                    channel.command("AT", timeout=2, check=False)
+                try:
+                    reply = channel.command(line, timeout=2)
+                except ATError:
+                    continue
+            except ATError:
+                answered = True
+                continue
+            answered = True
+            seen.extend(reply.lines)
+            for text in reply.lines:
+                for info in dialects:
+                    if info.matches(text):
+                        return info.name
+    finally:
+        channel.protocol.terminator = terminator
     raise CellTLSError(
         f"cannot tell the dialect from the module's identification {seen!r}; pass --dialect "
         f"(one of {', '.join(names(drivable=True))})"
