@@ -17,7 +17,7 @@ from celltls.errors import CertificateVerifyError, HostnameCheckUnsupportedError
 from celltls.httpx_transport import ModemTransport
 from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes, make_pki
 from celltls.sim.serve import VirtualModemServer
-from tests.test_cli import ScriptedServer, short_body
+from tests.cli.test_cli import ScriptedServer, short_body
 
 
 @pytest.fixture(scope="module")

@@ -13,41 +13,17 @@ import socket
 import ssl
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from celltls.cli.app import app
-from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes, make_pki
+from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes
 from celltls.sim.serve import VirtualModemServer
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def pki() -> PKI:
-    return make_pki()
-
-
-@pytest.fixture(scope="module")
-def web(pki: PKI) -> Iterator[LocalHTTPSServer]:
-    with LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem) as srv:
-        yield srv
-
-
-@pytest.fixture
-def sim() -> Iterator[VirtualModemServer]:
-    with VirtualModemServer("quectel-gsm") as server:
-        yield server
-
-
-@pytest.fixture
-def ca(tmp_path: Path, pki: PKI) -> Path:
-    path = tmp_path / "ca.pem"
-    path.write_bytes(pki.ca_pem)
-    return path
 
 
 def error_lines(result: Result) -> list[str]:

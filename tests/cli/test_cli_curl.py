@@ -12,7 +12,6 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,33 +22,9 @@ import celltls.cli.app as cli
 from celltls.cli.app import app, complete_model, write_out
 from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes, make_pki
 from celltls.sim.serve import VirtualModemServer
-from tests.test_cli import ScriptedServer, one_error
+from tests.cli.test_cli import ScriptedServer, one_error
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def pki() -> PKI:
-    return make_pki()
-
-
-@pytest.fixture(scope="module")
-def web(pki: PKI) -> Iterator[LocalHTTPSServer]:
-    with LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem) as srv:
-        yield srv
-
-
-@pytest.fixture
-def sim() -> Iterator[VirtualModemServer]:
-    with VirtualModemServer("quectel-gsm") as server:
-        yield server
-
-
-@pytest.fixture
-def ca(tmp_path: Path, pki: PKI) -> Path:
-    path = tmp_path / "ca.pem"
-    path.write_bytes(pki.ca_pem)
-    return path
 
 
 def args(url: str, sim: VirtualModemServer, ca: Path, *extra: str) -> list[str]:
