@@ -140,7 +140,8 @@ def test_auto_keeps_module_tls_when_the_module_can_serve(pki: PKI,
 
 
 def test_host_tls_refused_for_a_dialect_without_plain_tcp() -> None:
-    with VirtualModemServer("xbee3") as sim, Modem(sim.url, "xbee3") as modem:
+    """Sequans: the driver has no plain TCP sockets yet (the XBee3 has them in API mode only)."""
+    with VirtualModemServer("sequans") as sim, Modem(sim.url, "sequans") as modem:
         assert not modem.driver.plain_tcp
         with pytest.raises(ProfileError, match="plain TCP"):
             modem.tls_connect("127.0.0.1", 443, None, tls="host")
