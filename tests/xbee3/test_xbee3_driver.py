@@ -303,6 +303,36 @@ def test_faults_end_in_a_named_error_and_the_next_request_works(
         assert _get(modem, xbee_https, xbee_pki) == deterministic_bytes(3000, 5)
 
 
+@pytest.mark.parametrize("fault", ["garble", "pdp"])
+def test_faults_on_the_host_tls_path_end_in_a_named_error(
+        xbee_sim: VirtualModemServer, xbee_https: LocalHTTPSServer, xbee_pki: PKI,
+        fault: str) -> None:
+    """The same faults on TLS on the host over a plain TCP extended socket: a broken frame
+    (S6) or 0xCF 0x0E mid-body is a named error, never bytes handed on, and the next request
+    through the same module works."""
+    expected: dict[str, type[Exception]] = {"garble": ATProtocolError,
+                                            "pdp": NetworkLostError}
+    profile = TlsProfile(ca=Certificate.from_pem(xbee_pki.ca_pem))  # host names checked
+    modem_sim = xbee_sim.modem
+    with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD) as modem:
+        with pytest.raises(expected[fault]):
+            response = modem.request(
+                "GET", xbee_https.url("/chunked/400000?seed=6&interval=0.005"), profile=profile)
+            stream = response.iter_bytes()
+            next(stream)
+            if fault == "garble":
+                modem_sim.fault_garble(3)
+            else:
+                modem_sim.fault_deactivate_pdp()
+            for _chunk in stream:
+                pass
+        if fault == "pdp":
+            modem_sim.fault_restore_registration()
+            modem.attach(apn="internet")
+        response = modem.request("GET", xbee_https.url("/bytes/3000?seed=5"), profile=profile)
+        assert response.read() == deterministic_bytes(3000, 5)
+
+
 def test_command_mode_timeout_is_followed(xbee_sim: VirtualModemServer) -> None:
     """After CT of silence the module leaves command mode by itself (xbee3.md S2, S13 item 15):
     the driver then enters it again instead of sending AT lines as data."""
