@@ -427,9 +427,14 @@ class Connection:
             thread.join(timeout=1.0)
 
     def abort(self) -> None:
-        """Drop the TCP connection at once, as if the server had closed it (fault injection)."""
+        """Drop the TCP connection at once, as if the server had closed it (fault injection).
+
+        The plain socket's ``shutdown`` is called even on TLS: ``ssl.SSLSocket.shutdown`` drops
+        the TLS object first, and reads after it returned the records still in the kernel's
+        buffer as they are, ciphertext handed on as payload. Now those records are decrypted
+        (the server sent them before closing) and the end follows."""
         with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
+            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
 
     def _pending(self) -> int:
         """Bytes already decrypted and waiting (TLS); a plain socket has none."""
