@@ -308,7 +308,6 @@ class Sierra(Dialect):
             info = {"model": self.model.name.upper()}
         else:
             info = self.identify()
-        if not self._model_given:
             with contextlib.suppress(KeyError):
                 self.model = cat.model(info.get("model", ""))
                 self.capabilities = capabilities_for(self.model)

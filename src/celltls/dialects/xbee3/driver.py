@@ -1148,11 +1148,7 @@ class XBee3(Dialect):
                 connection failed.
             SocketError: no free socket.
         """
-        if not 1 <= port <= 0xFFFF:
-            raise UnsafeArgumentError("port", str(port), "must be 1-65535")
-        cat.command_line("DL", host)  # host checked before the first byte
-        if len(host) > self.capabilities.max_hostname:
-            raise UnsafeArgumentError("host", host, "longer than 255 bytes")
+        self._check_destination(host, port)
         self._check_profile(profile)
         profile.warn_if_insecure("xbee3 TLS")
         use_transparent = transparent or self.transparent
@@ -1177,12 +1173,20 @@ class XBee3(Dialect):
         if self.transparent:
             raise ProfileError("plain TCP sockets need the XBee API mode; this driver runs "
                                "in transparent mode (--transparent): use the module's TLS")
+        self._check_destination(host, port)
+        return self._connect_api(host, port, None, -1, timeout)
+
+    def _check_destination(self, host: str, port: int) -> None:
+        """The server's host and port, checked before the first byte is written.
+
+        Raises:
+            UnsafeArgumentError: a port outside 1-65535, or a host ``DL`` cannot carry.
+        """
         if not 1 <= port <= 0xFFFF:
             raise UnsafeArgumentError("port", str(port), "must be 1-65535")
-        cat.command_line("DL", host)  # host checked before the first byte
+        cat.command_line("DL", host)
         if len(host) > self.capabilities.max_hostname:
             raise UnsafeArgumentError("host", host, "longer than 255 bytes")
-        return self._connect_api(host, port, None, -1, timeout)
 
     def _connect_api(self, host: str, port: int, profile: TlsProfile | None, index: int,
                      timeout: float) -> XBeeSocket:
