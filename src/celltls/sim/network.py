@@ -336,6 +336,7 @@ class Connection:
         self._closed = False
         self._last_send = 0.0
         self._thread: threading.Thread | None = None
+        self._in_callback = False  # the reader is inside on_data or on_closed
 
     def start(
         self,
@@ -391,10 +392,15 @@ class Connection:
                 due = self._last_send + self._latency - time.monotonic()
                 if due > 0:
                     time.sleep(due)
-            on_data(data)
+            self._in_callback = True
+            try:
+                on_data(data)
+            finally:
+                self._in_callback = False
         if not self._stop.is_set():
             self._stop.set()
             self._shutdown_socket()
+            self._in_callback = True
             on_closed(reason)
 
     def send(self, data: bytes) -> None:
@@ -423,8 +429,15 @@ class Connection:
         self._stop.set()
         self._shutdown_socket()
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1.0)
+        if thread is None or thread is threading.current_thread():
+            return
+        # Wait for the reader to stop, but not for a reader inside on_data/on_closed: the caller
+        # usually holds the modem's lock (AT+QICLOSE), which that callback is waiting for, so
+        # joining it only ran into the timeout (a second added to every close). The callbacks
+        # take the modem's lock and ignore a socket the modem has already dropped.
+        deadline = time.monotonic() + 1.0
+        while thread.is_alive() and not self._in_callback and time.monotonic() < deadline:
+            thread.join(timeout=0.01)
 
     def abort(self) -> None:
         """Drop the TCP connection at once, as if the server had closed it (fault injection).
