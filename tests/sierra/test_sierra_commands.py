@@ -87,3 +87,27 @@ def test_the_state_file_spares_a_ca_upload(https: LocalHTTPSServer, pki: PKI,
         assert "AT+KCERTSTORE?" in again
         assert any(line.startswith("AT+KCERTSTORE=0,") for line in again)
     assert (state.path.stat().st_mode & 0o777) == 0o600
+
+
+def test_the_state_file_spares_identification(https: LocalHTTPSServer, pki: PKI,
+                                              tmp_path: Path) -> None:
+    """Without ``model=``, a run reads ``AT+CGMM``/``AT+CGMR`` once and records the answers
+    under the EOF pattern it set; the next run that finds that pattern still set takes them from
+    the record (issue 17: "skip identification when dialect and model are given or cached").
+    A new pattern (a restart, another program) means a new identification."""
+    state = ModuleState(tmp_path / "state.json")
+    with VirtualModemServer("sierra") as sim:
+        cold, cold_info = _control(sim, https, pki, state=state)
+        assert "AT+CGMM" in cold and "AT+CGMR" in cold
+        assert cold_info["model"] and cold_info["firmware"]
+        warm, warm_info = _control(sim, https, pki, state=state)
+        assert "AT+CGMM" not in warm and "AT+CGMR" not in warm
+        assert warm[:2] == ["AT+KPATTERN?", "AT+CMEE=1"]
+        assert warm_info == cold_info
+        assert len(warm) <= 11, warm
+        # another program sets its own pattern: the record no longer applies
+        with Modem(sim.url, "sierra", model="hl7800") as other:
+            other.driver.at("+KPATTERN", '"--other--"')
+        again, again_info = _control(sim, https, pki, state=state)
+        assert "AT+CGMM" in again and "AT+CGMR" in again
+        assert again_info == cold_info

@@ -293,8 +293,10 @@ class Sierra(Dialect):
 
     def initialise(self) -> dict[str, str]:
         """:meth:`sync`, then ``AT+CMEE=1`` and the model and firmware (``AT+CGMM``,
-        ``AT+CGMR``: :meth:`~celltls.dialects.base.Dialect.identify`; only ``AT+CMEE=1`` when
-        the model was given, issue 17), boot reports (``AT+KSREP``), then :meth:`recover`.
+        ``AT+CGMR``: :meth:`~celltls.dialects.base.Dialect.identify`), boot reports
+        (``AT+KSREP``), then :meth:`recover`. Only ``AT+CMEE=1`` (issue 17) when the model was
+        given, or when :attr:`state` holds the model and firmware an earlier run read under
+        the EOF pattern that is still set.
 
         Returns:
             dict: ``model`` and ``firmware`` (only ``model``, the one given, when it was).
@@ -303,11 +305,24 @@ class Sierra(Dialect):
             ATTimeoutError: the module does not answer (not even after leaving a data phase).
         """
         self.sync()
+        cached = {name: self._record[name] for name in ("model", "firmware")
+                  if self._record.get(name)}
         if self._model_given:
             self.at("+CMEE", arguments("+CMEE", n=1))
             info = {"model": self.model.name.upper()}
+        elif len(cached) == 2:
+            # An earlier run identified this module and recorded it under the EOF pattern it
+            # set, which is still set: no restart (which would reset the pattern, and which a
+            # firmware update needs) and no other program's pattern since.
+            self.at("+CMEE", arguments("+CMEE", n=1))
+            info = cached
+            with contextlib.suppress(KeyError):
+                self.model = cat.model(info["model"])
+                self.capabilities = capabilities_for(self.model)
         else:
             info = self.identify()
+            if info.get("model") and info.get("firmware"):
+                self._remember(model=info["model"], firmware=info["firmware"])
             with contextlib.suppress(KeyError):
                 self.model = cat.model(info.get("model", ""))
                 self.capabilities = capabilities_for(self.model)
