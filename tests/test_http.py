@@ -299,3 +299,16 @@ def test_content_md5_is_checked() -> None:
     check.update(b"hellO")
     with pytest.raises(BodyIntegrityError):
         check.verify(5)
+
+
+@pytest.mark.parametrize(("headers", "closes"), [
+    ([], False),
+    ([("Connection", "close")], True),
+    ([("connection", "Keep-Alive, CLOSE")], True),
+    ([("Connection", "keep-alive")], False),
+    ([("Connection", "closed")], False),  # a token, not a substring (RFC 9110 7.6.1)
+    ([("X-Connection", "close")], False),
+])
+def test_a_prepared_request_says_whether_it_asks_for_a_close(
+        headers: list[tuple[str, str]], closes: bool) -> None:
+    assert prepare_request("GET", "/", "example.com", headers).closes is closes

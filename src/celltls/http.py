@@ -218,6 +218,17 @@ class PreparedRequest:
     chunks: Iterable[bytes] | None
     total: int | None
 
+    @property
+    def closes(self) -> bool:
+        """Whether the request asks the server to close the connection after its response
+        (a ``close`` option in a ``Connection`` field, RFC 9110 7.6.1 and RFC 9112 9.6;
+        options are case-insensitive tokens)."""
+        return any(
+            name.lower() == "connection"
+            and "close" in (token.strip().lower() for token in value.split(","))
+            for name, value in self.headers
+        )
+
 
 def body_bytes(body: Body) -> bytes | None:
     """A whole request body in memory, for a module's own HTTP client that takes the body in

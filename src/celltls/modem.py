@@ -563,6 +563,8 @@ class Modem:
         via: Literal["auto", "socket", "native"] = "auto",
         on_phase: PhaseCallback | None = None,
         tls: TlsMode = "auto",
+        transparent: bool | None = None,
+        keep_alive: bool = True,
     ) -> BaseResponse:
         """Make an HTTPS request over a secure socket (HTTP/1.1 framed by h11) or with the
         module's own HTTP client.
@@ -594,6 +596,17 @@ class Modem:
                 module's plain TCP, :mod:`celltls.hosttls`; ``profile=None`` then means
                 certifi's roots) or ``"auto"`` (:meth:`choose_tls`). ``"host"`` implies the
                 socket path.
+            transparent: open a new secure socket of the module's TLS in transparent mode
+                (``True``, :attr:`Capabilities.transparent_mode` needed) or not (``False``);
+                ``None`` (the default): where the module prefers it
+                (:attr:`Capabilities.transparent_preferred`) and the request carries
+                ``Connection: close`` (``celltls get`` and ``post`` send it), so that the
+                server's close ends data mode instead of an escape sequence and two guard
+                times. TLS on the host is never transparent.
+            keep_alive: ``False``: the connection is not kept for another request, and the
+                socket path's request says ``Connection: close`` (unless ``headers`` has a
+                ``Connection`` field), so the server ends it (RFC 9112 9.6). The module's own
+                HTTP client manages its connection itself.
 
         Returns:
             BaseResponse: status and headers; stream the body with ``iter_bytes()``.
@@ -612,6 +625,13 @@ class Modem:
             raise UnsafeArgumentError("via", repr(via), "must be 'auto', 'socket' or 'native'")
         if tls not in TLS_MODES:
             raise UnsafeArgumentError("tls", repr(tls), "must be 'module', 'host' or 'auto'")
+        if transparent not in (None, True, False):
+            raise UnsafeArgumentError("transparent", repr(transparent),
+                                      "must be True, False or None (the module's choice)")
+        if keep_alive not in (True, False):
+            raise UnsafeArgumentError("keep_alive", repr(keep_alive), "must be True or False")
+        if transparent and not caps.transparent_mode:
+            raise ProfileError(f"{self.dialect} has no transparent mode")
         if tls == "host" and via == "native":
             raise ProfileError("TLS on the host (tls='host') needs the socket path; the "
                                "module's own HTTP client (via='native') runs the module's TLS")
@@ -623,12 +643,16 @@ class Modem:
                                       "value) pairs") from None
         literal = f"[{host}]" if ":" in host else host
         host_header = literal if port == 443 else f"{literal}:{port}"
-        prepared = prepare_request(method, target, host_header, header_list, body,
-                                   content_length)
         native = via == "native" or (
             via == "auto" and caps.secure_sockets == 0 and caps.native_http
             and not (tls == "host" or (tls == "auto" and self.driver.plain_tcp))
         )
+        if not keep_alive and not native and not any(
+                isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+                and item[0].lower() == "connection" for item in header_list):
+            header_list.append(("Connection", "close"))
+        prepared = prepare_request(method, target, host_header, header_list, body,
+                                   content_length)
         if native:
             # The module's client takes the caller's headers through the AT port.
             header_list = [check_header(k, v) for k, v in header_list]
@@ -649,11 +673,17 @@ class Modem:
             )
             phase("receive")
             return response
+        if transparent and where == "host":
+            raise ProfileError("transparent mode is the module's: TLS runs on the host for "
+                               f"{host}:{port}, over a plain TCP socket (tls={tls!r})")
         key = (host, port, profile, where)
         pooled = self._take(key)
         if pooled is None:
             phase("connect")
-            sock = self._open_chosen(host, port, profile, timeout, where)
+            if transparent is None:
+                transparent = caps.transparent_preferred and prepared.closes
+            sock = self._open_chosen(host, port, profile, timeout, where,
+                                     transparent=bool(transparent) and where == "module")
             pooled = _Pooled(key, sock, HTTPConnection(sock, host_header))
         self._pool.append(pooled)
         response = pooled.conn.send_request(

@@ -385,6 +385,11 @@ class Capabilities:
         max_recv: the largest payload of one read command, bytes.
         credential_limits: per storage (``"RAM"``, ``"NVRAM"``), the largest file, bytes.
         transparent_mode: whether a secure socket can run in transparent (data) mode.
+        transparent_preferred: whether transparent mode is the module's most efficient data
+            path for a request after which the server closes the connection (HTTP
+            ``Connection: close``): no read command per block, and the module leaves data mode
+            by itself at the close, so no escape sequence and guard times are needed.
+            :meth:`celltls.Modem.request` then opens the socket in transparent mode (issue 17).
         native_http: whether the module has its own HTTP(S) client.
         max_hostname: the longest host name it accepts, bytes.
         hostname_check: whether the module's own TLS can check that the server's certificate
@@ -408,6 +413,7 @@ class Capabilities:
     max_recv: int
     credential_limits: dict[str, int] = field(default_factory=dict)
     transparent_mode: bool = False
+    transparent_preferred: bool = False
     native_http: bool = False
     max_hostname: int = 255
     hostname_check: bool = False

@@ -166,3 +166,34 @@ def test_raw_mode_refuses_commands_with_a_protocol_error(scripted) -> None:  # t
         channel.protocol.enter_raw_mode()
         with pytest.raises(ATProtocolError, match="data mode"):
             channel.command("AT", timeout=1)
+
+
+def test_escape_returns_when_the_module_leaves_data_mode_during_the_guard_time(
+        scripted) -> None:  # type: ignore[no-untyped-def]
+    """The server closed the connection: the module prints ``CLOSED`` and is back in command
+    mode (Quectel GSM SSL-AN 1.2 step 6) while the host waits out the guard time before
+    ``+++``. escape() returns at once then, and writes nothing (a ``+++`` in command mode
+    would only be garbage on the line)."""
+    modem = scripted(lambda line: [(0, b"\r\nOK\r\n")])
+    with ATChannel(modem.url) as channel:
+        channel.configure(CATALOG.framing())
+        channel.protocol.enter_raw_mode()
+        for _ in range(100):  # the scripted module has accepted the connection
+            if modem.conn is not None:
+                break
+            time.sleep(0.05)
+
+        def server_closes() -> None:
+            time.sleep(0.3)
+            assert modem.conn is not None
+            modem.conn.sendall(b"last bytes\r\nCLOSED\r\n")
+
+        threading.Thread(target=server_closes, daemon=True).start()
+        started = time.monotonic()
+        channel.escape(guard_time=30.0)
+        assert time.monotonic() - started < 15.0  # not the 30 s guard time
+        assert not channel.in_data_mode
+        assert channel.read_raw(100, timeout=1) == b"last bytes"
+        assert channel.read_raw(100, timeout=1) == b""
+        assert channel.command("AT", timeout=2).final.text == "OK"
+    assert modem.lines == ["AT"]  # no +++ before it

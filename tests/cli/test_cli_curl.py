@@ -423,3 +423,25 @@ def test_verbose_says_what_module_was_identified(sim: VirtualModemServer,
                                  "--no-check-hostname", "-v"])
     assert result.exit_code == 0, result.output
     assert "module identified as quectel-gsm" in result.stderr
+
+
+@pytest.mark.parametrize(("option", "mode"), [((), "1"), (("--no-transparent",), "0")])
+def test_transparent_mode_is_the_default_where_the_module_prefers_it(
+        sim: VirtualModemServer, web: LocalHTTPSServer, ca: Path, tmp_path: Path,
+        option: tuple[str, ...], mode: str) -> None:
+    """``get`` sends ``Connection: close`` (one request), so a module that prefers transparent
+    mode for such a request opens it so (Quectel GSM: ``AT+QSSLOPEN`` connectmode 1, SSL-AN
+    2.2.2) and the server's close ends it; ``--no-transparent`` keeps ``AT+QSSLRECV``."""
+    from celltls.trace import read_text
+
+    trace, out = tmp_path / "trace.txt", tmp_path / "body"
+    result = runner.invoke(app, args(web.url("/bytes/30000?seed=8"), sim, ca, *option,
+                                     "--trace", str(trace), "-o", str(out)))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == deterministic_bytes(30000, seed=8)
+    records = read_text(trace.read_text()).records
+    opens = [r.text for r in records if r.direction == ">" and r.text.startswith("AT+QSSLOPEN")]
+    assert [line.split(",")[4] for line in opens] == [mode]
+    heads = [r.data for r in records if r.direction == ">>" and r.data.startswith(b"GET ")]
+    assert len(heads) == 1 and b"\r\nConnection: close\r\n" in heads[0]
+    assert not any(r.direction == ">>" and r.data == b"+++" for r in records)

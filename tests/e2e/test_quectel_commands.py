@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from celltls import Modem, TlsProfile
+from celltls.errors import ProfileError, UnsafeArgumentError
 from celltls.sim.httpsd import LocalHTTPSServer, deterministic_bytes
 from celltls.sim.serve import VirtualModemServer
-from celltls.trace import TranscriptWriter
-from tests.e2e.records import host_lines
+from celltls.trace import TranscriptWriter, read_text
+from tests.e2e.records import host_lines, modem_lines
 
 #: data commands, whose count follows the body's size
 DATA = ("AT+QSSLSEND", "AT+QSSLRECV", "AT+QISEND", "AT+QIRD")
@@ -72,3 +75,66 @@ def test_the_transparent_option_opens_in_transparent_mode(
     opens = [line for line in sent if line.startswith("AT+QSSLOPEN=")]
     assert len(opens) == 1 and opens[0].split(",")[4] == "1", opens
     assert not any(line.startswith(DATA) for line in sent)
+
+
+def _raw_writes(transcript: io.StringIO) -> list[bytes]:
+    """What the host wrote as raw bytes (``>>`` records): payload in data mode, ``+++``."""
+    return [r.data for r in read_text(transcript.getvalue()).records if r.direction == ">>"]
+
+
+def _get(sim: VirtualModemServer, https: LocalHTTPSServer, profile: TlsProfile,
+         guard_time: float, **request: object) -> tuple[list[str], list[bytes], list[str]]:
+    transcript = io.StringIO()
+    with Modem(sim.url, "quectel-gsm", trace=TranscriptWriter(transcript),
+               guard_time=guard_time) as modem:
+        modem.attach(apn="internet")
+        response = modem.request("GET", https.url("/bytes/40000?seed=5"), profile=profile,
+                                 tls="module", **request)  # type: ignore[arg-type]
+        assert response.read() == deterministic_bytes(40000, seed=5)
+    return host_lines(transcript), _raw_writes(transcript), modem_lines(transcript)
+
+
+def test_a_request_the_server_ends_runs_in_transparent_mode(
+        sim: VirtualModemServer, https: LocalHTTPSServer, profile: TlsProfile) -> None:
+    """``keep_alive=False`` (what ``celltls get`` asks): the request says ``Connection: close``,
+    the module prefers transparent mode for it (issue 17), and the server's close ends data
+    mode (SSL-AN 1.2 step 6: ``CLOSED``), so no ``+++`` is written, even with a long guard time
+    that the escape would have to wait out."""
+    sent, raw, answers = _get(sim, https, profile, guard_time=5.0, keep_alive=False)
+    opens = [line for line in sent if line.startswith("AT+QSSLOPEN=")]
+    assert len(opens) == 1 and opens[0].split(",")[4] == "1", opens
+    assert not any(line.startswith(DATA) for line in sent)
+    heads = [data for data in raw if data.startswith(b"GET /bytes/40000?seed=5 HTTP/1.1\r\n")]
+    assert len(heads) == 1 and b"\r\nConnection: close\r\n" in heads[0], raw
+    assert b"+++" not in raw
+    assert "CLOSED" in answers
+
+
+def test_a_kept_connection_and_no_transparent_use_the_read_commands(
+        sim: VirtualModemServer, https: LocalHTTPSServer, profile: TlsProfile) -> None:
+    """Keep-alive (the library's default) would need ``+++`` and two guard times to end a
+    transparent connection, so it reads with ``AT+QSSLRECV``; ``transparent=False`` (the CLI's
+    ``--no-transparent``) does so even for a request the server ends."""
+    for request in ({}, {"keep_alive": False, "transparent": False}):
+        sent, raw, _ = _get(sim, https, profile, guard_time=0.2, **request)
+        opens = [line for line in sent if line.startswith("AT+QSSLOPEN=")]
+        assert len(opens) == 1 and opens[0].split(",")[4] == "0", (request, opens)
+        assert any(line.startswith("AT+QSSLRECV") for line in sent), request
+        assert b"+++" not in raw
+
+
+def test_transparent_choices_are_checked_before_anything_is_sent(
+        sim: VirtualModemServer, https: LocalHTTPSServer, profile: TlsProfile) -> None:
+    transcript = io.StringIO()
+    with Modem(sim.url, "quectel-gsm", trace=TranscriptWriter(transcript), guard_time=0.2,
+               model="M66") as modem:
+        modem.attach(apn="internet")
+        before = len(host_lines(transcript))
+        url = https.url("/bytes/10")
+        with pytest.raises(ProfileError, match="TLS runs on the host"):
+            modem.request("GET", url, profile=profile, tls="host", transparent=True)
+        with pytest.raises(UnsafeArgumentError, match="transparent"):
+            modem.request("GET", url, profile=profile, transparent="yes")  # type: ignore[arg-type]
+        with pytest.raises(UnsafeArgumentError, match="keep_alive"):
+            modem.request("GET", url, profile=profile, keep_alive=None)  # type: ignore[arg-type]
+        assert len(host_lines(transcript)) == before

@@ -565,8 +565,9 @@ class ATChannel:
     def escape(self, guard_time: float, timeout: float = 5.0) -> None:
         """Leave transparent mode with ``+++`` framed by ``guard_time`` seconds of silence.
 
-        Returns when the module answers ``OK``, or when it turns out to have left data mode by
-        itself (a raw-mode exit marker such as ``CLOSED`` arrived first).
+        Returns when the module answers ``OK``, or as soon as it turns out to have left data
+        mode by itself (a raw-mode exit marker such as ``CLOSED`` arrived, e.g. the server
+        closed the connection) during the first guard time: then nothing is written.
 
         Raises:
             ATTimeoutError: the module did not answer; the line is then taken to be in command
@@ -574,7 +575,13 @@ class ATChannel:
         """
         with self._cmd_lock:
             self._drain_output()  # the guard time's silence begins when the line is idle
-            time.sleep(guard_time)
+            silent_until = time.monotonic() + guard_time
+            with self._raw_cond:  # the reader notifies when data mode ends
+                while self.protocol.in_raw_mode and self._dead is None:
+                    remaining = silent_until - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._raw_cond.wait(remaining)
             self._drain_stale()
             with self._proto_lock:
                 if not self.protocol.in_raw_mode:

@@ -173,12 +173,14 @@ TlsOpt = Annotated[
         "host otherwise; -v says which)")
 ]
 TransparentOpt = Annotated[
-    bool, typer.Option(
-        "--transparent",
-        help="Use the module's transparent mode where its driver offers it (XBee3: the serial "
-        "line is the socket, instead of API frames; Quectel GSM: module TLS with CONNECT, no "
-        "AT+QSSLRECV per 1500 bytes, but +++ and two guard times to end a connection the "
-        "server keeps open)")
+    bool | None, typer.Option(
+        "--transparent/--no-transparent",
+        help="The module's transparent mode. Default: where the module prefers it for a "
+        "request the server ends by closing (Quectel GSM module TLS: the payload flows without "
+        "an AT+QSSLRECV per 1500 bytes; get and post send Connection: close). --transparent: "
+        "also "
+        "where the driver offers it otherwise (XBee3: the serial line is the socket, instead "
+        "of API frames); --no-transparent: never")
 ]
 NoCacheOpt = Annotated[
     bool, typer.Option(
@@ -944,7 +946,7 @@ class _Options:
     model: str | None = None
     via: Via = Via.auto
     tls: TlsWhere = TlsWhere.auto
-    transparent: bool = False
+    transparent: bool | None = None
     no_cache: bool = False
     baudrate: int = 115200
     apn: str = ""
@@ -1115,6 +1117,8 @@ def _run_transfer(opts: _Options, watch: _Watchdog, out: _Output, bars: _Bars,
                     body=body, content_length=total if upload is not None else None,
                     timeout=max(opts.connect_timeout or 0.0, 90.0), on_phase=watch.enter,
                     upload_progress=sent, via=opts.via.value, tls=opts.tls.value,
+                    transparent=False if opts.transparent is False else None,
+                    keep_alive=False,  # one request (redirects aside): the server may close
                 )
             if upload is not None and stats.size_upload == 0:
                 stats.size_upload = total or 0
@@ -1218,7 +1222,7 @@ def _transfer_options(
     model: ModelOpt = None,
     via: ViaOpt = Via.auto,
     tls: TlsOpt = TlsWhere.auto,
-    transparent: TransparentOpt = False,
+    transparent: TransparentOpt = None,
     no_cache: NoCacheOpt = False,
     baudrate: BaudOpt = 115200,
     apn: ApnOpt = "",
