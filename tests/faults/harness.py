@@ -56,10 +56,17 @@ class Target:
     dialect: str
     via: Via
     model: str | None = None
+    #: ``Modem.request(keep_alive=...)``: ``False`` asks the server to close, which on Quectel
+    #: GSM module TLS means transparent mode (what ``celltls get`` does)
+    keep_alive: bool = True
 
 
 TARGETS: dict[str, Target] = {
     "quectel-gsm": Target("quectel-gsm", "quectel-gsm", "socket"),
+    # the CLI's path on module TLS: Connection: close, transparent mode (no +QSSLRECV framing,
+    # so ``truncate`` and ``server_close`` are not injected either)
+    "quectel-transparent": Target("quectel-transparent", "quectel-gsm", "socket",
+                                  keep_alive=False),
     "sierra-socket": Target("sierra-socket", "sierra", "socket", "hl7800"),
     "sierra-native": Target("sierra-native", "sierra", "native", "hl7800"),
     # The proxy counts data bytes in Quectel and Sierra framing only: on these targets the
@@ -243,7 +250,8 @@ class Lab:
         diff: list[str] = []
         want = hashlib.sha256(deterministic_bytes(GET_SIZE, seed)).hexdigest()
         response = modem.request("GET", f"{self.base}/bytes/{GET_SIZE}?seed={seed}",
-                                 profile=self.profile, via=target.via, timeout=CONNECT_TIMEOUT)
+                                 profile=self.profile, via=target.via, timeout=CONNECT_TIMEOUT,
+                                 keep_alive=target.keep_alive)
         body = b"".join(response.iter_bytes())
         got = hashlib.sha256(body).hexdigest()
         if response.status != 200 or got != want:
@@ -251,7 +259,8 @@ class Lab:
                         f"(want 200, {GET_SIZE} bytes, {want[:16]})")
         sent = deterministic_bytes(POST_SIZE, seed + 1)
         response = modem.request("POST", f"{self.base}/echo", profile=self.profile,
-                                 via=target.via, body=sent, timeout=CONNECT_TIMEOUT)
+                                 via=target.via, body=sent, timeout=CONNECT_TIMEOUT,
+                                 keep_alive=target.keep_alive)
         echo = b"".join(response.iter_bytes())
         if response.status != 200 or echo != sent:
             diff.append(f"POST: status {response.status}, {len(echo)} bytes echoed "

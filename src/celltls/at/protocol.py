@@ -478,8 +478,8 @@ class ATProtocol:
         buffer, delivering ``data`` itself when no part of it must be held back."""
         keep = 0
         for marker in self.raw_exit_markers:
-            if data.endswith(marker):
-                self._buffer += data  # the module left data mode: the general path
+            if marker in data:
+                self._buffer += data  # maybe the module left data mode: the general path
                 while self._step(events):
                     pass
                 return
@@ -590,12 +590,18 @@ class ATProtocol:
         state = self._state
         buf = self._buffer
         escaping = state.mode is Mode.ESCAPE
-        exit_marker = next((m for m in self.raw_exit_markers if buf.endswith(m)), None)
-        if exit_marker is not None:
+        found = self._find_exit(buf)
+        if found is not None and not found[2]:
+            # an exit marker followed by the start of a URC line: wait for the rest
+            self._deliver(events, found[0])
+            return False
+        if found is not None:
             # The module left data mode by itself (the connection closed), maybe while the
             # host was sending the escape sequence: that escape is then answered by this.
-            self._deliver(events, len(buf) - len(exit_marker))
-            buf.clear()
+            # URC lines the module printed after it (+PDP DEACT) are parsed in command mode.
+            index, exit_marker, _ = found
+            self._deliver(events, index)
+            del buf[: len(exit_marker)]
             self._to(Mode.COMMAND)
             text = exit_marker.strip().decode("ascii", errors="replace")
             if escaping:
@@ -603,7 +609,7 @@ class ATProtocol:
                 events.append(Final(text, True, text))
             else:
                 events.append(Urc(text))
-            return False
+            return bool(buf)
         if escaping:
             marker = b"\r\nOK\r\n"
             index = buf.find(marker)
@@ -620,6 +626,47 @@ class ATProtocol:
         # ending in CR LF is never held) until the next bytes tell.
         self._hold_back(events, self.raw_exit_markers, minimum=3)
         return False
+
+    def _find_exit(self, buf: bytearray) -> tuple[int, bytes, bool] | None:
+        """Where the module left data mode by itself: ``(index, marker, complete)`` of the
+        first exit marker that ends ``buf`` or is followed only by URC lines (a module that
+        loses its connection with the PDP context prints ``CLOSED`` then ``+PDP DEACT``);
+        ``complete`` is ``False`` while the last of those lines is still arriving. ``None``
+        when no marker is there, or every one is followed by other bytes (payload that
+        happens to contain the marker's text)."""
+        for marker in self.raw_exit_markers:
+            if buf.endswith(marker):
+                return len(buf) - len(marker), marker, True
+        for marker in self.raw_exit_markers:
+            index = buf.find(marker)
+            while index >= 0:
+                tail = self._urc_tail(buf, index + len(marker))
+                if tail is not None:
+                    return index, marker, tail
+                index = buf.find(marker, index + 1)
+        return None
+
+    def _urc_tail(self, buf: bytearray, pos: int) -> bool | None:
+        """Whether ``buf[pos:]`` is only URC lines (``CR LF <URC> CR LF`` each, at most
+        :data:`_URC_TAIL_MAX` bytes): ``True`` if complete, ``False`` if the last one may still
+        be arriving, ``None`` if not."""
+        size = len(buf)
+        if size - pos > _URC_TAIL_MAX:
+            return None
+        prefixes = self._urc_prefixes
+        while pos < size:
+            if buf[pos : pos + 2] != b"\r\n":
+                return False if b"\r\n".startswith(bytes(buf[pos:])) else None
+            end = buf.find(b"\r\n", pos + 2)
+            line = bytes(buf[pos + 2 : size if end < 0 else end]).decode("latin-1")
+            if end < 0:  # a line still arriving: it must be able to become a URC
+                if any(line.startswith(p) or p.startswith(line) for p in prefixes):
+                    return False
+                return None
+            if line and not line.startswith(prefixes):
+                return None
+            pos = end if not line else end + 2
+        return True
 
     def _step_raw_until_pattern(self, events: list[Event], pattern: bytes) -> bool:
         buf = self._buffer
@@ -735,6 +782,11 @@ def _line_end(buf: bytearray) -> int:
         return buf.find(b"\n")
     lf = buf.find(b"\n", 0, cr)
     return cr if lf < 0 else lf
+
+
+#: the most bytes of URC lines an exit marker may be followed by in one read (see
+#: ATProtocol._find_exit); more is taken for payload
+_URC_TAIL_MAX = 256
 
 
 def _partial_suffix(buf: bytes | bytearray, marker: bytes) -> int:
