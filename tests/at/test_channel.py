@@ -197,3 +197,29 @@ def test_escape_returns_when_the_module_leaves_data_mode_during_the_guard_time(
         assert channel.read_raw(100, timeout=1) == b""
         assert channel.command("AT", timeout=2).final.text == "OK"
     assert modem.lines == ["AT"]  # no +++ before it
+
+
+def test_raw_coalescing_loses_and_reorders_nothing_and_close_stays_prompt(
+        scripted) -> None:  # type: ignore[no-untyped-def]
+    """``raw_coalescing`` (a bulk transparent stream on a slow line) only delays reads: every
+    byte arrives, in order, and close() still ends the reader at once (the wait is on the
+    wake-up pipe)."""
+    modem = scripted(lambda line: [(0, b"\r\nOK\r\n")])
+    with ATChannel(modem.url, baudrate=9600) as channel:
+        channel.raw_coalescing = True
+        channel.protocol.enter_raw_mode()
+        for _ in range(100):
+            if modem.conn is not None:
+                break
+            time.sleep(0.05)
+        assert modem.conn is not None
+        sent = bytes(range(256)) * 8
+        for start in range(0, len(sent), 37):  # small pieces, as a USB adapter delivers them
+            modem.conn.sendall(sent[start : start + 37])
+            time.sleep(0.001)
+        got = b""
+        while len(got) < len(sent):
+            got += channel.read_raw(65536, timeout=5)
+        assert got == sent
+        started = time.monotonic()
+    assert time.monotonic() - started < 1.0

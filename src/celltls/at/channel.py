@@ -59,6 +59,11 @@ _RETRY_ERRNOS = frozenset(
 )
 #: the longest the reader waits before it looks at the stop flag again; close() wakes it at once.
 _READER_WAIT = 1.0
+#: :attr:`ATChannel.raw_coalescing`: after a read shorter than ``_TRICKLE`` bytes in data mode,
+#: the reader lets the line fill for the time ``_TRICKLE`` bytes take (10 bits a byte), at most
+#: ``_COALESCE_WAIT`` seconds, before it reads again.
+_TRICKLE = 512
+_COALESCE_WAIT = 0.020
 
 
 def _is_socket_port(port: object) -> bool:
@@ -183,6 +188,16 @@ class ATChannel:
         # object given by the caller (it may buffer) and before an escape's guard time
         # (escape(), write_raw()); a command line needs no drain, the answer tells.
         self._flush_commands = not self._selectable
+        #: seconds a byte takes on the line (10 bits at ``baudrate``); 0 on a port object given
+        #: by the caller (its pacing is unknown)
+        self._byte_time = 10.0 / baudrate if self._selectable and baudrate > 0 else 0.0
+        #: In transparent data mode, read in fewer, larger pieces (see ``_TRICKLE``): a bulk
+        #: stream on a slow line then wakes the reader, and the caller of read_raw(), about 50
+        #: times a second instead of once per USB packet. Costs up to ``_COALESCE_WAIT`` of
+        #: latency per read, so a driver turns it on for a bulk transfer only (issue 17:
+        #: Quectel GSM transparent 256 KiB at 115200 bit/s, CPU 0.94 -> 0.44 s, same wall time;
+        #: benchmarks/README.md). Reading length-delimited blocks this way saved no CPU.
+        self.raw_coalescing = False
         self._wake_r, self._wake_w = os.pipe()
         self._select_fds: list[int] | None = None  # the port's descriptor and _wake_r
         self._closed = False
@@ -730,6 +745,11 @@ class ATChannel:
                         self._put_events(for_command)
                 if was_raw and not self.protocol.in_raw_mode:
                     self.mark_raw_closed()
+                if (self.raw_coalescing and self._byte_time and len(data) < _TRICKLE
+                        and self.protocol.mode is Mode.DATA):
+                    # close() writes the wake-up pipe, which ends this wait at once
+                    select.select([self._wake_r], [], [],
+                                  min(_TRICKLE * self._byte_time, _COALESCE_WAIT))
             except Exception as exc:  # any failure here ends the session, loudly
                 if self._stop.is_set():
                     return

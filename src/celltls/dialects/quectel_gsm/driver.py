@@ -1044,6 +1044,8 @@ class QuectelGsm(Dialect):
             self.channel.forget(waiter)
         text = event.text if isinstance(event, Urc) else event.header
         if text.startswith("CONNECT"):
+            # a bulk stream from here: fewer, larger reads on a slow line (ATChannel docs)
+            self.channel.raw_coalescing = True
             return QuectelTransparentSocket(self, ssid, host, port)
         self.channel.disarm_raw_on_connect()
         code = int(text[len(prefix) :].strip())
@@ -1760,6 +1762,7 @@ class QuectelTransparentSocket(QuectelSocket):
 
     def _close_in_module(self) -> None:
         """``+++`` then ``AT+QSSLCLOSE``."""
+        self.driver.channel.raw_coalescing = False
         try:
             if self.driver.channel.in_data_mode and not self._paused:
                 self.driver.channel.escape(self.driver.guard_time)
