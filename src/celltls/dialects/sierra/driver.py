@@ -310,19 +310,17 @@ class Sierra(Dialect):
         if self._model_given:
             self.at("+CMEE", arguments("+CMEE", n=1))
             info = {"model": self.model.name.upper()}
-        elif len(cached) == 2:
-            # An earlier run identified this module and recorded it under the EOF pattern it
-            # set, which is still set: no restart (which would reset the pattern, and which a
-            # firmware update needs) and no other program's pattern since.
-            self.at("+CMEE", arguments("+CMEE", n=1))
-            info = cached
-            with contextlib.suppress(KeyError):
-                self.model = cat.model(info["model"])
-                self.capabilities = capabilities_for(self.model)
         else:
-            info = self.identify()
-            if info.get("model") and info.get("firmware"):
-                self._remember(model=info["model"], firmware=info["firmware"])
+            if len(cached) == 2:
+                # An earlier run identified this module and recorded it under the EOF pattern
+                # it set, which is still set: no restart (which would reset the pattern, and
+                # which a firmware update needs) and no other program's pattern since.
+                self.at("+CMEE", arguments("+CMEE", n=1))
+                info = cached
+            else:
+                info = self.identify()
+                if info.get("model") and info.get("firmware"):
+                    self._remember(model=info["model"], firmware=info["firmware"])
             with contextlib.suppress(KeyError):
                 self.model = cat.model(info.get("model", ""))
                 self.capabilities = capabilities_for(self.model)
