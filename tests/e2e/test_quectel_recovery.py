@@ -125,7 +125,9 @@ def test_an_occupied_ssid_is_closed_and_tried_again(
 def test_ctrl_c_mid_download_then_the_next_request_succeeds(
     modem: Modem, https: LocalHTTPSServer, profile: TlsProfile, transcript: io.StringIO,
 ) -> None:
-    response = modem.request("GET", https.url("/bytes/1048576"), profile=profile)
+    # A body the server sends over at least 2 s (200 chunks, 10 ms apart), so that the
+    # interrupt 0.3 s in always lands mid-download (an unpaced 1 MiB could finish before it).
+    response = modem.request("GET", https.url("/chunked/200000?interval=0.01"), profile=profile)
     chunks = response.iter_bytes()
     next(chunks)
     timer = threading.Timer(0.3, _thread.interrupt_main)
