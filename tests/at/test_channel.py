@@ -223,3 +223,55 @@ def test_raw_coalescing_loses_and_reorders_nothing_and_close_stays_prompt(
         assert got == sent
         started = time.monotonic()
     assert time.monotonic() - started < 1.0
+
+
+def _in_transparent_mode(modem, channel: ATChannel) -> None:  # type: ignore[no-untyped-def]
+    channel.configure(CATALOG.framing())  # Quectel GSM: the exit marker is CR LF CLOSED CR LF
+    channel.protocol.enter_raw_mode()
+    for _ in range(100):  # the scripted module has accepted the connection
+        if modem.conn is not None:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the scripted module never accepted the connection")
+
+
+@pytest.mark.parametrize("cut", [1, 2])
+def test_an_exit_marker_split_after_its_cr_across_two_reads_ends_data_mode(
+        scripted, cut: int) -> None:  # type: ignore[no-untyped-def]
+    """A USB serial adapter may deliver ``\\r\\nCLOSED\\r\\n`` in two packets, the second one a
+    latency timer later, split anywhere, even between CR and LF (a read that ends there used to
+    deliver CR LF as payload and miss the marker: the next read then timed out)."""
+    modem = scripted(lambda line: [(0, b"\r\nOK\r\n")])
+    with ATChannel(modem.url) as channel:
+        _in_transparent_mode(modem, channel)
+        assert modem.conn is not None
+        stream = b"last bytes\r\nCLOSED\r\n"
+        modem.conn.sendall(stream[: 10 + cut])
+        time.sleep(0.02)  # a 16 ms latency timer, and some
+        modem.conn.sendall(stream[10 + cut :])
+        got = b""
+        while chunk := channel.read_raw(100, timeout=2):
+            got += chunk
+        assert got == b"last bytes"
+        assert not channel.in_data_mode
+        assert channel.command("AT", timeout=2).final.text == "OK"
+
+
+def test_a_payload_ending_in_cr_lf_is_delivered_when_the_line_goes_quiet(
+        scripted) -> None:  # type: ignore[no-untyped-def]
+    """The end of an HTTP message (CR LF) on a connection the server keeps open: the CR LF
+    could start ``CLOSED``'s marker, so it is held back, but only until the line has been
+    quiet for a moment; data mode goes on."""
+    modem = scripted(lambda line: [(0, b"\r\nOK\r\n")])
+    with ATChannel(modem.url) as channel:
+        _in_transparent_mode(modem, channel)
+        assert modem.conn is not None
+        modem.conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+        got = b""
+        while len(got) < 27:
+            got += channel.read_raw(100, timeout=2)
+        assert got == b"HTTP/1.1 204 No Content\r\n\r\n"
+        assert channel.in_data_mode
+        modem.conn.sendall(b"more\r\nCLOSED\r\n")
+        assert channel.read_raw(100, timeout=2) == b"more"
+        assert channel.read_raw(100, timeout=2) == b""

@@ -59,6 +59,12 @@ _RETRY_ERRNOS = frozenset(
 )
 #: the longest the reader waits before it looks at the stop flag again; close() wakes it at once.
 _READER_WAIT = 1.0
+#: Transparent mode: how long the line must stay quiet before bytes held back as the possible
+#: start of an exit marker are decided (:meth:`ATProtocol.settle_raw`), plus the time of 16
+#: bytes on the line. A module prints the marker in one piece; a USB serial adapter may still
+#: deliver it in two packets, the second after its latency timer (16 ms by default on FTDI
+#: chips: FTDI application note AN232B-04, "latency timer").
+_MARKER_WAIT = 0.05
 #: :attr:`ATChannel.raw_coalescing`: after a read shorter than ``_TRICKLE`` bytes in data mode,
 #: the reader lets the line fill for the time ``_TRICKLE`` bytes take (10 bits a byte), at most
 #: ``_COALESCE_WAIT`` seconds, before it reads again.
@@ -698,7 +704,10 @@ class ATChannel:
             if self._selectable and fileno is not None:
                 fds = self._select_fds = [fileno(), self._wake_r]
         if fds is not None:
-            ready, _, _ = select.select(fds, [], [], _READER_WAIT)
+            wait = _READER_WAIT
+            if self.protocol.holding_raw:  # the start of an exit marker? (ATProtocol.settle_raw)
+                wait = _MARKER_WAIT + 16 * self._byte_time
+            ready, _, _ = select.select(fds, [], [], wait)
             if not ready or ready[0] != fds[0]:
                 return b""
             try:
@@ -730,11 +739,14 @@ class ATChannel:
         while not self._stop.is_set():
             try:
                 data = self._read_some()
-                if not data:
-                    continue
                 with self._proto_lock:
                     was_raw = self.protocol.in_raw_mode
-                    events = self.protocol.receive_data(data)
+                    if data:
+                        events = self.protocol.receive_data(data)
+                    elif self.protocol.holding_raw:  # the line went quiet
+                        events = self.protocol.settle_raw()
+                    else:
+                        continue
                 if events:
                     if self.trace is not None or log.isEnabledFor(logging.DEBUG):
                         self._trace_incoming(events, was_raw)
@@ -745,7 +757,7 @@ class ATChannel:
                         self._put_events(for_command)
                 if was_raw and not self.protocol.in_raw_mode:
                     self.mark_raw_closed()
-                if (self.raw_coalescing and self._byte_time and len(data) < _TRICKLE
+                if (self.raw_coalescing and self._byte_time and 0 < len(data) < _TRICKLE
                         and self.protocol.mode is Mode.DATA):
                     # close() writes the wake-up pipe, which ends this wait at once
                     select.select([self._wake_r], [], [],

@@ -438,6 +438,44 @@ class ATProtocol:
         end-of-data pattern is armed, else :data:`Mode.DATA`."""
         self._enter_data()
 
+    @property
+    def holding_raw(self) -> bool:
+        """Whether transparent-mode bytes are held back: a suffix that may be the start of an
+        exit marker (a lone CR too), or a marker whose following URC line is still arriving.
+        The host decides them with :meth:`settle_raw` once the line has gone quiet."""
+        return self._state.mode is _DATA and bool(self._buffer)
+
+    def settle_raw(self) -> list[Event]:
+        """The line has gone quiet in transparent mode: decide the bytes held back.
+
+        A module prints its exit marker (``\r\nCLOSED\r\n``) in one piece, but the port may
+        deliver it in two reads, split anywhere, even between its CR and LF; so a read that
+        ends with the start of a marker is held back until the next read tells. When no more
+        bytes come, what is held is payload (an HTTP body ending in CR LF), or a marker
+        followed by the start of a URC line the module did not finish: data mode ended there.
+
+        Returns:
+            list[Event]: the held bytes as :class:`RawData`, or the data before the marker,
+            the marker as a :class:`Urc` and the events of the lines after it. Empty outside
+            transparent mode or when nothing is held.
+        """
+        events: list[Event] = []
+        if not self.holding_raw:
+            return events
+        buf = self._buffer
+        found = self._find_exit(buf)
+        if found is None:
+            self._deliver(events, len(buf))
+            return events
+        index, marker, _complete = found
+        self._deliver(events, index)
+        del buf[: len(marker)]
+        self._to(Mode.COMMAND)
+        events.append(Urc(marker.strip().decode("ascii", errors="replace")))
+        while self._step(events):
+            pass
+        return events
+
     def leave_raw_mode(self) -> None:
         """Back to command mode (data mode ended, e.g. the connection closed, or abandoned)."""
         if self._state.mode in DATA_MODES:
@@ -484,7 +522,7 @@ class ATProtocol:
                     pass
                 return
             held = _partial_suffix(data, marker)
-            if held >= 3 and held > keep:
+            if held > keep:
                 keep = held
         if keep:
             self._buffer += data[-keep:]
@@ -622,9 +660,9 @@ class ATProtocol:
             events.append(Final("OK", True, "OK") if state.pending else Urc("OK"))
             state.pending = None
             return True
-        # Hold back a possible start of an exit marker (3 bytes or more, so that a payload
-        # ending in CR LF is never held) until the next bytes tell.
-        self._hold_back(events, self.raw_exit_markers, minimum=3)
+        # Hold back a possible start of an exit marker, even a lone CR, until the next bytes
+        # tell or the line goes quiet (settle_raw).
+        self._hold_back(events, self.raw_exit_markers, minimum=1)
         return False
 
     def _find_exit(self, buf: bytearray) -> tuple[int, bytes, bool] | None:
