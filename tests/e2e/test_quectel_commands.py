@@ -99,7 +99,8 @@ def test_a_request_the_server_ends_runs_in_transparent_mode(
     """``keep_alive=False`` (what ``celltls get`` asks): the request says ``Connection: close``,
     the module prefers transparent mode for it (issue 17), and the server's close ends data
     mode (SSL-AN 1.2 step 6: ``CLOSED``), so no ``+++`` is written, even with a long guard time
-    that the escape would have to wait out."""
+    that the escape would have to wait out, and no ``AT+QSSLCLOSE`` either: the module closed
+    the connection itself (as after ``+QSSLURC: "closed"``, SSL-AN 2.2.10.2)."""
     sent, raw, answers = _get(sim, https, profile, guard_time=5.0, keep_alive=False)
     opens = [line for line in sent if line.startswith("AT+QSSLOPEN=")]
     assert len(opens) == 1 and opens[0].split(",")[4] == "1", opens
@@ -108,6 +109,8 @@ def test_a_request_the_server_ends_runs_in_transparent_mode(
     assert len(heads) == 1 and b"\r\nConnection: close\r\n" in heads[0], raw
     assert b"+++" not in raw
     assert "CLOSED" in answers
+    assert not any(line.startswith("AT+QSSLCLOSE") for line in sent), sent
+    assert "ERROR" not in answers
 
 
 def test_a_kept_connection_and_no_transparent_use_the_read_commands(

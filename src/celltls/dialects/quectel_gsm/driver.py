@@ -126,6 +126,9 @@ RETRY_SAFE = frozenset(
 #: Lines that announce a module start (TCPIP-REF 2: drivers treat RDY and Call Ready as boot URCs,
 #: S4, S6, S7, S13).
 BOOT_URCS = ("RDY", "Call Ready")
+#: The line that ends transparent mode when the connection closes, as the channel reports it
+#: (a URC made of the catalog's exit marker, SSL-AN 1.2 step 6).
+TRANSPARENT_CLOSED = CATALOG.framing().raw_exit_markers[0].strip().decode("ascii")
 #: The URC of a PDP context the network deactivated (TCPIP-REF 3, S2, S10, S14b).
 PDP_DEACT_URC = "+PDP DEACT"
 #: <socketstatus> words of AT+QSSLSTATE that hold an ssid (SSL-AN 2.2.6); ``INITIAL`` and
@@ -383,6 +386,8 @@ class QuectelGsm(Dialect):
                          for sep in (", ", ",") for word in _QI_WORDS)
         channel.configure(Framing((*framing.urc_prefixes, QIRDI_URC, *qi_lines),
                                   (*framing.data_blocks, QIRD_BLOCK), framing.raw_exit_markers))
+        # the exit marker of transparent mode, delivered as the URC "CLOSED" (SSL-AN 1.2 step 6)
+        channel.subscribe(TRANSPARENT_CLOSED, self._on_transparent_closed)
         channel.subscribe(QIRDI_URC, self._on_qirdi)
         channel.subscribe("+QIRD:", self._on_late_read)
         for line in qi_lines:
@@ -1343,6 +1348,20 @@ class QuectelGsm(Dialect):
             in_range = cat.CID_RANGE[0] <= cid <= cat.CID_RANGE[1]
             sock._notify_data(cid if in_range else self.cid)
 
+    def _on_transparent_closed(self, event: Urc | DataBlock) -> None:
+        """``CLOSED`` ended transparent mode: the module closed the connection itself (the
+        peer closed it, or the PDP context was lost). SSL-AN 2.2.10.2 says of the same event in
+        non-transparent mode (``+QSSLURC: "closed"``) that the module closes the SSL connection
+        itself and the host need not send ``AT+QSSLCLOSE``; no source read says otherwise for
+        transparent mode, and the virtual modem answers ``ERROR`` to it then."""
+        if not isinstance(event, Urc) or event.text != TRANSPARENT_CLOSED:
+            return
+        with self._sockets_lock:
+            online = [sock for sock in self._sockets.values()
+                      if isinstance(sock, QuectelTransparentSocket) and not sock.paused]
+        for sock in online:
+            sock._notify_closed(event.text)
+
     def _on_qi_closed(self, event: Urc | DataBlock) -> None:
         """``<id>, CLOSED``: the peer (or the network) closed plain socket ``<id>``."""
         text = (event.text if isinstance(event, Urc) else event.header).strip()
@@ -1761,12 +1780,14 @@ class QuectelTransparentSocket(QuectelSocket):
         self._paused = False
 
     def _close_in_module(self) -> None:
-        """``+++`` then ``AT+QSSLCLOSE``."""
+        """``+++`` then ``AT+QSSLCLOSE``; neither when the module ended the connection itself
+        (``CLOSED``)."""
         self.driver.channel.raw_coalescing = False
         try:
             if self.driver.channel.in_data_mode and not self._paused:
                 self.driver.channel.escape(self.driver.guard_time)
-            self.driver.at("+QSSLCLOSE", arguments("+QSSLCLOSE", ssid=self.ssid))
+            if not (self._peer_closed or self._gone):
+                self.driver.at("+QSSLCLOSE", arguments("+QSSLCLOSE", ssid=self.ssid))
         except (ATCommandError, ATTimeoutError) as exc:
             log.info("closing transparent socket %d: %s", self.ssid, exc)
         finally:
