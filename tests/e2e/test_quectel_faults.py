@@ -7,6 +7,7 @@ import datetime
 import io
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -101,6 +102,32 @@ def test_pdp_loss_mid_download_is_network_lost(modem: Modem, sim: VirtualModemSe
     assert "PDP DEACT" in str(caught.value)
     modem.attach(apn="internet")
     again = modem.request("GET", https.url("/bytes/2000"), profile=profile)
+    assert again.read() == deterministic_bytes(2000)
+
+
+def test_pdp_loss_in_transparent_mode_is_network_lost(modem: Modem, sim: VirtualModemServer,
+                                                     https: LocalHTTPSServer,
+                                                     profile: TlsProfile,
+                                                     transcript: io.StringIO) -> None:
+    """A request the server ends runs in transparent mode; a PDP loss then prints ``CLOSED``
+    (data mode ends) and ``+PDP DEACT``: the end of the stream is the network's loss, named,
+    not a body that merely stopped short (PartialBodyError)."""
+    # a body the server spreads over 2 s, so that the loss always comes in the middle of it
+    response = modem.request("GET", https.url("/chunked/200000?interval=0.01"), profile=profile,
+                             tls="module", keep_alive=False)
+    chunks = response.iter_bytes()
+    next(chunks)
+    sim.modem.fault_deactivate_pdp()
+    time.sleep(0.3)  # both lines reach the host before the stream's end is read
+    with pytest.raises(NetworkLostError) as caught:
+        for _ in chunks:
+            pass
+    assert "PDP DEACT" in caught.value.urc
+    opens = [line for line in _host_lines(transcript) if line.startswith("AT+QSSLOPEN=")]
+    assert opens and opens[0].split(",")[4] == "1", opens  # <connectmode> 1: transparent
+    modem.attach(apn="internet")
+    again = modem.request("GET", https.url("/bytes/2000"), profile=profile, tls="module",
+                          keep_alive=False)
     assert again.read() == deterministic_bytes(2000)
 
 

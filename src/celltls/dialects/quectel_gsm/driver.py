@@ -1742,11 +1742,17 @@ class QuectelTransparentSocket(QuectelSocket):
         Raises:
             SocketError: the socket is paused.
             ATTimeoutError: nothing arrived within :attr:`timeout` seconds.
+            NetworkLostError, ModuleRebootedError: the connection ended because the PDP context
+                was lost (``CLOSED`` then ``+PDP DEACT``) or the module restarted, not by the
+                server's close.
         """
         if self._closed:
             return b""
         self._check_online()
-        return self.driver.channel.read_raw(max_bytes, self.timeout)
+        data = self.driver.channel.read_raw(max_bytes, self.timeout)
+        if not data and self._failure is not None:
+            raise self._failure
+        return data
 
     def pause(self) -> None:
         """Leave data mode with the escape sequence (``+++`` -> ``OK``), keeping the
