@@ -7,61 +7,17 @@ checks. The modem is driven in-process through its byte interface (feed / sink).
 from __future__ import annotations
 
 import re
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from celltls import trace
-from celltls.dialects.nordic_slm.modem import NordicSlmModem, factory
+from celltls.dialects.nordic_slm.modem import factory
+from tests.nordic_slm.line import FINAL, Line
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nordic_slm"
-FINAL = re.compile(rb"\r\n(OK|ERROR|\+CME ERROR: \d+)\r\n")
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ\n-----END CERTIFICATE-----"
-
-
-class Line:
-    """The host end of the modem's serial line, in-process."""
-
-    def __init__(self, modem: NordicSlmModem) -> None:
-        self.modem = modem
-        self.buf = bytearray()
-        self.cond = threading.Condition()
-        modem.attach_sink(self._sink)
-
-    def _sink(self, data: bytes) -> None:
-        with self.cond:
-            self.buf += data
-            self.cond.notify_all()
-
-    def send(self, data: bytes) -> None:
-        self.modem.feed(data)
-
-    def until(self, pattern: re.Pattern[bytes], timeout: float = 10.0) -> bytes:
-        """Everything up to the end of the first match of ``pattern``."""
-        with self.cond:
-            deadline = time.monotonic() + timeout
-            while (match := pattern.search(self.buf)) is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"{pattern.pattern!r} not in {bytes(self.buf)!r}")
-                self.cond.wait(left)
-            out = bytes(self.buf[: match.end()])
-            del self.buf[: match.end()]
-            return out
-
-    def cmd(self, line: str | bytes, timeout: float = 10.0) -> bytes:
-        """Send a command line (CR LF added) and return the bytes up to its final result."""
-        data = line.encode("latin-1") if isinstance(line, str) else line
-        self.send(data + b"\r\n")
-        return self.until(FINAL, timeout)
-
-    def rest(self) -> bytes:
-        with self.cond:
-            out = bytes(self.buf)
-            self.buf.clear()
-            return out
 
 
 @pytest.fixture

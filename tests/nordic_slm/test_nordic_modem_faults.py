@@ -19,54 +19,8 @@ from pathlib import Path
 import pytest
 
 from celltls.dialects.nordic_slm.modem import NordicSlmModem, factory
-from celltls.sim.httpsd import PKI, LocalHTTPSServer, make_pki
-
-FINAL = re.compile(rb"\r\n(OK|ERROR|\+CME ERROR: \d+)\r\n")
-
-
-class Line:
-    """The host end of the modem's serial line, in-process."""
-
-    def __init__(self, modem: NordicSlmModem) -> None:
-        self.modem = modem
-        self.buf = bytearray()
-        self.cond = threading.Condition()
-        modem.attach_sink(self._sink)
-
-    def _sink(self, data: bytes) -> None:
-        with self.cond:
-            self.buf += data
-            self.cond.notify_all()
-
-    def send(self, data: bytes) -> None:
-        self.modem.feed(data)
-
-    def until(self, pattern: re.Pattern[bytes], timeout: float = 15.0) -> bytes:
-        with self.cond:
-            deadline = time.monotonic() + timeout
-            while (match := pattern.search(self.buf)) is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"{pattern.pattern!r} not in {bytes(self.buf[-300:])!r}")
-                self.cond.wait(left)
-            out = bytes(self.buf[: match.end()])
-            del self.buf[: match.end()]
-            return out
-
-    def cmd(self, line: str, timeout: float = 15.0) -> bytes:
-        self.send(line.encode("latin-1") + b"\r\n")
-        return self.until(FINAL, timeout)
-
-
-@pytest.fixture(scope="module")
-def pki() -> PKI:
-    return make_pki(("127.0.0.1", "localhost"), key_type="rsa")
-
-
-@pytest.fixture(scope="module")
-def server(pki: PKI) -> Iterator[LocalHTTPSServer]:
-    with LocalHTTPSServer(cert_chain_pem=pki.server_chain_pem, key_pem=pki.server_key_pem) as s:
-        yield s
+from celltls.sim.httpsd import PKI, LocalHTTPSServer
+from tests.nordic_slm.line import FINAL, Line
 
 
 @pytest.fixture
@@ -93,10 +47,10 @@ def _wait_closed(modem: NordicSlmModem, handle: int) -> None:
     assert link.closed
 
 
-def test_recv_timeout_dontwait_and_closed_peer(line: Line, server: LocalHTTPSServer) -> None:
+def test_recv_timeout_dontwait_and_closed_peer(line: Line, https: LocalHTTPSServer) -> None:
     """§6.2: nothing within the timeout → ERROR; DONTWAIT (64) with nothing → ERROR; after
     the peer closed → OK alone, no #XRECV line."""
-    _connect(line, server.port)
+    _connect(line, https.port)
     assert line.cmd("AT#XRECV=1") == b"\r\nERROR\r\n"
     assert line.cmd("AT#XRECV=0,64") == b"\r\nERROR\r\n"
     line.modem.fault_server_close(0)
@@ -104,19 +58,19 @@ def test_recv_timeout_dontwait_and_closed_peer(line: Line, server: LocalHTTPSSer
     assert line.cmd("AT#XRECV=5") == b"\r\nOK\r\n"
 
 
-def test_commands_wait_for_a_blocking_recv(line: Line, server: LocalHTTPSServer) -> None:
+def test_commands_wait_for_a_blocking_recv(line: Line, https: LocalHTTPSServer) -> None:
     """§3 (the AT host runs one command at a time): a line written during AT#XRECV is taken
     after its result."""
-    _connect(line, server.port)
+    _connect(line, https.port)
     line.send(b"AT#XRECV=1\r\nAT+CFUN?\r\n")
     assert line.until(FINAL) == b"\r\nERROR\r\n"
     assert line.until(FINAL) == b"\r\n+CFUN: 1\r\n\r\nOK\r\n"
 
 
-def test_send_after_peer_closed_in_data_mode(line: Line, server: LocalHTTPSServer) -> None:
+def test_send_after_peer_closed_in_data_mode(line: Line, https: LocalHTTPSServer) -> None:
     """§7: a failed send in data mode: the SLM sends +++ itself, drops input until the host's
     +++, then reports a negative status; a string send after close is ERROR."""
-    _connect(line, server.port)
+    _connect(line, https.port)
     line.modem.fault_server_close(0)
     _wait_closed(line.modem, 0)
     assert line.cmd('AT#XSEND="x"') == b"\r\nERROR\r\n"
@@ -128,10 +82,10 @@ def test_send_after_peer_closed_in_data_mode(line: Line, server: LocalHTTPSServe
     assert line.cmd("AT") == b"\r\nOK\r\n"
 
 
-def test_urcs_dropped_in_data_mode(line: Line, server: LocalHTTPSServer) -> None:
+def test_urcs_dropped_in_data_mode(line: Line, https: LocalHTTPSServer) -> None:
     """§3/§7: G2 drops modem URCs while in data mode."""
     line.cmd("AT+CEREG=1")
-    _connect(line, server.port)
+    _connect(line, https.port)
     assert line.cmd("AT#XSEND") == b"\r\nOK\r\n"
     line.modem.fault_lose_registration(4)
     line.send(b"+++")
@@ -139,9 +93,9 @@ def test_urcs_dropped_in_data_mode(line: Line, server: LocalHTTPSServer) -> None
     assert line.cmd("AT+CEREG?") == b"\r\n+CEREG: 1,4\r\n\r\nOK\r\n"  # no URC came before
 
 
-def test_reset_drops_sockets(line: Line, server: LocalHTTPSServer) -> None:
+def test_reset_drops_sockets(line: Line, https: LocalHTTPSServer) -> None:
     """§3: a reset answers Ready; RAM state (sockets, +CFUN) is gone."""
-    _connect(line, server.port)
+    _connect(line, https.port)
     line.modem.reboot()
     assert line.until(re.compile(rb"Ready\r\n")) == b"Ready\r\n"
     assert line.cmd("AT#XSOCKET?") == b"\r\nOK\r\n"
