@@ -10,9 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import re
-import threading
-import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -21,36 +18,7 @@ import pytest
 from celltls.dialects.nordic_slm.modem import NordicSlmModem, factory
 from celltls.sim.httpsd import make_pki
 from celltls.sim.serve import VirtualModemServer
-
-FINAL = re.compile(rb"\r\n(OK|ERROR|\+CME ERROR: \d+)\r\n")
-
-
-class Line:
-    """The host end of the modem's serial line, in-process."""
-
-    def __init__(self, modem: NordicSlmModem) -> None:
-        self.modem = modem
-        self.buf = bytearray()
-        self.cond = threading.Condition()
-        modem.attach_sink(self._sink)
-
-    def _sink(self, data: bytes) -> None:
-        with self.cond:
-            self.buf += data
-            self.cond.notify_all()
-
-    def cmd(self, line: str, timeout: float = 5.0) -> bytes:
-        self.modem.feed(line.encode("latin-1") + b"\r\n")
-        with self.cond:
-            deadline = time.monotonic() + timeout
-            while (match := FINAL.search(self.buf)) is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(bytes(self.buf))
-                self.cond.wait(left)
-            out = bytes(self.buf[: match.end()])
-            del self.buf[: match.end()]
-            return out
+from tests.nordic_slm.line import Line
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +32,7 @@ def pems() -> dict[str, str]:
 @pytest.fixture
 def line() -> Iterator[Line]:
     modem = factory()
-    h = Line(modem)
+    h = Line(modem, timeout=5.0)
     assert h.cmd("AT+CMEE=1") == b"\r\nOK\r\n"
     yield h
     modem.shutdown()
