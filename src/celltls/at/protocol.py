@@ -448,7 +448,7 @@ class ATProtocol:
     def settle_raw(self) -> list[Event]:
         """The line has gone quiet in transparent mode: decide the bytes held back.
 
-        A module prints its exit marker (``\r\nCLOSED\r\n``) in one piece, but the port may
+        A module prints its exit marker (``CR LF CLOSED CR LF``) in one piece, but the port may
         deliver it in two reads, split anywhere, even between its CR and LF; so a read that
         ends with the start of a marker is held back until the next read tells. When no more
         bytes come, what is held is payload (an HTTP body ending in CR LF), or a marker
