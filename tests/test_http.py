@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 from celltls.errors import (
     HTTPError,
     HTTPStatusError,
+    NetworkLostError,
     PartialBodyError,
     SocketError,
     UnsafeArgumentError,
 )
-from celltls.http import HTTPConnection, prepare_request
+from celltls.http import END_CAUSE_WAIT, HTTPConnection, prepare_request
 
 
 class ScriptSocket:
@@ -91,6 +92,45 @@ def test_short_content_length_body_is_a_partial_body_error() -> None:
     assert (info.value.received, info.value.expected) == (3000, len(BODY))
     assert info.value.exit_code == 18
     assert sock.closed
+
+
+class ReportingSocket(ScriptSocket):
+    """A module's socket that can say why its stream ended (SecureSocket.end_cause)."""
+
+    def __init__(self, pieces: Iterable[bytes], cause: Exception | None) -> None:
+        super().__init__(pieces)
+        self.cause = cause
+        self.asked: list[float] = []
+
+    def end_cause(self, wait: float) -> Exception | None:
+        assert not self.closed, "asked after the connection was closed"
+        self.asked.append(wait)
+        return self.cause
+
+
+def test_a_body_cut_short_by_the_network_names_the_network() -> None:
+    """The stream ended because the module lost the PDP context (it said so just after the
+    close): that error, with the cut body as its cause, not PartialBodyError."""
+    lost = NetworkLostError("the network deactivated the PDP context", urc="+PDP DEACT")
+    sock = ReportingSocket([length_response(BODY[:3000], declared=len(BODY))], lost)
+    with pytest.raises(NetworkLostError) as info:
+        get(sock)
+    assert info.value is lost
+    assert isinstance(info.value.__cause__, PartialBodyError)
+    assert sock.asked == [END_CAUSE_WAIT] and sock.closed
+
+
+def test_a_body_cut_short_with_no_reported_cause_is_a_partial_body_error() -> None:
+    sock = ReportingSocket([length_response(BODY[:3000], declared=len(BODY))], None)
+    with pytest.raises(PartialBodyError):
+        get(sock)
+    assert sock.asked == [END_CAUSE_WAIT]
+
+
+def test_a_complete_body_asks_no_cause() -> None:
+    sock = ReportingSocket([length_response()], NetworkLostError("unused"))
+    assert get(sock) == BODY
+    assert sock.asked == []
 
 
 def test_chunked_body_without_its_last_chunk_is_a_partial_body_error() -> None:

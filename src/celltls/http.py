@@ -39,6 +39,7 @@ import h11
 
 from celltls.errors import (
     BodyIntegrityError,
+    CellTLSError,
     HTTPError,
     HTTPStatusError,
     PartialBodyError,
@@ -64,6 +65,9 @@ MAX_HEADER_LINE = 4096
 MAX_TARGET = 4096
 #: the longest method name, bytes.
 MAX_METHOD = 32
+#: Seconds a body cut short waits for its socket to say why (a PDP loss URC printed just after
+#: the close), before it is reported as :class:`~celltls.errors.PartialBodyError`.
+END_CAUSE_WAIT = 0.25
 
 _TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")  # RFC 9110 5.6.2 tchar
 _CONTROL_NAMES = {
@@ -934,6 +938,16 @@ class HTTPConnection:
                 self.close()
                 raise
 
+    def _end_cause(self) -> CellTLSError | None:
+        """Why the socket's stream ended early, when the socket can tell
+        (:meth:`~celltls.dialects.base.SecureSocket.end_cause`, waiting up to
+        :data:`END_CAUSE_WAIT`); ``None`` for other sockets or a server's close."""
+        end_cause = getattr(self.sock, "end_cause", None)
+        if end_cause is None:
+            return None
+        cause: CellTLSError | None = end_cause(END_CAUSE_WAIT)
+        return cause
+
     def _next_event(self) -> h11.Event:
         while True:
             try:
@@ -950,7 +964,10 @@ class HTTPConnection:
                 if not data:
                     partial = self._current._partial() if self._current is not None else None
                     if partial is not None and self._h11.their_state is h11.SEND_BODY:
+                        cause = self._end_cause()
                         self.close()
+                        if cause is not None:  # the network or the module, not the server
+                            raise cause from partial
                         raise partial
                     if self._h11.their_state is h11.SEND_RESPONSE:
                         self.close()

@@ -199,6 +199,20 @@ class SecureSocket(abc.ABC):
         """Why the socket cannot be used any more, or ``None``."""
         return self._failure
 
+    def end_cause(self, wait: float) -> CellTLSError | None:
+        """Why the stream ended before the caller expected it to: the failure the module
+        reported (a PDP loss, a restart), waiting up to ``wait`` seconds for it, since a module
+        may print it just after the close (Quectel GSM: ``CLOSED``, then ``+PDP DEACT``,
+        SSL-AN 2.2.10.2). ``None`` when nothing was reported: the server closed it.
+
+        Args:
+            wait: seconds to wait for a report (only on this error path: an HTTP body cut
+                short).
+        """
+        with self._cond:
+            self._cond.wait_for(lambda: self._failure is not None, timeout=wait)
+            return self._failure
+
     def _close_once(self, close_in_module: Callable[[], None]) -> None:
         """Mark the socket closed and run ``close_in_module``, unless already closed."""
         if self._closed:
