@@ -468,13 +468,18 @@ class ATProtocol:
             self._deliver(events, len(buf))
             return events
         index, marker, _complete = found
-        self._deliver(events, index)
-        del buf[: len(marker)]
-        self._to(Mode.COMMAND)
-        events.append(Urc(marker.strip().decode("ascii", errors="replace")))
+        events.append(Urc(self._exit_at(events, index, marker)))
         while self._step(events):
             pass
         return events
+
+    def _exit_at(self, events: list[Event], index: int, marker: bytes) -> str:
+        """The module left data mode with ``marker`` at ``index`` of the buffer: deliver the
+        payload before it, drop the marker, back to command mode; returns the marker's text."""
+        self._deliver(events, index)
+        del self._buffer[: len(marker)]
+        self._to(Mode.COMMAND)
+        return marker.strip().decode("ascii", errors="replace")
 
     def leave_raw_mode(self) -> None:
         """Back to command mode (data mode ended, e.g. the connection closed, or abandoned)."""
@@ -638,10 +643,7 @@ class ATProtocol:
             # host was sending the escape sequence: that escape is then answered by this.
             # URC lines the module printed after it (+PDP DEACT) are parsed in command mode.
             index, exit_marker, _ = found
-            self._deliver(events, index)
-            del buf[: len(exit_marker)]
-            self._to(Mode.COMMAND)
-            text = exit_marker.strip().decode("ascii", errors="replace")
+            text = self._exit_at(events, index, exit_marker)
             if escaping:
                 state.pending = None
                 events.append(Final(text, True, text))
