@@ -265,6 +265,7 @@ def test_progress_bars_for_upload_and_download(sim: VirtualModemServer, web: Loc
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     screen = io.StringIO()
     monkeypatch.setattr(cli, "_err", lambda: Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")  # stderr is no terminal under CliRunner
     upload = tmp_path / "up.bin"
     upload.write_bytes(deterministic_bytes(200_000))
     result = runner.invoke(app, args(web.url("/echo"), sim, ca, "-d", f"@{upload}"))
@@ -276,9 +277,25 @@ def test_progress_bars_for_upload_and_download(sim: VirtualModemServer, web: Loc
     assert result.exit_code == 0 and screen.getvalue() == ""
 
 
-def test_no_progress_bar_when_stderr_is_not_a_terminal() -> None:
-    bars = cli._Bars(Console(file=io.StringIO(), force_terminal=False), enabled=True)
+def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")  # rich's console decides
+    bars = cli._Bars(lambda: Console(file=io.StringIO(), force_terminal=False), enabled=True)
     assert bars.task("download", None) is None
+
+
+def test_progress_bars_make_no_console_when_stderr_is_not_a_terminal(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich is not even imported for a transfer whose stderr is a file or pipe (issue 17)."""
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+
+    def no_console() -> Console:
+        raise AssertionError("a console was made for a stderr that is no terminal")
+
+    bars = cli._Bars(no_console, enabled=True)
+    assert bars.task("download", None) is None
+    assert bars.task("upload", 10 * cli.PROGRESS_THRESHOLD) is None
 
 
 # -- version, help, completion, usage errors ---------------------------------------------------
