@@ -275,3 +275,62 @@ def test_a_payload_ending_in_cr_lf_is_delivered_when_the_line_goes_quiet(
         modem.conn.sendall(b"more\r\nCLOSED\r\n")
         assert channel.read_raw(100, timeout=2) == b"more"
         assert channel.read_raw(100, timeout=2) == b""
+
+
+def _recv_block(size: int) -> bytes:
+    return bytes((i * 7 + 3) % 256 for i in range(size))
+
+
+def test_a_block_trickling_in_is_read_whole_in_few_reads(
+        scripted, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """On a ``socket://`` port the reader waits for the rest of a data block (SO_RCVLOWAT)
+    instead of waking for every TCP segment: 60 pieces of 25 bytes, 4 ms apart, take a
+    handful of reads, and the block is exact (issue 17)."""
+    body = _recv_block(1500)
+
+    def script(line: str) -> list[tuple[float, bytes]]:
+        if line.startswith("AT+QSSLRECV"):
+            pieces = [(0.0, b"\r\n+QSSLRECV: 1.2.3.4:443,TCP,1500\r\n")]
+            pieces += [(0.004, body[i:i + 25]) for i in range(0, 1500, 25)]
+            return [*pieces, (0.0, b"\r\nOK\r\n")]
+        return [(0, b"\r\nOK\r\n")]
+
+    reads: list[int] = []
+    read_some = ATChannel._read_some
+
+    def counting(self: ATChannel) -> bytes:
+        data = read_some(self)
+        if data:
+            reads.append(len(data))
+        return data
+
+    monkeypatch.setattr(ATChannel, "_read_some", counting)
+    modem = scripted(script)
+    with ATChannel(modem.url, baudrate=921600, data_blocks=CATALOG.data_blocks) as channel:
+        reply = channel.command("AT+QSSLRECV=0,1,1500", timeout=5, response_prefixes=("+QSSLRECV:",))
+        assert b"".join(block.data for block in reply.blocks) == body
+        assert len(reads) < 25, reads  # one read per piece would be 60
+
+
+def test_the_low_water_mark_ends_with_the_block(scripted) -> None:  # type: ignore[no-untyped-def]
+    """After a block the reader wakes for every byte again: a short answer on a port whose
+    nominal rate is slow (9600 bit/s: a 1500-byte mark would wait 3 s) comes at once; and a
+    block cut short ends in the command's timeout, not a hang."""
+    body = _recv_block(1500)
+
+    def script(line: str) -> list[tuple[float, bytes]]:
+        if line == "AT+QSSLRECV=0,1,1500":
+            return [(0, b"\r\n+QSSLRECV: 1.2.3.4:443,TCP,1500\r\n"), (0.02, body), (0, b"\r\nOK\r\n")]
+        if line == "AT+QSSLRECV=0,1,1000":
+            return [(0, b"\r\n+QSSLRECV: 1.2.3.4:443,TCP,1000\r\n"), (0.02, body[:100])]
+        return [(0, b"\r\nOK\r\n")]
+
+    modem = scripted(script)
+    with ATChannel(modem.url, baudrate=9600, data_blocks=CATALOG.data_blocks) as channel:
+        reply = channel.command("AT+QSSLRECV=0,1,1500", timeout=5, response_prefixes=("+QSSLRECV:",))
+        assert reply.blocks[0].data == body
+        started = time.monotonic()
+        assert channel.command("AT+CSQ", timeout=0.5).final is not None
+        assert time.monotonic() - started < 0.5
+        with pytest.raises(ATTimeoutError):
+            channel.command("AT+QSSLRECV=0,1,1000", timeout=0.5, response_prefixes=("+QSSLRECV:",))

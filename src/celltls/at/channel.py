@@ -70,6 +70,11 @@ _MARKER_WAIT = 0.05
 #: ``_COALESCE_WAIT`` seconds, before it reads again.
 _TRICKLE = 512
 _COALESCE_WAIT = 0.020
+#: ``socket://`` ports in a data block (:meth:`ATChannel._set_low_water`): the smallest rest
+#: worth waiting for, the largest low-water mark, and the slack added to the rest's line time.
+_LOW_WATER_MIN = 64
+_LOW_WATER_MAX = 16384
+_LOW_WATER_SLACK = 0.020
 
 
 def _is_socket_port(port: object) -> bool:
@@ -185,6 +190,8 @@ class ATChannel:
         # any other port through pyserial as before.
         self._fd: int | None = None
         self._sock: socket.socket | None = None
+        #: the socket's receive low-water mark (SO_RCVLOWAT) now; 0 where it cannot be set
+        self._lowat = 1
         if self._selectable:
             if _is_socket_port(self._port):
                 self._sock = getattr(self._port, "_socket", None)
@@ -707,6 +714,8 @@ class ATChannel:
             wait = _READER_WAIT
             if self.protocol.holding_raw:  # the start of an exit marker? (ATProtocol.settle_raw)
                 wait = _MARKER_WAIT + 16 * self._byte_time
+            elif self._sock is not None and self._lowat:
+                wait = self._set_low_water(wait)
             ready, _, _ = select.select(fds, [], [], wait)
             if not ready or ready[0] != fds[0]:
                 return b""
@@ -734,6 +743,31 @@ class ATChannel:
             return b""
         waiting = getattr(self._port, "in_waiting", 0) or 0
         return first + (self._port.read(waiting) if waiting else b"")
+
+    def _set_low_water(self, wait: float) -> float:
+        """On a ``socket://`` port, in the middle of a length-delimited data block: let the
+        socket wake the reader only once the rest of the block is there (SO_RCVLOWAT, which
+        Linux's select() honours: socket(7)), instead of for every TCP segment a serial
+        server or relay sends. Returns the wait for select(): at most twice the time the rest
+        takes on the line plus 20 ms, after which what has come is read anyway (a module
+        slower than the line, a block cut short). Issue 17: ~5,500 -> ~2,200 reads per MiB of
+        ``AT+QIRD`` blocks (benchmarks/README.md). Outside a block the mark is 1 byte.
+
+        A platform that refuses the option (Windows) turns the feature off for the port.
+        """
+        remaining = self.protocol.block_remaining
+        lowat = min(remaining, _LOW_WATER_MAX) if remaining >= _LOW_WATER_MIN else 1
+        if lowat != self._lowat:
+            assert self._sock is not None
+            try:
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, lowat)
+            except OSError:
+                self._lowat = 0
+                return wait
+            self._lowat = lowat
+        if lowat > 1:
+            return min(wait, 2 * lowat * self._byte_time + _LOW_WATER_SLACK)
+        return wait
 
     def _read_loop(self) -> None:
         while not self._stop.is_set():

@@ -439,6 +439,13 @@ class ATProtocol:
         self._enter_data()
 
     @property
+    def block_remaining(self) -> int:
+        """Bytes of the data block being read that have not arrived yet (0 outside a block):
+        what the host can wait for before it reads again."""
+        state = self._state
+        return state.block_remaining if state.mode is _BLOCK else 0
+
+    @property
     def holding_raw(self) -> bool:
         """Whether transparent-mode bytes are held back: a suffix that may be the start of an
         exit marker (a lone CR too), or a marker whose following URC line is still arriving.
