@@ -14,8 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from celltls.sim.httpsd import PKI, make_pki
+from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes, make_pki
 from celltls.sim.serve import VirtualModemServer
+from tests.faults.proxy import TcpRelay
 from tests.sim.helpers import GUARD, Host, server_context
 
 PATTERN = b"--EOF--Pattern--"
@@ -383,3 +384,46 @@ def test_khttpcfg_fields_as_sierra_tests_send_them(host: Host) -> None:
     assert host.cmd("AT+KHTTPCFG?") == ['+KHTTPCFG: 1,1,"example.invalid",443,2,"","",0,0,0',
                                         "OK"]
     assert host.cmd('AT+KHTTPCFG=1,"example.invalid",443,1') == ["+CME ERROR: 916"]
+
+
+# -- HTTP data phase: data mode until the pattern and OK; +++ ends it (S7 p.207, p.302) ---------
+
+def test_http_get_is_data_mode_and_escape_ends_the_transfer(host: Host, pki: PKI,
+                                                             https: LocalHTTPSServer) -> None:
+    """From ``CONNECT`` to the pattern and ``OK`` of ``AT+KHTTPGET`` the module is in data mode
+    (HL75-ATIG 11.10.3, S7 p.207: it "returns to command state" after the data): a command
+    line written meanwhile is not answered inside the body. ``+++`` with guard times ends the
+    transfer: ``OK``, nothing more of it (no pattern, no ``+KHTTP_IND``), and ``ATO`` answers
+    ``NO CARRIER`` (HL75-ATIG 16.9, S7 p.302, +KHTTPGET: ``OK``/``NO CARRIER (disconnect)``);
+    the session connects again and the next GET is exact."""
+    relay = TcpRelay(https.port, rate=48 * 1024)  # ~4 s for the body: still streaming
+    try:
+        store_ca(host, pki.ca_pem)
+        assert host.cmd(f'AT+KHTTPCFG=1,"127.0.0.1",{relay.port},2,"","",1,0,0') == [
+            "+KHTTPCFG: 1", "OK"]
+        wait_line(host, "+KHTTP_IND: 1,1")
+        assert host.cmd('AT+KHTTPGET=1,"/bytes/200000",1') == ["CONNECT"]
+        got = host.read_exact(1000)  # the status line, the headers, the start of the body
+        host.send(b"AT\r")  # data, not a command: no OK inside the body
+        time.sleep(0.5)
+        host.escape()
+        got += host.drain(1.0)
+        assert got.endswith(b"\r\nOK\r\n"), got[-40:]
+        assert host.drain(1.0) == b""  # no more data, no pattern, no +KHTTP_IND
+        body = got[:-len(b"\r\nOK\r\n")].split(b"\r\n\r\n", 1)[1]
+        assert 0 < len(body) < 200000
+        assert deterministic_bytes(200000).startswith(body)  # no answer was put in the body
+        host.send(b"ATO\r")
+        assert host.read_line() == "NO CARRIER"
+        assert host.cmd("AT+KHTTPCFG?") == [
+            f'+KHTTPCFG: 1,1,"127.0.0.1",{relay.port},2,"","",0,0,0', "OK"]
+        assert host.cmd("AT+KHTTPCNX=1") == ["OK"]
+        wait_line(host, "+KHTTP_IND: 1,1")
+        host.send(b'AT+KHTTPGET=1,"/bytes/3000?seed=5",1\r')
+        raw = host.read_until(PATTERN + b"\r\nOK\r\n", timeout=10)
+        assert raw.startswith(b"\r\nCONNECT\r\n")
+        assert raw.split(b"\r\n\r\n", 1)[1][:-len(PATTERN + b"\r\nOK\r\n")] == \
+            deterministic_bytes(3000, 5)
+        assert re.fullmatch(r'\+KHTTP_IND: 1,3,\d+,200,"OK"', host.read_line())
+    finally:
+        relay.close()

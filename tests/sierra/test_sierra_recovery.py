@@ -5,6 +5,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from typing import Any
 
 import pytest
 
@@ -12,10 +15,14 @@ from celltls import Certificate, Modem, TlsProfile
 from celltls.at.channel import ATChannel
 from celltls.dialects.sierra import catalog as cat
 from celltls.dialects.sierra.driver import Sierra, SierraSocket
+from celltls.dialects.sierra.modem import SierraModem
 from celltls.errors import ModuleRebootedError, NetworkLostError
 from celltls.sim.httpsd import PKI, LocalHTTPSServer, deterministic_bytes
 from celltls.sim.serve import VirtualModemServer
+from tests.faults.proxy import TcpRelay
 from tests.sierra.test_sierra_socket import PATTERN, Arrival, ScriptedSierra
+
+GUARD = 0.2  # escape-sequence guard time of the virtual modem and the driver, seconds
 
 
 @pytest.fixture
@@ -85,3 +92,95 @@ def test_network_loss_is_named() -> None:
         assert info.value.urc == "+KCNX_IND: 1,0,0"
     finally:
         channel.close()
+
+
+def _line_free(sim: VirtualModemServer, timeout: float = 3.0) -> None:
+    """Wait until the virtual modem noticed that the host's connection is gone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and getattr(sim, "_conn", None) is not None:
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(("rate", "size", "ended_within"),
+                         [(48 * 1024, 240000, None), (16 * 1024, 400000, 20.0)],
+                         ids=["waits-for-the-end", "ends-it-with-escape"])
+def test_next_request_after_a_line_drop_mid_body(https: LocalHTTPSServer, profile: TlsProfile,
+                                                  monkeypatch: pytest.MonkeyPatch, rate: int,
+                                                  size: int, ended_within: float | None) -> None:
+    """The line drops in the middle of an AT+KHTTPGET body while the module still streams it
+    (a slow server); a new run on the same module must then get exact bytes, twice.
+
+    The module stays in data mode until the EOF pattern and OK (HL75-ATIG 11.10.3, S7 p.207),
+    so the new run's commands are not answered inside the old body: the driver's start
+    (:meth:`Sierra.sync`) waits for that end (about 4 s left) or, when it does not come (about
+    24 s left), ends the transfer with ``+++`` (HL75-ATIG 16.9, S7 p.302), then deletes the
+    leftover session. The new session's connection is made slow (it starts 0.5 s after the old
+    transfer ended), so that the old transfer's ``+KHTTP_IND: 1,3,...`` taken for the new
+    session's ``+KHTTP_IND: 1,1`` (the id is reused) would fail the request."""
+    relay = TcpRelay(https.port, rate=rate)
+    url = f"https://127.0.0.1:{relay.port}"
+    try:
+        with VirtualModemServer("sierra", model="hl7800", guard_time=GUARD) as sim:
+            module = sim.modem
+            assert isinstance(module, SierraModem)
+            old_done, dropped = threading.Event(), threading.Event()
+            exchange, connect = module._http_exchange, module._http_connect
+
+            def exchange_then_mark(*args: Any) -> None:
+                exchange(*args)
+                old_done.set()
+
+            def slow_connect(*args: Any) -> None:
+                if dropped.is_set():
+                    old_done.wait(30)
+                    time.sleep(0.5)
+                connect(*args)
+
+            monkeypatch.setattr(module, "_http_exchange", exchange_then_mark)
+            monkeypatch.setattr(module, "_http_connect", slow_connect)
+            modem = Modem(sim.url, "sierra", model="hl7800", guard_time=GUARD)
+            modem.attach(apn="internet")
+            response = modem.request("GET", f"{url}/bytes/{size}", profile=profile,
+                                     via="native")
+            next(response.iter_bytes())
+            modem.channel.close()  # the line drops mid-body; the module keeps its transfer
+            dropped.set()
+            cut = time.monotonic()
+            _line_free(sim)
+            assert not old_done.is_set(), "the cut transfer should still be streaming"
+            with Modem(sim.url, "sierra", model="hl7800", guard_time=GUARD) as modem:
+                assert old_done.is_set(), "the new run started inside the old transfer"
+                if ended_within is not None:  # by +++, long before the server's last byte
+                    assert time.monotonic() - cut < ended_within
+                modem.attach(apn="internet")
+                for seed in (7, 8):
+                    response = modem.request("GET", f"{url}/bytes/3000?seed={seed}",
+                                             profile=profile, via="native")
+                    assert response.status == 200
+                    assert response.read() == deterministic_bytes(3000, seed)
+    finally:
+        relay.close()
+
+
+def test_an_earlier_transfers_report_is_not_taken_for_the_connection(
+        https: LocalHTTPSServer, profile: TlsProfile, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After ``AT+KHTTPCFG`` the driver waits for ``+KHTTP_IND: <id>,1`` (§6, S5d); a
+    ``+KHTTP_IND: <id>,3,...`` of the same id is the end of an earlier transfer on a reused id
+    (a cut request's) and must not start the request before the session is connected."""
+    with VirtualModemServer("sierra", model="hl7800") as sim:
+        module = sim.modem
+        assert isinstance(module, SierraModem)
+        connect = module._http_connect
+
+        def late_connect(*args: Any) -> None:
+            session = args[0]
+            module.urc(f'+KHTTP_IND: {session.sid},3,3230,200,"OK"')  # an earlier transfer's
+            time.sleep(0.3)
+            connect(*args)
+
+        monkeypatch.setattr(module, "_http_connect", late_connect)
+        with Modem(sim.url, "sierra", model="hl7800") as modem:
+            modem.attach(apn="internet")
+            response = modem.request("GET", https.url("/bytes/3000"), profile=profile,
+                                     via="native")
+            assert response.read() == deterministic_bytes(3000)

@@ -333,11 +333,14 @@ class Sierra(Dialect):
         read are the module's answers to these commands.
 
         An earlier host run may have left the module inside a data phase (an upload waiting
-        for its pattern: sierra-hl78xx.md S4 +KTCPSND) or streaming the rest of a download.
+        for its pattern: sierra-hl78xx.md S4 +KTCPSND) or streaming the rest of a download (an
+        ``AT+KHTTPGET`` cut by a lost line: the module is in data mode until the pattern and
+        ``OK``, HL75-ATIG 11.10.3, S7 p.207, and answers no command before).
         ``AT+KPATTERN=<new>`` then ``AT+KPATTERN?`` must read back the new pattern; until it
         does, the line is resynchronised, and after a timeout the data-phase ends the module
-        may be waiting for are written (``+++`` with guard times for RC76xx uploads, the
-        factory pattern ``--EOF--Pattern--``) before trying again.
+        may be waiting for are written (``+++`` with guard times for RC76xx uploads and for a
+        download still under way, the factory pattern ``--EOF--Pattern--``) before trying
+        again (:meth:`_end_foreign_data_phase`).
 
         Raises:
             ATTimeoutError: no proof of command mode within ``timeout`` seconds.
@@ -414,12 +417,19 @@ class Sierra(Dialect):
             self.state.update(self._state_key, **values)
 
     def _end_foreign_data_phase(self) -> None:
-        """Write what ends an upload data phase started by someone else: the guard-time framed
-        ``+++`` (RC76xx ``AT+KCERTSTORE``, SEED-000) and the factory EOF pattern (sierra-hl78xx.md
-        S4 +KPATTERN); the module takes both as payload otherwise, which is harmless."""
-        time.sleep(self.guard_time)
+        """Write what ends a data phase started by someone else: the guard-time framed ``+++``
+        and the factory EOF pattern (sierra-hl78xx.md S4 +KPATTERN).
+
+        ``+++`` ends an upload waiting for it (RC76xx ``AT+KCERTSTORE``, SEED-000) and a
+        download the module is still sending, such as the rest of an ``AT+KHTTPGET`` body cut
+        by a lost line: ``OK`` and the transfer is dropped (HL75-ATIG 16.9 "Switch Data/Command
+        Mode DTR +++ ATO Behavior Table", S7 p.302: +KHTTPGET/HEAD/POST, ``OK``/``NO CARRIER
+        (disconnect)``). The silence around it is longer than the guard time, which the module
+        needs in full on both sides (a byte within it makes the ``+`` data). Whatever the module
+        does not need is taken as payload or as characters before ``AT`` (V.250 5.2.1)."""
+        time.sleep(self.guard_time * 1.5)
         self.channel.write_raw(b"+++")
-        time.sleep(self.guard_time)
+        time.sleep(self.guard_time * 1.5)
         self.channel.write_raw(cat.DEFAULT_PATTERN.encode())
         self.channel.abandon_data_phase()
 
@@ -1036,8 +1046,10 @@ class Sierra(Dialect):
             while True:
                 text = self.wait_urc(waiter, max(0.0, deadline - time.monotonic()),
                                      f"+KHTTP_IND: {sid},1 after AT+KHTTPCFG")
-                if text.split(":", 1)[1].strip().split(",")[0] == str(sid):
+                if _is_connect_report(text, sid):
                     break
+                log.info("%s: not the connection of session %d (an earlier transfer's report "
+                         "on a reused id?); still waiting for +KHTTP_IND: %d,1", text, sid, sid)
         except ATTimeoutError as exc:
             if sid is not None:
                 self._close_http(sid)
@@ -1354,6 +1366,18 @@ class SierraSocket(SecureSocket):
 
 #: Commands that only read state: safe to send again when their answer was lost.
 
+
+
+def _is_connect_report(text: str, sid: int) -> bool:
+    """Whether ``text`` ends the wait after ``AT+KHTTPCFG`` (with ``<start>`` 1) for session
+    ``sid``: ``+KHTTP_IND: <sid>,1`` (connected, sierra-hl78xx.md §6, S5d) or
+    ``+KHTTP_ERROR: <sid>,...``. Another ``+KHTTP_IND`` of the same id, such as the
+    ``<sid>,3,<n>,<code>,"<reason>"`` that ends an ``AT+KHTTPGET`` (§6), belongs to an earlier
+    transfer on that id (a cut request's, reported when its data ended) and is not an answer."""
+    fields = [f.strip() for f in text.split(":", 1)[1].split(",")]
+    if fields[0] != str(sid):
+        return False
+    return text.startswith("+KHTTP_ERROR") or fields[1:2] == ["1"]
 
 
 def _ksup_meaning(status: str) -> str:

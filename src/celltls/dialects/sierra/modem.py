@@ -33,7 +33,17 @@ thread's log (SEED-000), not from the driver. What it does:
   ``AT+KHTTPGET``/``AT+KHTTPHEAD``/``AT+KHTTPPOST`` (``CONNECT``, the response as the server sent
   it, the pattern, ``OK``, then ``+KHTTP_IND: <id>,3,<len>,<code>,"<reason>"``), a
   ``<request_uri>`` longer than the model takes refused with ``+CME ERROR: 3`` (SEED-000),
-  ``AT+KHTTPCLOSE``, ``AT+KHTTPDEL``.
+  ``AT+KHTTPCLOSE``, ``AT+KHTTPDEL``. From ``CONNECT`` to the pattern and ``OK`` the line is in
+  data mode: the module "returns to command state" only after the data (HL75-ATIG 11.10.3,
+  S7 p.207), so what the host writes meanwhile is not a command and is not answered; the
+  escape sequence ``+++`` ends the transfer: ``OK``, the transfer is dropped (no more data, no
+  pattern, no ``+KHTTP_IND``) and ``ATO`` answers ``NO CARRIER`` (HL75-ATIG 16.9 "Switch
+  Data/Command Mode DTR +++ ATO Behavior Table", S7 p.302, HTTP row: ``+++``/``ATO`` →
+  ``OK``/``NO CARRIER (disconnect)``; simulated for GET, HEAD and POST, not for the
+  ``AT+KHTTPHEADER`` upload). Whether a ``+KHTTP_IND`` follows an escape is not documented:
+  none here. The same table's DTR drop (``AT&D1``/``&D2``) is not simulated (the engine has
+  no DTR line); a host connection that closes is not a DTR drop: the module goes on with the
+  transfer, writing to nobody, as its sessions stay (below).
 - TCP sessions (§4): ``AT+KTCPCFG=[<cnx>],0,"<host>",<port>`` (plain TCP client, both models)
   and ``...,3,...`` (TLS client, HL78xx) answered ``+KTCPCFG: <id>``; ``AT+KTCPCFG?`` lists every
   defined session; ``AT+KTCPCNX`` (``OK``, then ``+KTCP_IND: <id>,1`` or
@@ -157,6 +167,17 @@ class _HttpSession:
 
 
 @dataclass
+class _HttpTransfer:
+    """One ``AT+KHTTPGET``/``HEAD``/``POST`` data phase, from ``CONNECT`` to ``OK`` (or ``+++``)."""
+
+    session: _HttpSession
+    boot: int  # SierraModem.boots when it began: a reboot ends it
+    conn: _Link | None = None
+    aborted: bool = False  # ended by the escape sequence (HL75-ATIG 16.9, S7 p.302)
+    finished: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
 class _TcpSession:
     sid: int
     cnx: int
@@ -270,7 +291,7 @@ class SierraModem(ATEngine):
             "+KHTTPCLOSE": self._khttpclose, "+KHTTPDEL": self._khttpdel,
             "+KTCPCFG": self._ktcpcfg, "+KTCPCNX": self._ktcpcnx, "+KTCPSND": self._ktcpsnd,
             "+KTCPRCV": self._ktcprcv, "+KTCPCLOSE": self._ktcpclose, "+KTCPDEL": self._ktcpdel,
-            "+KTCPSTAT": self._ktcpstat,
+            "+KTCPSTAT": self._ktcpstat, "O": self._ato,
         }.items():
             self.register(name, handler)
 
@@ -292,6 +313,8 @@ class SierraModem(ATEngine):
         self._phase_timer: threading.Timer | None = None
         self._idle_timer: threading.Timer | None = None
         self._escape_hook: Callable[[], None] | None = None
+        self._http_transfer: _HttpTransfer | None = None  # the HTTP data phase under way
+        self._http_escaped = False  # +++ ended an HTTP transfer: ATO answers NO CARRIER
 
     def _close_all_links(self) -> None:
         for session in self.tcp.values():
@@ -303,6 +326,12 @@ class SierraModem(ATEngine):
         """A reboot forgets the sessions, the PDP connection and the pattern; certificates,
         keys and ``AT+KSREP`` stay; ``+KSUP: 0`` when ``AT+KSREP=1`` (sierra-hl78xx.md §2)."""
         self.boots += 1
+        transfer = self._http_transfer
+        if transfer is not None:  # the module's HTTP client is gone with the restart
+            link, transfer.conn = transfer.conn, None
+            if link is not None:
+                link.close()
+            transfer.finished.set()
         self._close_all_links()
         self._cancel_phase_timer()
         self._cancel_idle()
@@ -635,13 +664,22 @@ class SierraModem(ATEngine):
         raise CommandError(cat.CME_ALL_SESSIONS_USED, "all sessions are used")
 
     def _pattern_phase(self, on_done: Callable[[bytes], None], on_timeout: Callable[[], None],
-                       partial: bytearray | None = None) -> None:
+                       partial: bytearray | None = None, *, answer_follows: bool = False) -> None:
         """``CONNECT``, then bytes up to the EOF pattern (HL78-ATIG data phases); ``partial``
-        (if given) is the buffer, so that ``on_timeout`` can see what arrived."""
+        (if given) is the buffer, so that ``on_timeout`` can see what arrived.
+
+        With ``answer_follows`` (``AT+KHTTPPOST``) the line stays in data mode after the
+        pattern: the module's answer follows in the same data phase (:meth:`_http_request`),
+        and what the host writes meanwhile is not command input."""
         buffer = partial if partial is not None else bytearray()
         pattern = self.pattern
+        self._http_escaped = False
+        uploaded = False
 
         def handler(data: bytes) -> None:
+            nonlocal uploaded
+            if uploaded:
+                return  # the module's answer is under way: not commands (S7 p.207)
             buffer.extend(data)
             index = buffer.find(pattern)
             if index < 0:
@@ -650,6 +688,10 @@ class SierraModem(ATEngine):
             payload = bytes(buffer[:index])
             rest = bytes(buffer[index + len(pattern):])
             buffer.clear()
+            if answer_follows:
+                uploaded = True
+                on_done(payload)
+                return
             self.leave_data_mode(None)
             on_done(payload)
             if rest:
@@ -680,6 +722,15 @@ class SierraModem(ATEngine):
         self._resumable = False
         if hook is not None:
             hook()
+
+    def _ato(self, cmd: ParsedCommand) -> str | None:
+        """``ATO`` after ``+++`` ended an HTTP transfer: ``NO CARRIER``, the transfer is gone
+        (HL75-ATIG 16.9, S7 p.302, HTTP row: ``+++``/``ATO`` → ``OK``/``NO CARRIER
+        (disconnect)``); otherwise as the engine (V.250 6.3.7)."""
+        if self._http_escaped:
+            self._http_escaped = False
+            return "NO CARRIER"
+        return self._cmd_online(cmd)
 
     def _context(self, secure_index: int) -> ContextBuild:
         """The module's TLS: 1.2 only, the catalog's suites, verification per
@@ -1085,6 +1136,12 @@ class SierraModem(ATEngine):
         return self._http_request("POST", cmd)
 
     def _http_request(self, method: str, cmd: ParsedCommand) -> str | None:
+        """``AT+KHTTPGET``/``HEAD``/``POST``: ``CONNECT``, (POST: the body up to the pattern,)
+        the server's answer, the pattern, ``OK``, ``+KHTTP_IND: <id>,3,...`` (§6, S5d).
+
+        The whole exchange is one data phase (HL75-ATIG 11.10.3, S7 p.207: the module returns
+        to command state after the data): the host's bytes are not commands until ``OK``, URCs
+        wait, and ``+++`` ends it (:meth:`_abort_transfer`, S7 p.302)."""
         if cmd.kind != "write":
             raise CommandError(50, f"AT+KHTTP{method}=<session_id>,...")
         session, a = self._session(cmd)
@@ -1092,33 +1149,61 @@ class SierraModem(ATEngine):
         show_resp = _int(a.get("show_resp"), 1) == 1 or method == "HEAD"
         if not session.connected:
             raise CommandError(3, "session not connected")
-        # From CONNECT to the pattern and OK the line carries the response: URCs wait
-        # (a URC inside it would be taken for body bytes).
+        transfer = _HttpTransfer(session, self.boots)
+        self._http_transfer = transfer
         if method != "POST":
-            self.hold_urcs()
-            self.respond("CONNECT")
-            self._spawn(lambda: self._http_exchange(session, method, uri, None, show_resp))
+            self._http_escaped = False
+            self.enter_data_mode(self._host_bytes_in_transfer)  # CONNECT
+            self._escape_hook = lambda: self._abort_transfer(transfer)
+            self._spawn(lambda: self._http_exchange(transfer, method, uri, None, show_resp))
             return None
 
         def body_done(body: bytes) -> None:
-            self.hold_urcs()
-            self._spawn(lambda: self._http_exchange(session, method, uri, body, show_resp))
+            self._spawn(lambda: self._http_exchange(transfer, method, uri, body, show_resp))
 
         def body_timeout() -> None:
+            self._http_transfer = None
+            self._escape_hook = None
             self.urc(f"+KHTTP_ERROR: {session.sid},6")
 
-        self._pattern_phase(body_done, body_timeout)
+        self._pattern_phase(body_done, body_timeout, answer_follows=True)
+        self._escape_hook = lambda: self._abort_transfer(transfer)
         return None
 
-    def _http_exchange(self, session: _HttpSession, method: str, uri: str, body: bytes | None,
-                       show_resp: bool) -> None:
-        try:
-            self._http_exchange_held(session, method, uri, body, show_resp)
-        finally:
-            self.release_urcs()
+    def _host_bytes_in_transfer(self, data: bytes) -> None:
+        """What the host writes while the module sends an HTTP answer: not commands (S7 p.207);
+        what the module does with it is not documented: dropped here."""
 
-    def _http_exchange_held(self, session: _HttpSession, method: str, uri: str,
-                            body: bytes | None, show_resp: bool) -> None:
+    def _abort_transfer(self, transfer: _HttpTransfer) -> None:
+        """``+++`` in an HTTP data phase (lock held; the engine then answers ``OK``): the
+        transfer is dropped, "disconnect" (HL75-ATIG 16.9, S7 p.302): its connection closes,
+        nothing more of it is written (no pattern, no ``OK``, no ``+KHTTP_IND``), the session
+        is no longer connected and ``ATO`` answers ``NO CARRIER``."""
+        transfer.aborted = True
+        transfer.session.connected = False
+        if self._http_transfer is transfer:
+            self._http_transfer = None
+        self._http_escaped = True
+        link, transfer.conn = transfer.conn, None
+        if link is not None:
+            link.close()
+        transfer.finished.set()
+
+    def _transfer_over(self, transfer: _HttpTransfer) -> bool:
+        """Whether the transfer may write no more (lock held): aborted, or a reboot since."""
+        return transfer.aborted or self.boots != transfer.boot
+
+    def _end_transfer(self, transfer: _HttpTransfer) -> None:
+        """The transfer's data phase ends (lock held), after its final result code: command
+        mode again, the URCs that waited are delivered, its ``+++`` hook is gone."""
+        if self._http_transfer is transfer:
+            self._http_transfer = None
+            self._escape_hook = None
+            self.leave_data_mode(None)
+
+    def _http_exchange(self, transfer: _HttpTransfer, method: str, uri: str,
+                       body: bytes | None, show_resp: bool) -> None:
+        session = transfer.session
         custom = session.headers.replace(b"\r\n", b"\n").split(b"\n")
         lines = [line for line in custom if line.strip()]
         names = {line.split(b":", 1)[0].strip().lower() for line in lines}
@@ -1134,45 +1219,54 @@ class SierraModem(ATEngine):
         except (TlsOpenError, OSError) as exc:
             with self.lock:
                 self.errors.append(str(exc))
-                self.urc(f"+KHTTP_ERROR: {session.sid},5")
+                if self._transfer_over(transfer):
+                    return
                 self.error(CommandError(None, str(exc)))
+                self.urc(f"+KHTTP_ERROR: {session.sid},5")
+                self._end_transfer(transfer)
             return
         received = bytearray()
         state = {"in_body": show_resp, "sent": 0}
-        finished = threading.Event()
-        boot = self.boots
 
         def on_data(data: bytes) -> None:
-            if self.boots != boot:  # the module restarted: its HTTP client is gone
-                finished.set()
-                return
-            received.extend(data)
-            if not state["in_body"]:
-                end = received.find(b"\r\n\r\n")
-                if end < 0:
+            with self.lock:
+                if self._transfer_over(transfer):  # +++, or the module restarted
+                    transfer.finished.set()
                     return
-                state["in_body"] = True
-                state["sent"] = end + 4
-            out = bytes(received[state["sent"]:])
-            state["sent"] = len(received)
-            with self.lock:  # a reboot between the check above and this write ends it too
-                if out and self.boots == boot:
+                received.extend(data)
+                if not state["in_body"]:
+                    end = received.find(b"\r\n\r\n")
+                    if end < 0:
+                        return
+                    state["in_body"] = True
+                    state["sent"] = end + 4
+                out = bytes(received[state["sent"]:])
+                state["sent"] = len(received)
+                if out:
                     self.write_raw(out)
 
         def on_closed(_reason: str) -> None:
-            finished.set()
+            transfer.finished.set()
 
+        with self.lock:
+            if self._transfer_over(transfer):
+                conn.close()
+                return
+            transfer.conn = conn
         conn.start(on_data, on_closed)
-        finished.wait(self.connect_timeout + 120)
+        transfer.finished.wait(self.connect_timeout + 120)
         conn.close()
         status_line = bytes(received.split(b"\r\n", 1)[0]).decode("latin-1")
         parts = status_line.split(" ", 2)
         code = parts[1] if len(parts) > 1 else "0"
         reason = parts[2] if len(parts) > 2 else ""
         with self.lock:
-            if self.boots != boot:
+            transfer.conn = None
+            if self._transfer_over(transfer):
                 return
-            self.write_raw(self.pattern + b"\r\nOK\r\n")
+            self.write_raw(self.pattern)
+            self.final("OK")
+            self._end_transfer(transfer)
             self.urc(f'+KHTTP_IND: {session.sid},3,{len(received)},{code},"{reason}"')
 
     def _khttpclose(self, cmd: ParsedCommand) -> str:
