@@ -712,12 +712,18 @@ class ATChannel:
                 fds = self._select_fds = [fileno(), self._wake_r]
         if fds is not None:
             wait = _READER_WAIT
+            if self._sock is not None and self._lowat:
+                wait = self._set_low_water(wait)
             if self.protocol.holding_raw:  # the start of an exit marker? (ATProtocol.settle_raw)
                 wait = _MARKER_WAIT + 16 * self._byte_time
-            elif self._sock is not None and self._lowat:
-                wait = self._set_low_water(wait)
             ready, _, _ = select.select(fds, [], [], wait)
-            if not ready or ready[0] != fds[0]:
+            if not ready:
+                if self._lowat <= 1:
+                    return b""
+                # the rest of a block is late (a module slower than the line, a block cut
+                # short): read what has come; the socket is non-blocking, and a receive below
+                # the low-water mark returns what is queued (tcp(7))
+            elif ready[0] != fds[0]:
                 return b""
             try:
                 if self._fd is not None:
@@ -730,6 +736,8 @@ class ATChannel:
                 elif self._sock is not None:
                     data = self._sock.recv(65536)
                     if not data:
+                        if not ready:  # nothing came within the wait, and the peer is there
+                            return b""
                         raise serial.SerialException("socket disconnected")
                 else:
                     data = self._port.read(65536)
@@ -756,6 +764,8 @@ class ATChannel:
         A platform that refuses the option (Windows) turns the feature off for the port.
         """
         remaining = self.protocol.block_remaining
+        if not remaining and self.raw_coalescing and self.protocol.mode is Mode.DATA:
+            remaining = _TRICKLE  # a bulk stream in transparent mode: read in larger pieces
         lowat = min(remaining, _LOW_WATER_MAX) if remaining >= _LOW_WATER_MIN else 1
         if lowat != self._lowat:
             assert self._sock is not None
@@ -792,7 +802,8 @@ class ATChannel:
                 if was_raw and not self.protocol.in_raw_mode:
                     self.mark_raw_closed()
                 if (self.raw_coalescing and self._byte_time and 0 < len(data) < _TRICKLE
-                        and self.protocol.mode is Mode.DATA):
+                        and self.protocol.mode is Mode.DATA and self._lowat <= 1):
+                    # where the socket cannot wait for _TRICKLE bytes itself (_set_low_water)
                     # close() writes the wake-up pipe, which ends this wait at once
                     select.select([self._wake_r], [], [],
                                   min(_TRICKLE * self._byte_time, _COALESCE_WAIT))
