@@ -296,6 +296,33 @@ def test_data_phase_bounded_by_a_pattern(cuts: list[int]) -> None:
     assert not p.in_raw_mode
 
 
+
+def test_expected_bytes_of_a_block_and_of_a_sized_data_phase() -> None:
+    """What the host may wait for before it reads again (ATChannel's low-water mark): the rest
+    of a length-delimited block, the rest of a data phase whose size the command asked for,
+    never more than that, and nothing once the phase ends or is given up."""
+    p = ATProtocol(data_blocks=CATALOG.data_blocks)
+    p.send_command(Request("AT+QSSLRECV=0,1,1500", response_prefixes=("+QSSLRECV:",)))
+    assert p.expected_bytes == 0
+    p.receive_data(b"\r\n+QSSLRECV: 1.2.3.4:443,TCP,1500\r\n" + b"x" * 100)
+    assert p.expected_bytes == 1400
+    p.receive_data(b"x" * 1400 + b"\r\nOK\r\n")
+    assert p.expected_bytes == 0
+
+    pattern = b"--EOF--Pattern--"
+    p.send_command(Request("AT+KTCPRCV=1,1000", connect_is_final=True, raw_after_connect=True))
+    p.end_raw_at(pattern, 1000)
+    p.receive_data(b"\r\nCONNECT\r\n" + b"y" * 300)
+    assert p.expected_bytes == 700
+    p.receive_data(b"y" * 200 + pattern + b"\r\nOK\r\n")  # fewer bytes than asked
+    assert p.expected_bytes == 0 and not p.in_raw_mode
+
+    p.send_command(Request("AT+KTCPRCV=1,1000", connect_is_final=True, raw_after_connect=True))
+    p.end_raw_at(pattern, 1000)
+    p.receive_data(b"\r\n+CME ERROR: 3\r\n")  # refused: no data phase
+    p.cancel_raw_end()
+    assert p.expected_bytes == 0
+
 @settings(max_examples=300)
 @given(st.lists(st.integers(0, 70), max_size=6))
 def test_exit_marker_followed_by_urcs_in_one_read(cuts: list[int]) -> None:

@@ -546,10 +546,12 @@ class ATChannel:
         with self._raw_cond:
             self._raw_closed = False
 
-    def end_data_phase_at(self, pattern: bytes) -> None:
-        """End the next data phase at an end-of-data pattern (:meth:`ATProtocol.end_raw_at`)."""
+    def end_data_phase_at(self, pattern: bytes, expected: int = 0) -> None:
+        """End the next data phase at an end-of-data pattern (:meth:`ATProtocol.end_raw_at`);
+        ``expected``: the bytes it should carry, when known (lets a ``socket://`` port wait
+        for them, :meth:`_set_low_water`)."""
         with self._proto_lock:
-            self.protocol.end_raw_at(pattern)
+            self.protocol.end_raw_at(pattern, expected)
 
     def cancel_data_phase_end(self) -> None:
         """Forget :meth:`end_data_phase_at` (the command failed before its data phase)."""
@@ -753,17 +755,20 @@ class ATChannel:
         return first + (self._port.read(waiting) if waiting else b"")
 
     def _set_low_water(self, wait: float) -> float:
-        """On a ``socket://`` port, in the middle of a length-delimited data block: let the
-        socket wake the reader only once the rest of the block is there (SO_RCVLOWAT, which
-        Linux's select() honours: socket(7)), instead of for every TCP segment a serial
-        server or relay sends. Returns the wait for select(): at most twice the time the rest
-        takes on the line plus 20 ms, after which what has come is read anyway (a module
-        slower than the line, a block cut short). Issue 17: ~5,500 -> ~2,200 reads per MiB of
-        ``AT+QIRD`` blocks (benchmarks/README.md). Outside a block the mark is 1 byte.
+        """On a ``socket://`` port, while bytes are known to be on their way
+        (:attr:`ATProtocol.expected_bytes`: the rest of a length-delimited data block, or of
+        a data phase whose size the command asked for): let the socket wake the reader only
+        once they are there (SO_RCVLOWAT, which Linux's select() honours: socket(7)), instead
+        of for every TCP segment a serial server or relay sends; in a bulk transparent stream
+        (:attr:`raw_coalescing`) once ``_TRICKLE`` bytes are there. Returns the wait for
+        select(): at most twice the time those bytes take on the line plus 20 ms, after which
+        what has come is read anyway (a module slower than the line, a block cut short).
+        Issue 17: ~5,500 -> ~2,200 reads per MiB of ``AT+QIRD`` blocks (benchmarks/README.md).
+        Otherwise the mark is 1 byte.
 
         A platform that refuses the option (Windows) turns the feature off for the port.
         """
-        remaining = self.protocol.block_remaining
+        remaining = self.protocol.expected_bytes
         if not remaining and self.raw_coalescing and self.protocol.mode is Mode.DATA:
             remaining = _TRICKLE  # a bulk stream in transparent mode: read in larger pieces
         lowat = min(remaining, _LOW_WATER_MAX) if remaining >= _LOW_WATER_MIN else 1

@@ -257,6 +257,7 @@ class _State:
     # what the next CONNECT (after the command's OK) or data mode will be
     raw_on_connect: bool = False
     raw_end: bytes | None = None
+    raw_expected: int = 0  # bytes the pattern-ended data phase is still expected to carry
 
 
 class ATProtocol:
@@ -350,6 +351,7 @@ class ATProtocol:
         self._state.mode = mode
         if mode is Mode.COMMAND:
             self._state.raw_end = None
+            self._state.raw_expected = 0
 
     def _enter_data(self) -> None:
         self._to(Mode.DATA_PHASE if self._state.raw_end is not None else Mode.DATA)
@@ -408,7 +410,7 @@ class ATProtocol:
         self._to(Mode.ESCAPE)
         self._state.pending = Request("+++")
 
-    def end_raw_at(self, pattern: bytes) -> None:
+    def end_raw_at(self, pattern: bytes, expected: int = 0) -> None:
         """End the next data phase at ``pattern`` instead of at an escape (:data:`Mode.DATA_PHASE`).
 
         The bytes before the pattern are delivered as :class:`RawData`, then ``RawData(b"")``
@@ -419,6 +421,9 @@ class ATProtocol:
 
         Args:
             pattern: the end-of-data pattern, at least one byte.
+            expected: the bytes the phase should carry before the pattern, when the command
+                asked for that many (a hint for how long the host may wait before it reads,
+                :attr:`expected_bytes`; never used to end the phase); 0: unknown.
 
         Raises:
             ValueError: an empty pattern.
@@ -426,12 +431,14 @@ class ATProtocol:
         if not pattern:
             raise ValueError("the end-of-data pattern must not be empty")
         self._state.raw_end = pattern
+        self._state.raw_expected = max(0, expected)
         if self._state.mode is Mode.DATA:
             self._state.mode = Mode.DATA_PHASE
 
     def cancel_raw_end(self) -> None:
         """Forget :meth:`end_raw_at` (the command failed before its data phase)."""
         self._state.raw_end = None
+        self._state.raw_expected = 0
 
     def enter_raw_mode(self) -> None:
         """Switch to data mode now (the runner saw it begin): :data:`Mode.DATA_PHASE` when an
@@ -439,11 +446,15 @@ class ATProtocol:
         self._enter_data()
 
     @property
-    def block_remaining(self) -> int:
-        """Bytes of the data block being read that have not arrived yet (0 outside a block):
-        what the host can wait for before it reads again."""
+    def expected_bytes(self) -> int:
+        """Bytes known to be on their way, which the host can wait for before it reads again:
+        the rest of the length-delimited data block being read, or of a pattern-ended data
+        phase whose size the command asked for (:meth:`end_raw_at`); 0 otherwise."""
         state = self._state
-        return state.block_remaining if state.mode is _BLOCK else 0
+        mode = state.mode
+        if mode is _BLOCK:
+            return state.block_remaining
+        return state.raw_expected if mode is _DATA_PHASE else 0
 
     @property
     def holding_raw(self) -> bool:
@@ -734,6 +745,9 @@ class ATProtocol:
                 data = bytes(view[:count])
             events.append(RawData(data))
             del self._buffer[:count]
+            state = self._state
+            if state.raw_expected:
+                state.raw_expected = max(0, state.raw_expected - count)
 
     def _hold_back(self, events: list[Event], markers: Iterable[bytes], *, minimum: int) -> None:
         """Deliver the buffer but for a suffix of at least ``minimum`` bytes that may be the
