@@ -184,3 +184,103 @@ def test_an_earlier_transfers_report_is_not_taken_for_the_connection(
             response = modem.request("GET", https.url("/bytes/3000"), profile=profile,
                                      via="native")
             assert response.read() == deterministic_bytes(3000)
+
+
+def _spy_writes(modem: Modem, monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Record every raw write of the driver's channel (``+++`` is one)."""
+    written: list[bytes] = []
+    write_raw = modem.channel.write_raw
+
+    def spy(data: bytes, **kwargs: Any) -> None:
+        written.append(bytes(data))
+        write_raw(data, **kwargs)
+
+    monkeypatch.setattr(modem.channel, "write_raw", spy)
+    return written
+
+
+@pytest.mark.parametrize("after", ["timeout-left", "timeout-aborted", "closed-early"])
+def test_next_request_after_a_given_up_native_download(
+        https: LocalHTTPSServer, profile: TlsProfile, monkeypatch: pytest.MonkeyPatch,
+        after: str) -> None:
+    """The same Modem gives up on an AT+KHTTPGET before its pattern and OK: a read times out
+    (the server stalls: one 1000-byte chunk every 4 s, 20 s in all), after which the caller
+    drops the response or aborts it, or the caller aborts it after the first chunk. The module
+    would stay in data mode until the transfer's end (HL75-ATIG 11.10.3, S7 p.207); the driver
+    leaves it with ``+++`` framed by the guard time (HL75-ATIG 16.9, S7 p.302, HTTP row: ``OK``,
+    the transfer dropped), so the next request on the same Modem starts at once and returns
+    exact bytes, long before the old transfer would have ended."""
+    with VirtualModemServer("sierra", model="hl7800", guard_time=GUARD) as sim, \
+            Modem(sim.url, "sierra", model="hl7800", guard_time=GUARD) as modem:
+        modem.attach(apn="internet")
+        written = _spy_writes(modem, monkeypatch)
+        response = modem.request("GET", https.url("/chunked/5000?interval=4"), profile=profile,
+                                 via="native", timeout=1.0)
+        chunks = response.iter_bytes()
+        assert next(chunks) == deterministic_bytes(5000)[:1000]
+        first_chunk = time.monotonic()  # the rest would take 16 s more
+        if after == "closed-early":
+            response.abort()
+        else:
+            with pytest.raises(TimeoutError):
+                next(chunks)
+            if after == "timeout-aborted":
+                response.abort()
+        escapes = written.count(b"+++")
+        response = modem.request("GET", https.url("/bytes/3000?seed=5"), profile=profile,
+                                 via="native")
+        assert response.status == 200
+        assert response.read() == deterministic_bytes(3000, 5)
+        # the read timeout (1 s), two guard times, the escape's OK, the next request
+        assert time.monotonic() - first_chunk < 6.0, "the next request waited for the old one"
+        assert escapes == 1, "the given-up transfer was not left with +++"
+        assert written.count(b"+++") == 1  # a transfer that ends by itself is not escaped
+
+
+def test_a_transfer_that_ends_within_the_guard_time_is_not_escaped(
+        https: LocalHTTPSServer, profile: TlsProfile, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read of an AT+KHTTPGET body times out (1 s), but the transfer ends by itself (the
+    server's last chunk, the pattern, OK) within the guard time that precedes ``+++``: the
+    module is in command mode again, so no ``+++`` is written (it would be taken as characters
+    of the next command line), and the next request on the same Modem succeeds at once."""
+    guard = 1.5
+    with VirtualModemServer("sierra", model="hl7800", guard_time=guard) as sim, \
+            Modem(sim.url, "sierra", model="hl7800", guard_time=guard) as modem:
+        modem.attach(apn="internet")
+        written = _spy_writes(modem, monkeypatch)
+        # one 1000-byte chunk, then 2 s until the last chunk and the server's close
+        response = modem.request("GET", https.url("/chunked/1000?interval=2"),
+                                 profile=profile, via="native", timeout=1.0)
+        chunks = response.iter_bytes()
+        assert next(chunks) == deterministic_bytes(1000)
+        with pytest.raises(TimeoutError):
+            next(chunks)
+        timed_out = time.monotonic()
+        response.abort()
+        assert b"+++" not in written
+        response = modem.request("GET", https.url("/bytes/3000?seed=6"), profile=profile,
+                                 via="native")
+        assert response.read() == deterministic_bytes(3000, 6)
+        assert time.monotonic() - timed_out < 4.0
+        assert b"+++" not in written
+
+
+def test_closing_the_modem_mid_download_leaves_the_module_in_command_mode(
+        https: LocalHTTPSServer, profile: TlsProfile) -> None:
+    """``Modem.close()`` while a native response is still being received ends its transfer
+    with ``+++`` (HL75-ATIG 16.9, S7 p.302) before closing the session: the next run on the
+    module finds it in command mode at once, instead of inside the old transfer's data."""
+    with VirtualModemServer("sierra", model="hl7800", guard_time=GUARD) as sim:
+        modem = Modem(sim.url, "sierra", model="hl7800", guard_time=GUARD)
+        modem.attach(apn="internet")
+        response = modem.request("GET", https.url("/chunked/5000?interval=4"), profile=profile,
+                                 via="native", timeout=5.0)
+        next(response.iter_bytes())
+        started = time.monotonic()
+        modem.close()
+        with Modem(sim.url, "sierra", model="hl7800", guard_time=GUARD) as modem:
+            modem.attach(apn="internet")
+            response = modem.request("GET", https.url("/bytes/3000?seed=9"), profile=profile,
+                                     via="native")
+            assert response.read() == deterministic_bytes(3000, 9)
+        assert time.monotonic() - started < 4.0

@@ -25,7 +25,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from celltls.at import quoting
@@ -54,6 +54,7 @@ from celltls.errors import (
     ModuleRebootedError,
     NetworkError,
     NetworkLostError,
+    PortError,
     ProfileError,
     SocketError,
     UnsafeArgumentError,
@@ -201,6 +202,7 @@ class Sierra(Dialect):
         self._record: dict[str, str] = {}
         self._sockets: dict[int, SierraSocket] = {}
         self._http_sessions: set[int] = set()
+        self._transfers: dict[int, _NativeStream] = {}  # native responses not closed yet
         self._lock = threading.Lock()
         #: what went wrong outside any command (a reboot, the network lost), numbered so that
         #: a wait can tell what happened since it began.
@@ -217,9 +219,18 @@ class Sierra(Dialect):
 
     def close_all(self) -> None:
         """Close every TLS socket and HTTP session this run opened; never raises for a module
-        answer (sierra-hl78xx.md §4, §6)."""
+        answer (sierra-hl78xx.md §4, §6). A native response still being received is ended
+        first (:meth:`_NativeStream.close`: ``+++`` unless it ends within the guard time), so
+        that the module is in command mode for the rest."""
         with self._lock:
             sockets = list(self._sockets.values())
+            transfers = list(self._transfers.values())
+        for native in transfers:
+            try:
+                native.close()
+            except (CellTLSError, OSError) as exc:
+                log.info("ending HTTP session %d: %s", native.sid, exc)
+        with self._lock:
             sessions = list(self._http_sessions)
         for sock in sockets:
             try:
@@ -872,8 +883,8 @@ class Sierra(Dialect):
             log.warning("dropping %d bytes left by an abandoned data phase", len(stale))
 
     def download(self, line: str, *, timeout: float = 120.0, upload: Iterable[bytes] = (),
-                 on_final: Callable[[], None] | None = None,
-                 ) -> tuple[UrcWaiter, Iterator[bytes]]:
+                 on_final: Callable[[], None] | None = None, escape: bool = False,
+                 ) -> tuple[UrcWaiter, _Download]:
         """Run a command whose answer is ``CONNECT``, data, the EOF pattern, ``OK``.
 
         The data is bounded by the EOF pattern only, never by a requested count: the module
@@ -886,9 +897,13 @@ class Sierra(Dialect):
             upload: bytes to write after ``CONNECT`` first (a POST body, pattern included).
             on_final: called on the reader thread when the final result code after the data
                 arrives, in order with the URCs around it.
+            escape: a data phase given up before its pattern is left with ``+++``
+                (:meth:`_escape_transfer`; ``AT+KHTTPGET``/``HEAD``/``POST``), not only
+                abandoned on the host's side.
 
         Returns:
-            the waiter that gets the final ``OK`` (as a URC) and an iterator of the data.
+            the waiter that gets the final ``OK`` (as a URC) and an iterator of the data
+            (:class:`_Download`).
 
         Raises:
             ATCommandError: the module refused the command.
@@ -921,38 +936,29 @@ class Sierra(Dialect):
             raise
         for chunk in upload:
             self.channel.write_raw(chunk)
+        return waiter, _Download(self, line, waiter, timeout, escape=escape)
 
-        def chunks() -> Iterator[bytes]:
-            ended = False
-            seq = self._trouble_seq
-            tail = b""  # the last bytes of the data phase, to spot a reboot inside it
-            try:
-                deadline = time.monotonic() + timeout
-                while True:
-                    try:
-                        data = self.channel.read_raw(65536, 0.25)
-                    except ATTimeoutError:
-                        self._raise_trouble(seq)
-                        quiet = time.monotonic() - (deadline - timeout)
-                        reboot = _REBOOT_TAIL.search(tail) if quiet >= REBOOT_QUIET else None
-                        if reboot is not None:
-                            raise self._rebooted(reboot.group(0).strip().decode(),
-                                                 f" during the data of {line}") from None
-                        if time.monotonic() > deadline:
-                            raise ATTimeoutError(f"data of {line}", timeout) from None
-                        continue
-                    if not data:
-                        ended = True
-                        return
-                    deadline = time.monotonic() + timeout
-                    tail = (tail + data)[-64:]
-                    yield data
-            finally:
-                if not ended:  # a timeout, a port failure, or the reader gave up
-                    self.channel.forget(waiter)
-                    self.channel.abandon_data_phase()
+    def _escape_transfer(self, what: str) -> None:
+        """Leave the data phase of an HTTP transfer given up before its EOF pattern and ``OK``
+        (a read timed out, the caller stopped reading): the module stays in data mode until
+        they come (HL75-ATIG 11.10.3, S7 p.207), so the next commands would be lost in the
+        rest of the data or wait for the end of the transfer. The escape sequence ``+++``
+        framed by the guard time ends it: ``OK``, the transfer is dropped and the session is
+        no longer connected (HL75-ATIG 16.9 "Switch Data/Command Mode DTR +++ ATO Behavior
+        Table", S7 p.302, HTTP row: ``+++``/``ATO`` -> ``OK``/``NO CARRIER (disconnect)``);
+        the caller closes and deletes it (``AT+KHTTPCLOSE``/``AT+KHTTPDEL``).
 
-        return waiter, chunks()
+        The EOF pattern stays armed meanwhile (:meth:`ATChannel.end_data_phase_at`), so a
+        transfer that ends by itself during the first guard time (pattern, ``OK``) is seen to,
+        and then nothing is written (:meth:`ATChannel.escape`). A module that answers nothing
+        is logged: the caller resynchronises the line (``AT``) before the next command."""
+        try:
+            self.channel.escape(self.guard_time, timeout=self.guard_time + 5.0)
+        except (ATTimeoutError, PortError) as exc:
+            log.warning("%s given up: leaving its data phase with +++ failed (%s)", what, exc)
+        else:
+            log.info("%s given up before its end: data phase left (+++ unless it ended by "
+                     "itself within the guard time)", what)
 
     def finish(self, waiter: UrcWaiter, what: str, *, data_complete: bool = False,
                timeout: float = 30.0) -> None:
@@ -1086,11 +1092,13 @@ class Sierra(Dialect):
                                              show_resp=1)
             else:
                 line = "AT+KHTTPHEAD=" + arguments("+KHTTPHEAD", session_id=sid, request_uri=uri)
-            done, stream = self.download(line, upload=upload, timeout=timeout)
+            done, stream = self.download(line, upload=upload, timeout=timeout, escape=True)
         except BaseException:
             self._close_http(sid)
             raise
         native = _NativeStream(self, sid, method, stream, done)
+        with self._lock:
+            self._transfers[sid] = native
         try:
             return HTTPConnection(native, host, single_response=True).receive_response(method,
                                                                                         uri)
@@ -1102,22 +1110,133 @@ class Sierra(Dialect):
     def _close_http(self, sid: int) -> None:
         """``AT+KHTTPCLOSE=<id>`` (``OK`` or ``NO CARRIER``, S5d) and ``AT+KHTTPDEL=<id>``;
         refusals are logged (sierra-hl78xx.md S6)."""
+        with self._lock:
+            self._transfers.pop(sid, None)
         self._quietly("+KHTTPCLOSE", arguments("+KHTTPCLOSE", session_id=sid))
         self._quietly("+KHTTPDEL", arguments("+KHTTPDEL", session_id=sid))
         with self._lock:
             self._http_sessions.discard(sid)
 
 
+class _Download:
+    """The data of a :meth:`Sierra.download` data phase up to its EOF pattern, as an iterator
+    of chunks (empty chunks are never yielded).
+
+    Each read waits up to ``timeout`` seconds for data; a restart reported meanwhile (a
+    ``+KSUP`` at the end of a quiet line) raises :class:`ModuleRebootedError`. A read that
+    fails (a timeout, a lost port, a reboot, an interrupt) gives the data phase up
+    (:meth:`close`) before its exception goes on.
+    """
+
+    def __init__(self, driver: Sierra, line: str, waiter: UrcWaiter, timeout: float, *,
+                 escape: bool) -> None:
+        self._driver = driver
+        self._line = line
+        self._waiter = waiter
+        self._timeout = timeout
+        self._escape = escape
+        self._seq = driver._trouble_seq
+        self._deadline = time.monotonic() + timeout
+        self._tail = b""  # the last bytes of the data phase, to spot a reboot inside it
+        self._over = False
+        #: the EOF pattern came: the data is whole, and its final result code follows
+        self.ended = False
+
+    def __iter__(self) -> _Download:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._over:
+            raise StopIteration
+        try:
+            data = self._read()
+        except (ModuleRebootedError, PortError):
+            self._give_up(escape=False)  # no data mode to leave, or no line to leave it on
+            raise
+        except BaseException:
+            self._give_up(escape=True)
+            raise
+        if not data:
+            self._over = self.ended = True
+            raise StopIteration
+        return data
+
+    def _read(self) -> bytes:
+        """The next chunk; ``b""`` at the EOF pattern."""
+        driver = self._driver
+        while True:
+            try:
+                data = driver.channel.read_raw(65536, 0.25)
+            except ATTimeoutError:
+                driver._raise_trouble(self._seq)
+                quiet = time.monotonic() - (self._deadline - self._timeout)
+                reboot = _REBOOT_TAIL.search(self._tail) if quiet >= REBOOT_QUIET else None
+                if reboot is not None:
+                    raise driver._rebooted(reboot.group(0).strip().decode(),
+                                           f" during the data of {self._line}") from None
+                if time.monotonic() > self._deadline:
+                    raise ATTimeoutError(f"data of {self._line}", self._timeout) from None
+                continue
+            if data:
+                self._deadline = time.monotonic() + self._timeout
+                self._tail = (self._tail + data)[-64:]
+            return data
+
+    def close(self, wait: float = 0.0) -> None:
+        """Stop reading. Data that arrives within ``wait`` seconds is read and dropped: when the
+        EOF pattern comes meanwhile the data phase has ended by itself (:attr:`ended`; its
+        final result code follows, for :meth:`Sierra.finish`). Otherwise it is given up:
+        left with ``+++`` when so made (:meth:`Sierra._escape_transfer`), and the line is
+        resynchronised before the next command."""
+        if self._over:
+            return
+        deadline = time.monotonic() + wait
+        try:
+            while (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    if not self._driver.channel.read_raw(65536, remaining):
+                        self._over = self.ended = True
+                        return
+                except ATTimeoutError:
+                    break
+        except PortError:
+            self._give_up(escape=False)
+            raise
+        except BaseException:
+            self._give_up(escape=True)
+            raise
+        self._give_up(escape=True)
+
+    def _give_up(self, *, escape: bool) -> None:
+        if self._over:
+            return
+        self._over = True
+        channel = self._driver.channel
+        try:
+            if escape and self._escape and channel.in_data_mode:
+                self._driver._escape_transfer(self._line)
+        finally:
+            channel.forget(self._waiter)
+            channel.abandon_data_phase()
+
+
 class _NativeStream:
     """The data phase of ``AT+KHTTPGET``/``HEAD``/``POST`` as a socket-like object for
     :meth:`celltls.http.HTTPConnection.receive_response`: ``recv`` yields what the module hands
-    on of the server's answer, up to the EOF pattern; ``close`` drains the rest, waits for the
-    module's ``+KHTTP_IND``/``+KHTTP_ERROR`` and closes the session (sierra-hl78xx.md §6)."""
+    on of the server's answer, up to the EOF pattern; ``close`` ends the transfer, waits for
+    the module's final result code when the transfer ended by itself, and closes the session
+    (sierra-hl78xx.md §6).
 
-    def __init__(self, driver: Sierra, sid: int, method: str, stream: Iterator[bytes],
+    A transfer given up before its pattern (a read timed out, failed, or the response was
+    closed before the end of the data) is left with ``+++`` (:meth:`Sierra._escape_transfer`,
+    HL75-ATIG 16.9, S7 p.302), not waited for, and its session closed and deleted at once
+    (the escape leaves it not connected), so that the next request does not wait for the old
+    transfer's end (HL75-ATIG 11.10.3, S7 p.207)."""
+
+    def __init__(self, driver: Sierra, sid: int, method: str, stream: _Download,
                  done: UrcWaiter) -> None:
         self._driver = driver
-        self._sid = sid
+        self.sid = sid
         self._method = method
         self._stream = stream
         self._done = done
@@ -1127,18 +1246,30 @@ class _NativeStream:
         raise SocketError("the module's HTTP client sends the request itself")
 
     def recv(self, max_bytes: int) -> bytes:
-        return b"" if self._closed else next(self._stream, b"")
+        if self._closed:
+            return b""
+        try:
+            return next(self._stream, b"")
+        except BaseException:
+            # the data phase is given up (left with +++): its session goes at once
+            with contextlib.suppress(Exception):
+                self.close()
+            raise
 
     def close(self) -> None:
+        """End the exchange. What arrives within the guard time is read (after a whole body,
+        the EOF pattern is on its way, or already there); when the pattern came, the final
+        result code is awaited (its errors propagate), else the transfer is given up with
+        ``+++`` (:meth:`_Download.close`). The session is then closed and deleted."""
         if self._closed:
             return
         self._closed = True
         try:
-            for _ in self._stream:
-                pass
-            self._driver.finish(self._done, f"AT+KHTTP{self._method}")
+            self._stream.close(wait=self._driver.guard_time)
+            if self._stream.ended:
+                self._driver.finish(self._done, f"AT+KHTTP{self._method}")
         finally:
-            self._driver._close_http(self._sid)
+            self._driver._close_http(self.sid)
 
 
 class SierraSocket(SecureSocket):
