@@ -884,7 +884,7 @@ class Sierra(Dialect):
 
     def download(self, line: str, *, timeout: float = 120.0, upload: Iterable[bytes] = (),
                  on_final: Callable[[], None] | None = None, escape: bool = False,
-                 ) -> tuple[UrcWaiter, _Download]:
+                 expected: int = 0) -> tuple[UrcWaiter, _Download]:
         """Run a command whose answer is ``CONNECT``, data, the EOF pattern, ``OK``.
 
         The data is bounded by the EOF pattern only, never by a requested count: the module
@@ -900,6 +900,9 @@ class Sierra(Dialect):
             escape: a data phase given up before its pattern is left with ``+++``
                 (:meth:`_escape_transfer`; ``AT+KHTTPGET``/``HEAD``/``POST``), not only
                 abandoned on the host's side.
+            expected: the bytes the data should be (``AT+KTCPRCV`` of what ``+KTCP_DATA``
+                announced), 0 when unknown: lets the AT channel wait for them before it reads
+                (:meth:`ATChannel.end_data_phase_at`); the pattern alone still ends the data.
 
         Returns:
             the waiter that gets the final ``OK`` (as a URC) and an iterator of the data
@@ -920,7 +923,7 @@ class Sierra(Dialect):
 
         self.channel.arm_raw_on_connect()
         self.channel.disarm_raw_on_connect()
-        self.channel.end_data_phase_at(self.pattern)
+        self.channel.end_data_phase_at(self.pattern, expected)
         waiter = self.channel.expect_urc(is_final)
         try:
             reply = self.channel.execute(Request(line, timeout=30, connect_is_final=True,
@@ -1446,7 +1449,8 @@ class SierraSocket(SecureSocket):
             waiter, stream = self.driver.download("AT+KTCPRCV=" + arguments("+KTCPRCV",
                                                   session_id=self.sid, ndata=count),
                                                   timeout=self.timeout,
-                                                  on_final=self._on_read_final)
+                                                  on_final=self._on_read_final,
+                                                  expected=count)
             data = b"".join(stream)
             self.driver.finish(waiter, "AT+KTCPRCV", data_complete=True)
         except ATCommandError as exc:
