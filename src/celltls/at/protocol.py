@@ -241,6 +241,9 @@ _ESCAPE = Mode.ESCAPE
 _DATA_PHASE = Mode.DATA_PHASE
 _CR = 0x0D
 _LF = 0x0A
+#: bytes of the shortest final result code in verbose form, ``<CR><LF>OK<CR><LF>`` (V.250
+#: 5.7.1): what surely follows the data block of a pending command (:attr:`expected_bytes`)
+_SHORTEST_FINAL = 6
 
 
 @dataclass
@@ -448,11 +451,15 @@ class ATProtocol:
     @property
     def expected_bytes(self) -> int:
         """Bytes known to be on their way, which the host can wait for before it reads again:
-        the rest of the length-delimited data block being read, or of a pattern-ended data
+        the rest of the length-delimited data block being read (with the shortest final
+        result code when the block answers a pending command), or of a pattern-ended data
         phase whose size the command asked for (:meth:`end_raw_at`); 0 otherwise."""
         state = self._state
         mode = state.mode
         if mode is _BLOCK:
+            if state.pending is not None and state.block_solicited:
+                # the command's final result code follows its block: read them together
+                return state.block_remaining + _SHORTEST_FINAL
             return state.block_remaining
         return state.raw_expected if mode is _DATA_PHASE else 0
 
