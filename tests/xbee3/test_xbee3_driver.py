@@ -14,7 +14,16 @@ import pytest
 from celltls import Certificate, Modem, PrivateKey, TlsProfile, Verify
 from celltls.dialects.spec import ParamError
 from celltls.dialects.xbee3 import catalog as cat
-from celltls.dialects.xbee3.driver import TransparentSocket, XBee3, _pkcs1, capabilities_for
+from celltls.dialects.xbee3 import frames as fr
+from celltls.dialects.xbee3.driver import (
+    PUMP_READ_S,
+    QUIET_FRAME_S,
+    QUIET_LINE_S,
+    TransparentSocket,
+    XBee3,
+    _pkcs1,
+    capabilities_for,
+)
 from celltls.errors import (
     ATProtocolError,
     ATTimeoutError,
@@ -332,6 +341,55 @@ def test_faults_on_the_host_tls_path_end_in_a_named_error(
             modem.attach(apn="internet")
         response = modem.request("GET", xbee_https.url("/bytes/3000?seed=5"), profile=profile)
         assert response.read() == deterministic_bytes(3000, 5)
+
+
+@pytest.mark.parametrize("lost", [True, False])
+def test_a_false_frame_pending_on_a_quiet_line_does_not_swallow_the_next_answer(
+        xbee_sim: VirtualModemServer, caplog: pytest.LogCaptureFixture, lost: bool) -> None:
+    """After a lost byte (API mode 1) the decoder may take a 0x7E in frame data for a frame
+    start (``lost``: found after skipped bytes), or a frame's length may be garbled, so that it
+    reaches past the end of the stream: the answer to the next request must not vanish into
+    it. The pending frame is reported once the line is quiet, and the answer found behind it
+    (xbee3.md S6): soon after a loss, later when the frame began where a frame should."""
+    with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD) as modem:
+        driver = modem.driver
+        assert isinstance(driver, XBee3) and driver.mode == "api"
+        skipped = bytes.fromhex("24 00 30 CD 00") if lost else b""  # a garbled delimiter
+        xbee_sim.modem.write_raw(skipped + bytes.fromhex("7E 01 00") + bytes(20))  # 260 bytes
+        started = time.monotonic()
+        answer = driver.request(lambda fid: fr.ATCommand(fid, "AP"), fr.ATResponse,
+                                timeout=5.0)
+        took = time.monotonic() - started
+        assert answer.status == 0 and answer.value == b"\x01"
+        assert driver._decoder.pending == 0
+        assert any("incomplete" in r.getMessage() for r in caplog.records)
+        if lost:
+            assert took < QUIET_FRAME_S
+        else:
+            assert took >= QUIET_FRAME_S - PUMP_READ_S
+
+
+@pytest.mark.parametrize("pause", [PUMP_READ_S * 1.2, (QUIET_LINE_S + QUIET_FRAME_S) / 2])
+def test_a_frame_paused_for_less_than_the_quiet_time_is_not_cut(
+        xbee_sim: VirtualModemServer, caplog: pytest.LogCaptureFixture, pause: float) -> None:
+    """Pauses inside a frame (a slow line, a USB adapter's latency timer, a serial link over a
+    network) are not a lost byte: a frame that began right after a good one is broken only by
+    :data:`QUIET_FRAME_S` of silence."""
+    with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD) as modem:
+        driver = modem.driver
+        assert isinstance(driver, XBee3) and driver.mode == "api"
+        wire = fr.encode(fr.SocketReceive(0, 9, 0, b"\x7e\x00\x10" * 20))  # socket 9: not open
+        step = 20 if pause < QUIET_LINE_S else 40
+        for start in range(0, len(wire), step):
+            xbee_sim.modem.write_raw(wire[start : start + step])
+            time.sleep(pause)  # the pump's read times out: the line is not quiet long enough
+        deadline = time.monotonic() + 5.0
+        while not any("socket 9" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the frame was not read"
+            time.sleep(0.05)
+        assert driver._decoder.dropped == 0
+        assert not [r for r in caplog.records if r.levelname == "ERROR"]
+        assert driver.request(lambda fid: fr.ATCommand(fid, "AP"), fr.ATResponse).status == 0
 
 
 def test_command_mode_timeout_is_followed(xbee_sim: VirtualModemServer) -> None:

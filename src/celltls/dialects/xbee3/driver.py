@@ -93,6 +93,18 @@ GUARD_MARGIN = 0.1
 COMMAND_TIMEOUT = 3.0
 #: Seconds to wait for a frame's answer in API mode.
 FRAME_TIMEOUT = 10.0
+#: Seconds of silence on the line after which a frame still incomplete in API mode is broken
+#: (:meth:`celltls.dialects.xbee3.frames.FrameDecoder.settle`; xbee3.md S6) when it was found
+#: by resynchronising after a loss (most likely a 0x7E inside frame data): a module writes a
+#: frame in one go, and a USB serial adapter holds bytes back at most its latency timer
+#: (16 ms), so this is far above any pause inside a healthy frame.
+QUIET_LINE_S = 0.5
+#: The same for a frame that began right after a good one: its delimiter is real, only a
+#: garbled length can make it wait in vain, so a pause of the line itself (a serial link over
+#: a network) is given more time; still below the shortest answer timeout (3 s).
+QUIET_FRAME_S = 2.0
+#: Seconds the pump waits for bytes in one read (also how often it looks for a quiet line).
+PUMP_READ_S = 0.2
 #: Hardware series read by ``HS`` (xbee3.md S2, C3).
 HARDWARE_SERIES = {"B01": "XBee Cellular LTE Cat 1 Verizon", "B02": "XBee Cellular 3G",
                    "B06": "XBee3 Cellular LTE Cat 1 AT&T", "B08": "XBee3 Cellular LTE-M/NB-IoT"}
@@ -182,6 +194,7 @@ class XBee3(Dialect):
         self._cond = threading.Condition()
         self._text = bytearray()
         self._decoder = fr.FrameDecoder(escaped=escaped)
+        self._last_rx = time.monotonic()  # when the pump last got bytes
         self._slots: dict[tuple[int, int], _Slot] = {}
         self._sockets: dict[int, XBeeSocket] = {}
         self._transparent_sock: TransparentSocket | None = None
@@ -206,8 +219,12 @@ class XBee3(Dialect):
     def _pump_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                data = self.channel.read_raw(65536, 0.2)
+                data = self.channel.read_raw(65536, PUMP_READ_S)
             except ATTimeoutError:
+                try:
+                    self._settle_if_quiet()
+                except Exception:  # as below
+                    log.exception("xbee3: could not settle the frame decoder")
                 continue
             except PortError as exc:
                 self._die(PortLostError(f"serial line lost: {exc}"))
@@ -215,10 +232,35 @@ class XBee3(Dialect):
             if not data:
                 self._die(PortLostError(f"port {self.channel.name} was closed"))
                 return
+            with self._cond:
+                self._last_rx = time.monotonic()
             try:
                 self._route(data)
             except Exception:  # a bug in routing must not stop the pump silently
                 log.exception("xbee3: could not route %d bytes", len(data))
+
+    def _settle_if_quiet(self) -> None:
+        """In API mode, after :data:`QUIET_LINE_S` without a byte (:data:`QUIET_FRAME_S` when
+        the frame began right after a good one), a frame still incomplete is reported broken
+        and the real frames held behind it are dispatched (xbee3.md S6;
+        :meth:`~celltls.dialects.xbee3.frames.FrameDecoder.settle`).
+
+        Called by the pump after a read that timed out: every byte that came since the pump's
+        last read would have been returned by it, so ``now - _last_rx`` is time the line was
+        quiet, however long the pump itself was busy. A mode change that hands bytes back to the
+        decoder feeds them under the same lock as it sets the mode (:meth:`_escape`), so bytes
+        of a frame are never missing here while on their way.
+        """
+        with self._cond:
+            decoder = self._decoder
+            if self._mode != "api" or not decoder.pending:
+                return
+            quiet = QUIET_LINE_S if decoder.resynchronising else QUIET_FRAME_S
+            if time.monotonic() - self._last_rx < quiet:
+                return
+            items = decoder.settle()
+        for item in items:
+            self._dispatch(item)
 
     def _die(self, error: CellTLSError) -> None:
         with self._cond:
@@ -409,25 +451,26 @@ class XBee3(Dialect):
         time.sleep(guard + GUARD_MARGIN)
         self._write(bytes((cat.DEFAULT_CC,)) * 3)
         ok = self._wait_text(lambda t: t.endswith(b"OK\r"), guard + GUARD_MARGIN + 1.0)
+        items: list[bytes | fr.FrameError] = []
         with self._cond:
             before = bytes(self._text[:-3]) if ok else bytes(self._text)
             self._text.clear()
             self._mode = "command" if ok else prior
-        if before:
+            if before and prior == "api":  # in the same lock: see _settle_if_quiet
+                items = self._decoder.feed(before)
+        if before and prior != "api":
             self._hand_back(prior, before)
+        for item in items:
+            self._dispatch(item)
         if ok:
             self._last_command = time.monotonic()
         return ok
 
     def _hand_back(self, prior: Mode, data: bytes) -> None:
-        """Bytes that came between ``+++`` and its ``OK`` belong to the mode left."""
+        """Bytes that came between ``+++`` and its ``OK`` belong to the mode left (API mode:
+        fed to the decoder by :meth:`_escape` itself)."""
         if prior == "transparent" and self._transparent_sock is not None:
             self._transparent_sock._on_data(data)
-        elif prior == "api":
-            with self._cond:
-                items = self._decoder.feed(data)
-            for item in items:
-                self._dispatch(item)
         else:
             log.debug("xbee3: dropping %r around +++", data)
 

@@ -86,11 +86,21 @@ def encode(frame: Frame | bytes, *, escaped: bool = False) -> bytes:
 class FrameDecoder:
     """Frames from a byte stream split anywhere (sans-IO).
 
-    Bytes before a delimiter are skipped (counted in :attr:`skipped`). In API mode 2 a raw 0x7E
-    always starts a new frame (it is escaped everywhere else), so a frame cut short by a lost
-    byte is reported and the next one read; in API mode 1 the length field decides. A frame
-    whose checksum or length is wrong is reported as a :class:`FrameError` in the output, in
-    its place among the good frames (counted in :attr:`dropped`), and decoding goes on.
+    A frame whose checksum or length is wrong is reported as a :class:`FrameError` in the
+    output, in its place among the good frames (counted in :attr:`dropped`), and decoding goes
+    on (xbee3.md S6). Bytes before a delimiter are skipped (counted in :attr:`skipped`): silently
+    before the first good frame (what the line carried before API mode), as a
+    :class:`FrameError` once frames have been read, since in API mode the module sends nothing
+    between frames and such bytes are a frame whose delimiter was lost.
+
+    Resynchronising: in API mode 2 a raw 0x7E always starts a frame (it is escaped everywhere
+    else), so a frame cut short by a lost byte is reported when the next one starts. In API
+    mode 1 (no escaping) a 0x7E inside frame data looks like a delimiter, and after a lost byte
+    the decoder may take one for a frame whose "length" then spans real frames. Two rules keep
+    those real frames: a checksum failure drops only the delimiter and reads on from the next
+    byte (not the whole span), and :meth:`settle` (the line has been quiet: a frame still
+    incomplete is broken) does the same for a frame that would otherwise wait for bytes that
+    never come. :attr:`resynchronising` tells the caller how likely such a false start is.
 
     Args:
         escaped: API mode 2.
@@ -99,35 +109,85 @@ class FrameDecoder:
     def __init__(self, *, escaped: bool = False) -> None:
         self.escaped = escaped
         self._buf = bytearray()
+        self._synced = False  # the last thing read was a good frame
+        self._boundary = True  # no byte skipped and no broken frame since the last good frame
         self.skipped = 0
         self.dropped = 0
+
+    @property
+    def pending(self) -> int:
+        """Bytes held for a frame not yet complete (0 at a frame boundary)."""
+        return len(self._buf)
+
+    @property
+    def resynchronising(self) -> bool:
+        """The frame pending was found by looking for a delimiter after skipped bytes or a
+        broken frame, so in API mode 1 it may well be a 0x7E inside frame data; ``False`` when
+        it starts right after a good frame (or at the start), where its delimiter is real and
+        only a garbled length can make it wait in vain."""
+        return bool(self._buf) and not self._boundary
 
     def feed(self, data: bytes) -> list[bytes | FrameError]:
         """Feed received bytes; return, in order, the frame data (type byte first) of every
         frame they complete and a :class:`FrameError` for each frame found broken."""
         self._buf += data
+        return self._drain()
+
+    def settle(self) -> list[bytes | FrameError]:
+        """Say that the line has been quiet for a while; return what :meth:`feed` returns.
+
+        A module writes each frame on its UART in one go (xbee3.md S6: a frame is delimiter,
+        length, data, checksum, nothing else), so a frame still incomplete after a quiet spell
+        will not be completed: a byte of it was lost, or its "delimiter" was a 0x7E inside frame
+        data taken after an earlier loss (API mode 1). It is reported as a :class:`FrameError`
+        and the bytes after its delimiter are read again, so real frames among them are found;
+        repeated until nothing is pending. Call it only when no byte has arrived for well over
+        the line's own pauses (a USB serial adapter's latency timer is 16 ms), never while a
+        frame may still be arriving: a frame incomplete at that moment would be cut.
+        """
+        out: list[bytes | FrameError] = []
+        while self._buf:  # what _drain leaves starts with a delimiter
+            held = len(self._buf)
+            expected = ""
+            if not self.escaped and held >= 3:
+                expected = f" of {int.from_bytes(self._buf[1:3], 'big') + 4}"
+            del self._buf[:1]
+            self.dropped += 1
+            self._synced = self._boundary = False
+            out.append(FrameError(f"API frame incomplete ({held}{expected} bytes) when the line "
+                                  "went quiet: a byte was lost or a false start delimiter taken"))
+            out += self._drain()
+        return out
+
+    def _drain(self) -> list[bytes | FrameError]:
         out: list[bytes | FrameError] = []
         while True:
             try:
                 frame = self._next()
             except FrameError as exc:
                 self.dropped += 1
+                self._synced = self._boundary = False
                 out.append(exc)
                 continue
             if frame is None:
                 return out
+            self._synced = self._boundary = True
             out.append(frame)
 
     def _next(self) -> bytes | None:
         buf = self._buf
         start = buf.find(FRAME_DELIMITER)
-        if start < 0:
-            self.skipped += len(buf)
-            buf.clear()
+        skip = len(buf) if start < 0 else start
+        if skip:
+            self.skipped += skip
+            del buf[:skip]
+            self._boundary = False
+            if self._synced:
+                self._synced = False
+                raise FrameError(f"{skip} bytes outside any API frame: the start delimiter of a "
+                                 "frame was lost")
+        if not buf:
             return None
-        if start:
-            self.skipped += start
-            del buf[:start]
         if self.escaped:
             return self._next_escaped()
         if len(buf) < 3:
@@ -140,7 +200,12 @@ class FrameDecoder:
             return None
         frame = bytes(buf[3 : 3 + length])
         given = buf[3 + length]
-        del buf[: length + 4]
+        if checksum(frame) != given:
+            # API mode 1: the "frame" may be a false start in frame data spanning real frames;
+            # they are found by reading on from the byte after this delimiter
+            del buf[:1]
+        else:
+            del buf[: length + 4]
         return _checked(frame, given)
 
     def _next_escaped(self) -> bytes | None:
@@ -167,6 +232,7 @@ class FrameDecoder:
                     del buf[:1]
                     raise FrameError(f"API frame length {need} is not possible")
             if need is not None and len(plain) == need + 3:
+                # a raw 0x7E is always a delimiter here, so no frame hides in this span
                 del buf[:index]
                 return _checked(bytes(plain[2:-1]), plain[-1])
         return None
