@@ -723,8 +723,10 @@ class ATChannel:
                 if self._lowat <= 1:
                     return b""
                 # the rest of a block is late (a module slower than the line, a block cut
-                # short): read what has come; the socket is non-blocking, and a receive below
-                # the low-water mark returns what is queued (tcp(7))
+                # short): read what has come. The socket is non-blocking, and Linux's TCP
+                # then returns what is queued even below the low-water mark (the mark only
+                # delays a blocking receive and select(): socket(7) SO_RCVLOWAT); pinned by
+                # test_a_late_rest_of_a_block_does_not_keep_what_came_unread (tests/at))
             elif ready[0] != fds[0]:
                 return b""
             try:
