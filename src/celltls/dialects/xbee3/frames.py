@@ -200,13 +200,13 @@ class FrameDecoder:
             return None
         frame = bytes(buf[3 : 3 + length])
         given = buf[3 + length]
-        if checksum(frame) != given:
-            # API mode 1: the "frame" may be a false start in frame data spanning real frames;
-            # they are found by reading on from the byte after this delimiter
-            del buf[:1]
-        else:
+        if checksum(frame) == given:
             del buf[: length + 4]
-        return _checked(frame, given)
+            return frame
+        # API mode 1: the "frame" may be a false start in frame data spanning real frames;
+        # they are found by reading on from the byte after this delimiter
+        del buf[:1]
+        return _checked(frame, given)  # raises the FrameError
 
     def _next_escaped(self) -> bytes | None:
         buf = self._buf
