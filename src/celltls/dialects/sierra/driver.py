@@ -25,7 +25,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from celltls.at import quoting
@@ -1151,14 +1151,8 @@ class _Download:
     def __next__(self) -> bytes:
         if self._over:
             raise StopIteration
-        try:
+        with self._given_up_on_failure():
             data = self._read()
-        except (ModuleRebootedError, PortError):
-            self._give_up(escape=False)  # no data mode to leave, or no line to leave it on
-            raise
-        except BaseException:
-            self._give_up(escape=True)
-            raise
         if not data:
             self._over = self.ended = True
             raise StopIteration
@@ -1194,7 +1188,7 @@ class _Download:
         if self._over:
             return
         deadline = time.monotonic() + wait
-        try:
+        with self._given_up_on_failure():
             while (remaining := deadline - time.monotonic()) > 0:
                 try:
                     if not self._driver.channel.read_raw(65536, remaining):
@@ -1202,13 +1196,21 @@ class _Download:
                         return
                 except ATTimeoutError:
                     break
-        except PortError:
+        self._give_up(escape=True)
+
+    @contextlib.contextmanager
+    def _given_up_on_failure(self) -> Iterator[None]:
+        """A read that fails gives the data phase up before its exception goes on: with
+        ``+++`` (when so made), but not after a restart or a lost port (no data mode to leave,
+        or no line to leave it on)."""
+        try:
+            yield
+        except (ModuleRebootedError, PortError):
             self._give_up(escape=False)
             raise
         except BaseException:
             self._give_up(escape=True)
             raise
-        self._give_up(escape=True)
 
     def _give_up(self, *, escape: bool) -> None:
         if self._over:

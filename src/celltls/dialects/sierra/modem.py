@@ -176,6 +176,13 @@ class _HttpTransfer:
     aborted: bool = False  # ended by the escape sequence (HL75-ATIG 16.9, S7 p.302)
     finished: threading.Event = field(default_factory=threading.Event)
 
+    def stop(self) -> None:
+        """Close its server connection (if open) and wake the exchange waiting for its end."""
+        link, self.conn = self.conn, None
+        if link is not None:
+            link.close()
+        self.finished.set()
+
 
 @dataclass
 class _TcpSession:
@@ -328,10 +335,7 @@ class SierraModem(ATEngine):
         self.boots += 1
         transfer = self._http_transfer
         if transfer is not None:  # the module's HTTP client is gone with the restart
-            link, transfer.conn = transfer.conn, None
-            if link is not None:
-                link.close()
-            transfer.finished.set()
+            transfer.stop()
         self._close_all_links()
         self._cancel_phase_timer()
         self._cancel_idle()
@@ -1184,10 +1188,7 @@ class SierraModem(ATEngine):
         if self._http_transfer is transfer:
             self._http_transfer = None
         self._http_escaped = True
-        link, transfer.conn = transfer.conn, None
-        if link is not None:
-            link.close()
-        transfer.finished.set()
+        transfer.stop()
 
     def _transfer_over(self, transfer: _HttpTransfer) -> bool:
         """Whether the transfer may write no more (lock held): aborted, or a reboot since."""
