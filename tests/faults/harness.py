@@ -75,6 +75,13 @@ TARGETS: dict[str, Target] = {
     "nordic-native": Target("nordic-native", "nordic-slm", "native"),
     "sequans-socket": Target("sequans-socket", "sequans", "socket"),
     "sequans-native": Target("sequans-native", "sequans", "native"),
+    # The XBee3's default request path (``Modem.request`` and ``celltls get``): API mode 1,
+    # extended sockets (0x40-0x44, 0xCD, 0xCF), with the module's TLS or TLS on the host over
+    # a plain TCP socket as ``Modem.choose_tls`` decides; command mode (+++) for ATFS HASH.
+    # Its line carries no ``\r\nOK\r\n`` (command mode answers ``OK\r``, API mode is binary
+    # frames) and no Quectel/Sierra data framing, so of the proxy's kinds only the byte-counted
+    # ones are injected there (the table's "injected" column says 0 for the others).
+    "xbee3-socket": Target("xbee3-socket", "xbee3", "socket"),
 }
 
 
@@ -180,22 +187,26 @@ def watched(work: Callable[[], list[str]], bound: float,
 @contextlib.contextmanager
 def short_socket_timeouts(seconds: float) -> Iterator[None]:
     """Make the drivers' secure-socket read timeout ``seconds`` (the ``timeout`` class
-    attribute of each dialect's socket class; 60 s by default)."""
+    attribute each dialect's socket class declares; 60 s by default), and put it back."""
     from celltls.dialects.nordic_slm.driver import NordicSocket
     from celltls.dialects.quectel_gsm.driver import QuectelSocket
     from celltls.dialects.sequans.driver import SequansSocket
     from celltls.dialects.sierra.driver import SierraSocket
+    from celltls.dialects.xbee3.driver import TransparentSocket, XBeeSocket
 
-    classes: list[Any] = [QuectelSocket, SierraSocket, NordicSocket, SequansSocket]
-    saved = [cls.__dict__.get("timeout") for cls in classes]
+    classes: list[Any] = [QuectelSocket, SierraSocket, NordicSocket, SequansSocket, XBeeSocket,
+                          TransparentSocket]
+    missing = [cls.__name__ for cls in classes if "timeout" not in cls.__dict__]
+    if missing:  # setting it would shadow the base class's for good
+        raise TypeError(f"{', '.join(missing)} declare no timeout of their own")
+    saved = [cls.__dict__["timeout"] for cls in classes]
     for cls in classes:
         cls.timeout = seconds
     try:
         yield
     finally:
         for cls, value in zip(classes, saved, strict=True):
-            if value is not None:
-                cls.timeout = value
+            cls.timeout = value
 
 
 class Lab:

@@ -1489,7 +1489,12 @@ class XBeeSocket(SecureSocket):
     Attributes:
         sid: the module's socket ID.
         profile_index: the ``$n`` it was opened with.
+        timeout: seconds :meth:`recv` waits for data before raising ATTimeoutError (declared
+            here, like every dialect's socket class, so a caller such as the fault harness can
+            shorten it for this class alone).
     """
+
+    timeout: float = 60.0
 
     def __init__(self, driver: XBee3, sid: int, host: str, port: int,
                  profile_index: int) -> None:
@@ -1595,8 +1600,13 @@ class XBeeSocket(SecureSocket):
 class TransparentSocket(SecureSocket):
     """The transparent-mode connection (xbee3.md S9): the serial line is the socket. Failures
     are silent on the line; when nothing comes for :attr:`poll_interval` seconds the driver
-    reads ``CI`` and ``OD`` in command mode (:meth:`XBee3._transparent_probe`)."""
+    reads ``CI`` and ``OD`` in command mode (:meth:`XBee3._transparent_probe`).
 
+    Attributes:
+        timeout: seconds :meth:`recv` waits for data (see :class:`XBeeSocket`).
+    """
+
+    timeout: float = 60.0
     poll_interval = 2.0
 
     def __init__(self, driver: XBee3, host: str, port: int, profile: TlsProfile) -> None:
