@@ -21,6 +21,7 @@ from celltls.dialects.xbee3.driver import (
     QUIET_LINE_S,
     TransparentSocket,
     XBee3,
+    XBeeSocket,
     _pkcs1,
     capabilities_for,
 )
@@ -271,6 +272,42 @@ def test_a_module_restart_is_named_and_the_next_request_works(
                 pass
         sock.close()
         assert _get(modem, xbee_https, xbee_pki) == deterministic_bytes(3000, 5)
+
+
+def test_a_restart_is_named_even_when_the_read_timeout_is_below_the_poll_interval(
+        xbee_sim: VirtualModemServer, xbee_https: LocalHTTPSServer, xbee_pki: PKI) -> None:
+    """A module restarted in AP 0 says nothing on the line (no 0x8A outside API mode, xbee3.md
+    S4), so only asking it tells a restart from a slow server. A read timeout shorter than
+    ``poll_interval`` (an httpx read timeout of 5 s, the fault harness's 2 s) used to end
+    before the first poll: ``ATTimeoutError`` instead of ``ModuleRebootedError``
+    (benchmarks/faults.py --target xbee3-socket --kind reboot)."""
+    with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD) as modem:
+        sock = modem.tls_connect("127.0.0.1", xbee_https.port, _profile(xbee_pki))
+        assert isinstance(sock, XBeeSocket)
+        sock.timeout = 1.0
+        assert sock.timeout < sock.poll_interval
+        sock.sendall(b"GET /bytes/200000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(1000)
+        xbee_sim.modem.reboot()
+        with pytest.raises(ModuleRebootedError):
+            while sock.recv(65536):
+                pass
+        sock.close()
+        assert _get(modem, xbee_https, xbee_pki) == deterministic_bytes(3000, 5)
+
+
+def test_a_read_timeout_on_a_live_module_stays_a_timeout(
+        xbee_sim: VirtualModemServer, xbee_https: LocalHTTPSServer, xbee_pki: PKI) -> None:
+    """The check made before a read times out finds the module alive: the timeout is
+    reported as such, and the socket goes on working."""
+    with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD) as modem:
+        sock = modem.tls_connect("127.0.0.1", xbee_https.port, _profile(xbee_pki))
+        sock.timeout = 0.5
+        with pytest.raises(ATTimeoutError):
+            sock.recv(100)  # nothing asked: the server stays quiet
+        sock.sendall(b"GET /bytes/100 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(1000).startswith(b"HTTP/1.1 200")
+        sock.close()
 
 
 @pytest.mark.parametrize("fault", ["garble", "server_close", "pdp", "send"])

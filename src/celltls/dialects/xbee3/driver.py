@@ -1504,6 +1504,7 @@ class XBeeSocket(SecureSocket):
         self.profile_index = profile_index
         self._eof = False
         self._freed = False  # the module freed the ID (after a non-zero 0xCF)
+        self._last_check = 0.0  # time.monotonic() of the last check that the module is alive
 
     def _on_data(self, payload: bytes) -> None:
         with self._cond:
@@ -1547,6 +1548,11 @@ class XBeeSocket(SecureSocket):
     poll_interval = 5.0
 
     def _fill(self, clock: RecvClock) -> bool:
+        """Wait for data; after :attr:`poll_interval` quiet seconds, and before a read times
+        out if the module was not asked during it (a :attr:`timeout` below the poll interval),
+        make sure the module is alive and in API mode: restarted in AP 0 it says nothing on the
+        line (no 0x8A outside API mode, xbee3.md S4), so only asking tells a restart
+        (``ModuleRebootedError``) from a quiet server (``ATTimeoutError``)."""
         with self._cond:
             while not self._buffer and self._failure is None and not self._eof \
                     and not self._closed:
@@ -1555,19 +1561,22 @@ class XBeeSocket(SecureSocket):
                     break
                 now = time.monotonic()
                 if now >= clock.deadline:
-                    raise ATTimeoutError(f"receive on socket {self.sid}", self.timeout)
+                    if self._last_check >= clock.deadline - self.timeout:
+                        raise ATTimeoutError(f"receive on socket {self.sid}", self.timeout)
+                    break  # not asked during this read yet: ask before timing out
                 if now >= clock.next_poll:
                     break
                 self._cond.wait(min(clock.deadline, clock.next_poll) - now)
             if self._buffer or self._failure is not None or self._eof or self._closed:
                 return bool(self._buffer) or self._failure is not None or not (
                     self._eof or self._closed)
-        # quiet for poll_interval: is the module still there, in API mode?
+        # quiet for poll_interval (or the read's end): is the module still there, in API mode?
         clock.next_poll = time.monotonic() + self.poll_interval
         try:
             self._driver.check_alive()
         except CellTLSError as exc:
             self._fail(exc)
+        self._last_check = time.monotonic()
         return True
 
     def _send_piece(self, piece: bytes) -> None:
