@@ -225,6 +225,53 @@ def test_raw_coalescing_loses_and_reorders_nothing_and_close_stays_prompt(
     assert time.monotonic() - started < 1.0
 
 
+def test_a_bulk_transparent_stream_is_read_in_growing_pieces_and_a_pause_starts_over(
+        scripted, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """``raw_coalescing`` on a ``socket://`` port: while each read fills the low-water mark, the
+    mark doubles from ``_TRICKLE`` (512) up to the bytes 20 ms of the line carry (1,843 at
+    921600 bit/s); every byte arrives in order; after a pause a short piece is still delivered
+    (the mark's wait is bounded) and the mark starts over from 512; close() stays prompt
+    (issue 17: the CPU of a transparent download is paid per wake-up, so fewer, larger reads)."""
+    marks: list[int] = []
+    set_low_water = ATChannel._set_low_water
+
+    def recording(self: ATChannel, wait: float) -> float:
+        result = set_low_water(self, wait)
+        marks.append(self._lowat)
+        return result
+
+    monkeypatch.setattr(ATChannel, "_set_low_water", recording)
+    modem = scripted(lambda line: [(0, b"\r\nOK\r\n")])
+    with ATChannel(modem.url, baudrate=921600) as channel:
+        channel.raw_coalescing = True
+        channel.protocol.enter_raw_mode()
+        for _ in range(100):
+            if modem.conn is not None:
+                break
+            time.sleep(0.05)
+        assert modem.conn is not None
+        sent = _recv_block(64 * 1024)
+        for start in range(0, len(sent), 480):  # 480 bytes: 5.2 ms on the line at 921600
+            modem.conn.sendall(sent[start : start + 480])
+            time.sleep(0.004)
+        got = b""
+        while len(got) < len(sent):
+            got += channel.read_raw(65536, timeout=5)
+        assert got == sent
+        assert 512 in marks and 1024 in marks and 1843 in marks, marks
+        assert max(marks) == 1843, marks  # 20 ms of the line, never more
+        grown = len(marks)
+        modem.conn.sendall(b"tail")  # after the pause: a short piece, below any mark
+        assert channel.read_raw(100, timeout=5) == b"tail"
+        for _ in range(100):  # the reader's next wait starts over from _TRICKLE
+            if len(marks) > grown + 1:
+                break
+            time.sleep(0.01)
+        assert marks[-1] == 512, marks[grown - 3:]
+        started = time.monotonic()
+    assert time.monotonic() - started < 1.0
+
+
 def _in_transparent_mode(modem, channel: ATChannel) -> None:  # type: ignore[no-untyped-def]
     channel.configure(CATALOG.framing())  # Quectel GSM: the exit marker is CR LF CLOSED CR LF
     channel.protocol.enter_raw_mode()

@@ -70,6 +70,12 @@ _MARKER_WAIT = 0.05
 #: ``_COALESCE_WAIT`` seconds, before it reads again.
 _TRICKLE = 512
 _COALESCE_WAIT = 0.020
+#: ``socket://`` ports in a bulk transparent stream: while each read fills the low-water mark
+#: (the stream flows at line rate), the mark doubles from ``_TRICKLE`` up to the bytes the line
+#: carries in ``_RUN_TIME`` seconds; a read that falls short of it (the stream paused or
+#: ended) starts again from ``_TRICKLE``. The end of a stream then costs at most the mark's
+#: wait once (twice its line time plus ``_LOW_WATER_SLACK``: 60 ms at 921600 bit/s).
+_RUN_TIME = 0.020
 #: ``socket://`` ports in a data block (:meth:`ATChannel._set_low_water`): the smallest rest
 #: worth waiting for, the largest low-water mark, and the slack added to the rest's line time.
 _LOW_WATER_MIN = 64
@@ -192,6 +198,8 @@ class ATChannel:
         self._sock: socket.socket | None = None
         #: the socket's receive low-water mark (SO_RCVLOWAT) now; 0 where it cannot be set
         self._lowat = 1
+        #: the low-water mark of a bulk transparent stream (``_RUN_TIME``); 0: not in one
+        self._run_mark = 0
         if self._selectable:
             if _is_socket_port(self._port):
                 self._sock = getattr(self._port, "_socket", None)
@@ -719,6 +727,9 @@ class ATChannel:
             if self.protocol.holding_raw:  # the start of an exit marker? (ATProtocol.settle_raw)
                 wait = _MARKER_WAIT + 16 * self._byte_time
             ready, _, _ = select.select(fds, [], [], wait)
+            if self._run_mark:  # a bulk stream: grow the mark while reads fill it
+                self._run_mark = (min(2 * self._run_mark, self._run_cap()) if ready
+                                  else _TRICKLE)
             if not ready:
                 if self._lowat <= 1:
                     return b""
@@ -762,7 +773,9 @@ class ATChannel:
         a data phase whose size the command asked for): let the socket wake the reader only
         once they are there (SO_RCVLOWAT, which Linux's select() honours: socket(7)), instead
         of for every TCP segment a serial server or relay sends; in a bulk transparent stream
-        (:attr:`raw_coalescing`) once ``_TRICKLE`` bytes are there. Returns the wait for
+        (:attr:`raw_coalescing`) once ``_TRICKLE`` bytes are there, a mark that grows while the
+        stream flows (``_RUN_TIME``: transparent 1 MiB at 921600, in-process CPU 0.48 ->
+        0.24 s, benchmarks/README.md). Returns the wait for
         select(): at most twice the time those bytes take on the line plus 20 ms, after which
         what has come is read anyway (a module slower than the line, a block cut short).
         Issue 17: ~5,500 -> ~2,200 reads per MiB of ``AT+QIRD`` blocks (benchmarks/README.md).
@@ -772,7 +785,10 @@ class ATChannel:
         """
         remaining = self.protocol.expected_bytes
         if not remaining and self.raw_coalescing and self.protocol.mode is Mode.DATA:
-            remaining = _TRICKLE  # a bulk stream in transparent mode: read in larger pieces
+            # a bulk stream in transparent mode: read in larger pieces (_RUN_TIME)
+            remaining = self._run_mark = self._run_mark or _TRICKLE
+        else:
+            self._run_mark = 0
         lowat = min(remaining, _LOW_WATER_MAX) if remaining >= _LOW_WATER_MIN else 1
         if lowat != self._lowat:
             assert self._sock is not None
@@ -785,6 +801,12 @@ class ATChannel:
         if lowat > 1:
             return min(wait, 2 * lowat * self._byte_time + _LOW_WATER_SLACK)
         return wait
+
+    def _run_cap(self) -> int:
+        """The largest low-water mark of a bulk transparent stream: the bytes the line
+        carries in ``_RUN_TIME`` (1,843 at 921600 bit/s), never below ``_TRICKLE``."""
+        return max(_TRICKLE, min(int(_RUN_TIME / self._byte_time) if self._byte_time else 0,
+                                 _LOW_WATER_MAX))
 
     def _read_loop(self) -> None:
         while not self._stop.is_set():
