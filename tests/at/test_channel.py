@@ -199,6 +199,15 @@ def test_escape_returns_when_the_module_leaves_data_mode_during_the_guard_time(
     assert modem.lines == ["AT"]  # no +++ before it
 
 
+def _accepted(modem: ScriptedModem) -> socket.socket:
+    """The scripted module's end of the line, once it has accepted the channel's connection."""
+    for _ in range(100):
+        if modem.conn is not None:
+            return modem.conn
+        time.sleep(0.05)
+    raise AssertionError("the scripted module never accepted the connection")
+
+
 def test_raw_coalescing_loses_and_reorders_nothing_and_close_stays_prompt(
         scripted) -> None:  # type: ignore[no-untyped-def]
     """``raw_coalescing`` (a bulk transparent stream on a slow line) only delays reads: every
@@ -208,11 +217,7 @@ def test_raw_coalescing_loses_and_reorders_nothing_and_close_stays_prompt(
     with ATChannel(modem.url, baudrate=9600) as channel:
         channel.raw_coalescing = True
         channel.protocol.enter_raw_mode()
-        for _ in range(100):
-            if modem.conn is not None:
-                break
-            time.sleep(0.05)
-        assert modem.conn is not None
+        _accepted(modem)
         sent = bytes(range(256)) * 8
         for start in range(0, len(sent), 37):  # small pieces, as a USB adapter delivers them
             modem.conn.sendall(sent[start : start + 37])
@@ -245,11 +250,7 @@ def test_a_bulk_transparent_stream_is_read_in_growing_pieces_and_a_pause_starts_
     with ATChannel(modem.url, baudrate=921600) as channel:
         channel.raw_coalescing = True
         channel.protocol.enter_raw_mode()
-        for _ in range(100):
-            if modem.conn is not None:
-                break
-            time.sleep(0.05)
-        assert modem.conn is not None
+        _accepted(modem)
         sent = _recv_block(64 * 1024)
         for start in range(0, len(sent), 480):  # 480 bytes: 5.2 ms on the line at 921600
             modem.conn.sendall(sent[start : start + 480])
@@ -275,11 +276,7 @@ def test_a_bulk_transparent_stream_is_read_in_growing_pieces_and_a_pause_starts_
 def _in_transparent_mode(modem, channel: ATChannel) -> None:  # type: ignore[no-untyped-def]
     channel.configure(CATALOG.framing())  # Quectel GSM: the exit marker is CR LF CLOSED CR LF
     channel.protocol.enter_raw_mode()
-    for _ in range(100):  # the scripted module has accepted the connection
-        if modem.conn is not None:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the scripted module never accepted the connection")
+    _accepted(modem)
 
 
 @pytest.mark.parametrize("cut", [1, 2])
