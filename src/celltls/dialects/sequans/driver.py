@@ -25,6 +25,13 @@ What this driver adds to them:
   killed run is fed until it ends), sockets left open are listed with ``AT+SQNSS?`` and closed,
   the HTTP profile is disconnected; ``+SYSSTART`` / ``^EXIT`` mean the module rebooted and lost
   every socket (SQN-REF §3, §12 pitfall 16).
+- **The network before each request**: the module boots with its radio off (``CFUN=0``: the
+  seed thread's ``+SYSSTART`` then ``AT+CFUN=1``, SQN-REF §3), so a connection or an HTTP
+  request first checks ``AT+CFUN?`` and ``AT+CEREG?``. After a restart, or with the radio found
+  off or the module not registered, a session that attached brings the network back up as
+  :meth:`Sequans.attach` does, within its attach timeout; otherwise the error names the restart
+  or the radio state, never the "could not connect" (``+SQNHTTPCONNECT: <p>,7``, ``+CME ERROR:
+  30`` to ``AT+SQNSD``) such a module answers.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from celltls.at import quoting
 from celltls.at.channel import ATChannel
+from celltls.at.codes import REGISTERED
 from celltls.at.protocol import DataBlock, Urc
 from celltls.dialects.base import (
     Capabilities,
@@ -108,6 +116,12 @@ _RAW_ERROR = re.compile(rb"\r\n(ERROR|\+CME ERROR: *[^\r\n]*)\r\n")
 RAW_QUIET = 1.0
 #: A reboot report at the end of raw data (SQN-REF §2, §3: ``^EXIT: ...`` then ``+SYSSTART``).
 _RAW_REBOOT = re.compile(rb"(\+SYSSTART|\^EXIT:[^\r\n]*)")
+#: Seconds a request waits for ``+SYSSTART`` when it finds the radio off (``+CFUN: 0``, the
+#: state a Sequans module boots in, SQN-FORUM via sequans.md §3) although this session switched
+#: it on: the restart's report may still be on its way (the virtual GM02S answers commands
+#: before it), and a report that came after the network was brought back up would fail the
+#: request the restart was already handled for.
+BOOT_REPORT_WAIT = 1.0
 
 
 def arguments(name: str, **values: Value) -> str:
@@ -338,10 +352,13 @@ class Sequans(Dialect):
         self._http_open = False
         self._clock_checked = False
         self._attached: tuple[str, str | None, str | None] | None = None
+        #: the ``timeout`` of the session's last attach: bounds bringing the network back up
+        self._attach_timeout = 60.0
         self._lock = threading.Lock()
         #: failures reported outside any command (a reboot), numbered so that a wait can tell
         #: what happened since it began.
         self._reboot_seen = False
+        self._reboot_text = ""  # the line that reported the last restart
         channel.subscribe("+SQNSRING:", self._on_socket_urc)
         channel.subscribe("+SQNSH:", self._on_socket_urc)
         channel.subscribe("+SYSSTART", self._on_reboot)
@@ -361,6 +378,7 @@ class Sequans(Dialect):
             "(sequans.md §3, §12 pitfall 16)", urc=text)
         log.warning("module restarted: %s", text)
         self._reboot_seen = True
+        self._reboot_text = text
         self._clock_checked = False
         self._report(error)
         with self._lock:
@@ -509,20 +527,132 @@ class Sequans(Dialect):
                     states[conn] = state
         return states
 
-    def _before_use(self) -> None:
-        """After a reboot reported while idle, initialise the command line again and, when
-        this session had attached, attach again with the same APN (the module lost its
-        registration; the PDP context definition survives a reboot, sequans.md §3)."""
+    def _before_use(self, *, network: bool = False) -> None:
+        """Make the module ready for the next operation.
+
+        After a restart reported while idle (``+SYSSTART``/``^EXIT``, sequans.md §3, §12
+        pitfall 16): initialise the command line again and, when this session had attached,
+        bring the network back up (the module boots with its radio off, ``CFUN=0``:
+        SQN-FORUM via §3; the PDP context definition survives the restart, §3). With
+        ``network`` (a request is about to need it), the radio and the registration are
+        checked as well (:meth:`_ensure_network`).
+
+        Args:
+            network: bool, the next operation needs the network (a connection, a request).
+
+        Raises:
+            ModuleRebootedError: the module restarted and the network did not come back within
+                the session's attach timeout (seconds).
+            NetworkError: the radio is off or the module is not registered, and this session
+                never attached (or the network did not come back).
+            ATTimeoutError: the module does not answer in command mode.
+        """
         if self._reboot_seen:
-            log.warning("the module restarted since the last request: initialising again")
-            self.sync()
-            with contextlib.suppress(ATCommandError, ATTimeoutError):
-                self.channel.command("ATE0", timeout=2)
-            self.at("+CMEE", arguments("+CMEE", n=1))
-            self.recover()
-            if self._attached is not None:
-                apn, user, password = self._attached
-                self.attach(apn, user, password, timeout=60.0)
+            self._initialise_again()
+        if network:
+            self._ensure_network()
+
+    def _initialise_again(self) -> None:
+        """The line set up again after a restart (echo off, numeric errors, clean-up), then
+        the network when this session had attached (:meth:`_attach_again`)."""
+        log.warning("the module restarted since the last request: initialising again")
+        self.sync()
+        with contextlib.suppress(ATCommandError, ATTimeoutError):
+            self.channel.command("ATE0", timeout=2)
+        self.at("+CMEE", arguments("+CMEE", n=1))
+        self.recover()
+        if self._attached is not None:
+            self._attach_again(f"the module restarted ({self._reboot_text}, sequans.md §3)",
+                               rebooted=True)
+
+    def _attach_again(self, why: str, *, rebooted: bool) -> None:
+        """:meth:`attach` again with the session's APN, credentials and timeout.
+
+        Raises:
+            ModuleRebootedError: (``rebooted``) the network did not come back.
+            NetworkError: (not ``rebooted``) the network did not come back.
+        """
+        assert self._attached is not None
+        apn, user, password = self._attached
+        log.warning("%s: bringing the network back up (AT+CFUN=1, registration, APN %r)",
+                    why, apn)
+        try:
+            self.attach(apn, user, password, timeout=self._attach_timeout)
+        except NetworkError as exc:
+            message = f"{why}, and the network did not come back: {exc}"
+            if rebooted:
+                raise ModuleRebootedError(message, urc=self._reboot_text) from exc
+            raise NetworkError(message) from exc
+
+    def _ensure_network(self) -> None:
+        """Before a request: the radio on (``AT+CFUN?`` → 1) and the module registered
+        (``AT+CEREG?`` stat 1 or 5), sequans.md §3.
+
+        A radio found off although this session switched it on is most likely a restart whose
+        ``+SYSSTART`` has not come yet: it is awaited for :data:`BOOT_REPORT_WAIT` seconds and
+        the module set up again; otherwise the network is brought back up as :meth:`attach`
+        does. An answer that cannot be read leaves the request to find out.
+
+        Raises:
+            ModuleRebootedError, NetworkError: as :meth:`_before_use`.
+        """
+        fun = self._cfun()
+        if fun is not None and fun != 1:
+            state = f"+CFUN: {fun}, {cat.CFUN.get(fun, 'unknown level')}"
+            if self._attached is None:
+                raise NetworkError(
+                    f"the module's radio is off ({state}); a Sequans module starts that way "
+                    "after a restart (sequans.md §3, SQN-FORUM): call attach() first")
+            self._await_boot_report()
+            if self._reboot_seen:
+                self._initialise_again()
+                return
+            self._clock_checked = False  # an unreported restart also loses the clock (§3)
+            self._attach_again(f"the module's radio was found off ({state}: restarted, or "
+                               "switched off by another program)", rebooted=False)
+            return
+        try:
+            stat, meaning = self.registration()
+        except (ATCommandError, ATTimeoutError, ATProtocolError) as exc:
+            log.info("AT+CEREG? before the request: %s", exc)
+            return
+        if stat in REGISTERED:
+            return
+        why = f"the module is not registered (+CEREG stat {stat}: {meaning})"
+        if self._attached is not None:
+            self._attach_again(why, rebooted=False)
+            return
+        try:
+            self.wait_registered(self._attach_timeout)
+        except NetworkError as exc:
+            raise NetworkError(f"{why}; call attach() first ({exc})") from exc
+
+    def _await_boot_report(self, wait: float = BOOT_REPORT_WAIT) -> None:
+        """Wait up to ``wait`` seconds for a restart report (``+SYSSTART``, §3)."""
+        deadline = time.monotonic() + wait
+        while not self._reboot_seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def _explain_refusal(self, mark: int) -> None:
+        """After the module refused something that needs the network: raise the failure a URC
+        reported since ``mark`` (a ``_trouble_seq`` value: a restart); else, when the radio is
+        off (``+CFUN`` ≠ 1, as after a restart whose report has not come yet, §3), wait
+        :data:`BOOT_REPORT_WAIT` seconds for that report and raise it, or a
+        :class:`NetworkError` naming the radio state. Returns when the radio is on.
+
+        Raises:
+            ModuleRebootedError: the module restarted.
+            NetworkError: the radio is off.
+        """
+        self._raise_trouble(mark)
+        fun = self._cfun()
+        if fun is None or fun == 1:
+            return
+        self._await_boot_report()
+        self._raise_trouble(mark)
+        raise NetworkError(f"the module's radio is off (+CFUN: {fun}, "
+                           f"{cat.CFUN.get(fun, 'unknown level')}): it restarted or was "
+                           "switched off (sequans.md §3)")
 
     def close_all(self) -> None:
         """Close every socket and the HTTP session this run opened; never raises for a module
@@ -580,6 +710,7 @@ class Sequans(Dialect):
             self.at("+CFUN", arguments("+CFUN", fun=1))
         stat, meaning = self.wait_registered(timeout)
         self._attached = (apn, user, password)
+        self._attach_timeout = timeout
         deadline = time.monotonic() + min(timeout, 20.0)
         address = self._pdp_address()
         while address is None and time.monotonic() < deadline:
@@ -903,7 +1034,10 @@ class Sequans(Dialect):
             CertificateVerifyError (HostnameMismatchError...), TLSNegotiationError,
             TLSHandshakeError, DNSError, ConnectionRefusedByServer, ConnectTimeoutError: the
                 connection failed (explained by probing from the host when allowed).
-            ModuleRebootedError: the module restarted meanwhile.
+            ModuleRebootedError: the module restarted meanwhile, or restarted before and the
+                network did not come back within the attach timeout.
+            NetworkError: the radio is off (``+CFUN`` ≠ 1) or the module is not registered,
+                and the network could not be brought up (sequans.md §3).
         """
         if transparent:
             raise ProfileError("celltls drives Sequans sockets in command mode only")
@@ -920,7 +1054,7 @@ class Sequans(Dialect):
         ext = arguments("+SQNSCFGEXT", connId=conn, srMode=1, recvDataMode=0, keepalive=0)
         dial = arguments("+SQNSD", connId=conn, txProt=0, rPort=port, IPaddr=host,
                          closureType=0, lPort=0, connMode=1)
-        self._before_use()
+        self._before_use(network=True)
         sp_id = self.apply_profile(profile)
         self.at("+SQNSCFG", cfg)
         self.at("+SQNSCFGEXT", ext)
@@ -928,11 +1062,13 @@ class Sequans(Dialect):
         sock = SequansSocket(self, conn, host, port)
         with self._lock:
             self._sockets[conn] = sock
+        mark = self._trouble_seq
         try:
             self.at("+SQNSD", dial, timeout=units / 10 + 10)
         except ATCommandError as exc:
             self._forget_socket(conn)
             self._quietly("+SQNSH", arguments("+SQNSH", connId=conn))
+            self._explain_refusal(mark)  # a restart, the radio off: not the server's doing
             raise self._tls_failure(host, port, profile, exc.command + ": " + " ".join(
                 exc.response or [str(exc)]), None) from exc
         except BaseException:
@@ -966,8 +1102,12 @@ class Sequans(Dialect):
             UnsafeArgumentError: a value that cannot go on a command line (nothing written).
             CertificateVerifyError, TLSNegotiationError, TLSHandshakeError, DNSError,
             ConnectionRefusedByServer, ConnectTimeoutError, SocketError, HTTPError: the
-                ``<rc>`` of ``+SQNHTTPCONNECT``/``+SQNHTTPSH`` (libcurl numbering, §8).
-            ModuleRebootedError: the module restarted meanwhile.
+                ``<rc>`` of ``+SQNHTTPCONNECT``/``+SQNHTTPSH`` (libcurl numbering, §8), the
+                radio being on.
+            ModuleRebootedError: the module restarted meanwhile, or restarted before and the
+                network did not come back within the attach timeout.
+            NetworkError: the radio is off (``+CFUN`` ≠ 1) or the module is not registered,
+                and the network could not be brought up (sequans.md §3).
         """
         method = method.upper()
         log.warning("the module's HTTP client passes on no response header but Content-Type: "
@@ -1021,10 +1161,11 @@ class Sequans(Dialect):
                 "+SQNHTTPQRY", prof_id=self.http_profile,
                 command={"GET": 0, "HEAD": 1, "DELETE": 2}[method], resource=resource,
                 extra_header_line=header_line)
-        self._before_use()
+        self._before_use(network=True)
         self.apply_profile(profile)
         prof = self.http_profile
         self.at("+SQNHTTPCFG", cfg)
+        mark = self._trouble_seq
         self._connect_http(host, port, profile, timeout)
         waiter = self.channel.expect_urc(
             lambda t: t.startswith((f"+SQNHTTPRING: {prof},", f"+SQNHTTPSH: {prof},")))
@@ -1035,6 +1176,7 @@ class Sequans(Dialect):
                 self.at("+SQNHTTPQRY", request_args)
             text = self.wait_urc(waiter, timeout, f"+SQNHTTPRING: {prof} ({method} {resource})")
             if text.startswith("+SQNHTTPSH"):
+                self._explain_refusal(mark)
                 raise self._http_failure(text, host, port, profile)
             fields = _fields(text)
             status = _int(fields[1]) if len(fields) > 1 else None
@@ -1066,6 +1208,7 @@ class Sequans(Dialect):
         <prof>,<rc>`` (then ``+SQNHTTPSH`` on failure; sequans.md §7, S1). A module that
         refuses the command is left to connect with the query itself (S4, S6)."""
         prof = self.http_profile
+        mark = self._trouble_seq
         waiter = self.channel.expect_urc(
             lambda t: t.startswith((f"+SQNHTTPCONNECT: {prof},", f"+SQNHTTPSH: {prof},")))
         try:
@@ -1084,6 +1227,7 @@ class Sequans(Dialect):
             fields = _fields(text)
             rc = _int(fields[1]) if len(fields) > 1 else None
             if rc != 0:
+                self._explain_refusal(mark)  # a restart, the radio off: not the server's doing
                 raise self._http_failure(text, host, port, profile)
         except BaseException:
             with contextlib.suppress(CellTLSError, OSError):
@@ -1380,7 +1524,9 @@ class SequansSocket(SecureSocket):
 
         Raises:
             SocketError: closed, or the module refused.
-            ModuleRebootedError: reported by a URC.
+            ModuleRebootedError: reported by a URC, or the refusal came with the radio off
+                and ``+SYSSTART`` followed (sequans.md §3).
+            NetworkError: the refusal came with the radio off and no restart was reported.
         """
         with self._cond:
             if self._failure is not None:
@@ -1392,7 +1538,11 @@ class SequansSocket(SecureSocket):
             self.driver.at("+SQNSSENDEXT", arguments("+SQNSSENDEXT", connId=self.conn_id,
                                                      bytes=len(piece)), payload=piece)
         except ATCommandError as exc:
-            self.driver._raise_trouble(mark)  # a reboot reported meanwhile explains it
+            try:  # a restart (reported or not yet), the radio off explain it
+                self.driver._explain_refusal(mark)
+            except CellTLSError as cause:
+                self._fail(cause)
+                raise cause from exc
             raise SocketError(f"AT+SQNSSENDEXT on socket {self.conn_id} failed: {exc}") from exc
         except ATTimeoutError as exc:
             error = SocketError(f"AT+SQNSSENDEXT on socket {self.conn_id} was not answered "
