@@ -429,6 +429,30 @@ def test_a_frame_paused_for_less_than_the_quiet_time_is_not_cut(
         assert driver.request(lambda fid: fr.ATCommand(fid, "AP"), fr.ATResponse).status == 0
 
 
+def test_a_line_that_pauses_longer_than_the_quiet_time_inside_a_frame_loses_nothing(
+        xbee_sim: VirtualModemServer, xbee_https: LocalHTTPSServer, xbee_pki: PKI) -> None:
+    """A stall of the line itself (3 s in benchmarks/faults.py --kind stall) inside a frame
+    that began right after a good one: its delimiter is real and nothing inside it says that
+    its length is wrong (no good frame starts in its span), so it is waited for, not reported
+    broken after :data:`QUIET_FRAME_S` (which failed the socket with ``FrameError`` although
+    every byte came). The data is delivered whole and the socket goes on."""
+    with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD) as modem:
+        sock = modem.tls_connect("127.0.0.1", xbee_https.port, _profile(xbee_pki))
+        assert isinstance(sock, XBeeSocket)
+        payload = deterministic_bytes(1400, 11)
+        wire = fr.encode(fr.SocketReceive(0, sock.sid, 0, payload))
+        xbee_sim.modem.write_raw(wire[:700])
+        time.sleep(QUIET_FRAME_S + 0.8)
+        xbee_sim.modem.write_raw(wire[700:])
+        got = bytearray()
+        while len(got) < len(payload):
+            got += sock.recv(65536)
+        assert bytes(got) == payload
+        sock.sendall(b"GET /bytes/100?seed=3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(1000).startswith(b"HTTP/1.1 200")
+        sock.close()
+
+
 def test_command_mode_timeout_is_followed(xbee_sim: VirtualModemServer) -> None:
     """After CT of silence the module leaves command mode by itself (xbee3.md S2, S13 item 15):
     the driver then enters it again instead of sending AT lines as data."""

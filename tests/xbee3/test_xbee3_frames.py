@@ -271,15 +271,39 @@ def test_a_frame_whose_delimiter_was_lost_is_named() -> None:
 
 
 @pytest.mark.parametrize("escaped", [False, True])
-def test_settle_reports_a_frame_cut_short_and_nothing_at_a_boundary(escaped: bool) -> None:
-    wire = fr.encode(fr.SocketReceive(1, 0, 0, b"\x7e\x7d" * 30), escaped=escaped)
+def test_settle_waits_for_a_frame_with_a_real_delimiter_and_nothing_at_a_boundary(
+        escaped: bool) -> None:
+    """A frame cut short right after a good one is a pause of the line until something says
+    otherwise: settle leaves it; its rest completes it; and when bytes were really lost, the
+    frames after it report it (its checksum, or the next delimiter in API mode 2)."""
+    frame = fr.SocketReceive(1, 0, 0, b"\x7e\x7d" * 30)
+    wire = fr.encode(frame, escaped=escaped)
     decoder = fr.FrameDecoder(escaped=escaped)
     assert decoder.feed(wire[:-5]) == [] and not decoder.resynchronising  # a real delimiter
-    assert decoder.settle()[0:1] != []
-    assert decoder.pending == 0 and decoder.dropped >= 1
+    assert decoder.settle() == [] and decoder.pending and decoder.dropped == 0  # a pause
+    assert [fr.parse(item) for item in decoder.feed(wire[-5:])] == [frame]  # type: ignore[arg-type]
+    decoder = fr.FrameDecoder(escaped=escaped)
+    assert decoder.feed(wire[:-5]) == [] and decoder.settle() == []
+    after = fr.encode(fr.TXStatus(7, 0), escaped=escaped)
+    out = decoder.feed(after * 3)  # the rest never came: the next frames tell
+    assert any(isinstance(item, fr.FrameError) for item in out) and decoder.dropped >= 1
+    assert out[-1] == HEX("89 07 00") and decoder.pending == 0
     decoder = fr.FrameDecoder(escaped=escaped)
     assert len(decoder.feed(wire)) == 1
     assert decoder.settle() == [] and decoder.dropped == 0
+
+
+def test_settle_breaks_a_frame_with_a_real_delimiter_when_a_good_frame_starts_inside() -> None:
+    """A garbled length (API mode 1) makes a frame that began right after a good one swallow
+    the frames after it: a good frame inside its span is the evidence, and settle reads it."""
+    decoder = fr.FrameDecoder()
+    answer = fr.encode(fr.SocketCreateResponse(2, 0, 0))
+    assert decoder.feed(fr.encode(fr.TXStatus(1, 0))) == [HEX("89 01 00")]
+    assert decoder.feed(bytes.fromhex("7E 01 00 CD 00 00") + bytes(10) + answer) == []
+    assert not decoder.resynchronising
+    settled = decoder.settle()
+    assert isinstance(settled[0], fr.FrameError) and "incomplete" in str(settled[0])
+    assert settled[-1] == answer[3:-1] and decoder.pending == 0
 
 
 @settings(max_examples=200, deadline=None)

@@ -99,9 +99,11 @@ FRAME_TIMEOUT = 10.0
 #: frame in one go, and a USB serial adapter holds bytes back at most its latency timer
 #: (16 ms), so this is far above any pause inside a healthy frame.
 QUIET_LINE_S = 0.5
-#: The same for a frame that began right after a good one: its delimiter is real, only a
-#: garbled length can make it wait in vain, so a pause of the line itself (a serial link over
-#: a network) is given more time; still below the shortest answer timeout (3 s).
+#: The same for a frame that began right after a good one: its delimiter is real, so it is
+#: broken only when a good frame starts inside it (a garbled length swallowing the frames
+#: after it), never for a pause of the line itself, however long (a serial link over a
+#: network, a stalled adapter: ``FrameDecoder.settle``); given more time all the same, still
+#: below the shortest answer timeout (3 s).
 QUIET_FRAME_S = 2.0
 #: Seconds the pump waits for bytes in one read (also how often it looks for a quiet line).
 PUMP_READ_S = 0.2
@@ -241,8 +243,9 @@ class XBee3(Dialect):
 
     def _settle_if_quiet(self) -> None:
         """In API mode, after :data:`QUIET_LINE_S` without a byte (:data:`QUIET_FRAME_S` when
-        the frame began right after a good one), a frame still incomplete is reported broken
-        and the real frames held behind it are dispatched (xbee3.md S6;
+        the frame began right after a good one, and then only when a good frame starts inside
+        it), a frame still incomplete is reported broken and the real frames held behind it
+        are dispatched (xbee3.md S6;
         :meth:`~celltls.dialects.xbee3.frames.FrameDecoder.settle`).
 
         Called by the pump after a read that timed out: every byte that came since the pump's

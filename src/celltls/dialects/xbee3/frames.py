@@ -99,8 +99,9 @@ class FrameDecoder:
     the decoder may take one for a frame whose "length" then spans real frames. Two rules keep
     those real frames: a checksum failure drops only the delimiter and reads on from the next
     byte (not the whole span), and :meth:`settle` (the line has been quiet: a frame still
-    incomplete is broken) does the same for a frame that would otherwise wait for bytes that
-    never come. :attr:`resynchronising` tells the caller how likely such a false start is.
+    incomplete is broken, when it is a likely false start or a good frame starts inside it)
+    does the same for a frame that would otherwise wait for bytes that never come.
+    :attr:`resynchronising` tells the caller how likely such a false start is.
 
     Args:
         escaped: API mode 2.
@@ -138,15 +139,25 @@ class FrameDecoder:
 
         A module writes each frame on its UART in one go (xbee3.md S6: a frame is delimiter,
         length, data, checksum, nothing else), so a frame still incomplete after a quiet spell
-        will not be completed: a byte of it was lost, or its "delimiter" was a 0x7E inside frame
-        data taken after an earlier loss (API mode 1). It is reported as a :class:`FrameError`
-        and the bytes after its delimiter are read again, so real frames among them are found;
-        repeated until nothing is pending. Call it only when no byte has arrived for well over
-        the line's own pauses (a USB serial adapter's latency timer is 16 ms), never while a
-        frame may still be arriving: a frame incomplete at that moment would be cut.
+        was most likely not started by the module: its "delimiter" was a 0x7E inside frame data
+        taken after an earlier loss (API mode 1, :attr:`resynchronising`). Such a frame is
+        reported as a :class:`FrameError` and the bytes after its delimiter are read again, so
+        real frames among them are found; repeated until nothing is pending.
+
+        A frame that began right after a good one has a real delimiter: incomplete, either the
+        line between module and host paused (a serial link over a network, a stalled
+        adapter), and every byte is still to come, or its length was garbled and it swallows
+        the frames after it. It is broken only on that evidence, a frame with a good checksum
+        starting inside it (API mode 1; in API mode 2 the next delimiter cuts it short as soon
+        as it comes); otherwise it is left to complete, and a length made too short or too long
+        is found by its checksum once the line goes on (the driver's own requests make it go
+        on). Call it only when no byte has arrived for well over the line's own pauses (a USB
+        serial adapter's latency timer is 16 ms), never while a frame may still be arriving.
         """
         out: list[bytes | FrameError] = []
         while self._buf:  # what _drain leaves starts with a delimiter
+            if not self.resynchronising and not self._holds_a_frame():
+                break  # a real delimiter and no sign of a wrong length: a pause
             held = len(self._buf)
             expected = ""
             if not self.escaped and held >= 3:
@@ -158,6 +169,22 @@ class FrameDecoder:
                                   "went quiet: a byte was lost or a false start delimiter taken"))
             out += self._drain()
         return out
+
+    def _holds_a_frame(self) -> bool:
+        """Whether a complete frame with a good checksum starts after the pending frame's
+        delimiter (API mode 1: then the pending frame's length is wrong)."""
+        buf = self._buf
+        if self.escaped:
+            return False
+        start = buf.find(FRAME_DELIMITER, 1)
+        while start >= 0 and start + 3 < len(buf):
+            length = int.from_bytes(buf[start + 1 : start + 3], "big")
+            end = start + 3 + length
+            if 0 < length <= MAX_FRAME_DATA and end < len(buf) \
+                    and checksum(bytes(buf[start + 3 : end])) == buf[end]:
+                return True
+            start = buf.find(FRAME_DELIMITER, start + 1)
+        return False
 
     def _drain(self) -> list[bytes | FrameError]:
         out: list[bytes | FrameError] = []
