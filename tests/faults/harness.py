@@ -78,9 +78,8 @@ TARGETS: dict[str, Target] = {
     # The XBee3's default request path (``Modem.request`` and ``celltls get``): API mode 1,
     # extended sockets (0x40-0x44, 0xCD, 0xCF), with the module's TLS or TLS on the host over
     # a plain TCP socket as ``Modem.choose_tls`` decides; command mode (+++) for ATFS HASH.
-    # Its line carries no ``\r\nOK\r\n`` (command mode answers ``OK\r``, API mode is binary
-    # frames) and no Quectel/Sierra data framing, so of the proxy's kinds only the byte-counted
-    # ones are injected there (the table's "injected" column says 0 for the others).
+    # The proxy counts its ``OK<CR>`` answers and 0xCD payload; ``urc_storm`` is not injected
+    # there (no unsolicited line on an XBee: tests/faults/proxy.py NOT_INJECTED).
     "xbee3-socket": Target("xbee3-socket", "xbee3", "socket"),
 }
 

@@ -12,6 +12,13 @@ armed:
   ``CONNECT`` of ``AT+KTCPRCV``/``AT+KHTTPGET``/``AT+KHTTPPOST``/``AT+KHTTPHEAD`` up to the EOF
   pattern set with ``AT+KPATTERN`` (Sierra HL78xx, sierra-hl78xx.md).
 
+On the Digi XBee3 line (``xbee3``: API frames in API mode 1, xbee3.md S6, and command mode
+after ``+++``, S2) an ``OK`` is the command-mode answer ``OK<CR>`` outside API frames, and
+payload bytes are those of 0xCD Socket Receive frames after their type, frame ID, socket ID and
+status (S8); API mode 2 (escaped) is not tracked. ``urc_storm`` is not injected there: command
+mode carries no unsolicited lines, and the XBee's only unsolicited frame, 0x8A modem status,
+says something (a restart, a lost network) whenever it comes (:data:`NOT_INJECTED`).
+
 Faults that act on the module (reboot, PDP deactivation, the server closing) go through the
 virtual modem's fault API (:class:`celltls.sim.engine.ATEngine`). :class:`TcpRelay` sits between
 the virtual modem and the HTTPS server, for a server close where the modem's API has no handle
@@ -49,6 +56,13 @@ OK_KINDS = frozenset({"lost_ok", "duplicate_ok", "urc_storm"})
 DATA_KINDS = frozenset({"truncate", "server_close"})
 
 OK_LINE = b"\r\nOK\r\n"
+#: The final ``OK`` of each dialect whose line is not V.250's (XBee3 command mode, xbee3.md S2).
+OK_LINES = {"xbee3": b"OK\r"}
+#: Kinds that have no sound form on a dialect's line: never injected there (see above).
+NOT_INJECTED = {"xbee3": frozenset({"urc_storm"})}
+_XBEE_DELIMITER = 0x7E
+_XBEE_SOCKET_RECEIVE = 0xCD
+_XBEE_RECEIVE_HEADER = 4  # type, frame ID, socket ID, status (xbee3.md S8)
 _QSSLRECV = re.compile(rb"\+QSSLRECV: [^\r\n,]*,TCP,(\d+)\r\n$")
 _SIERRA_DOWNLOADS = (b"+KTCPRCV", b"+KHTTPGET", b"+KHTTPPOST", b"+KHTTPHEAD")
 _KPATTERN = re.compile(rb'AT\+KPATTERN="([^"]*)"', re.IGNORECASE)
@@ -116,6 +130,11 @@ class _Tracker:
         self.pattern = b"--EOF--Pattern--"  # HL78 default (sierra catalog DEFAULT_PATTERN)
         self.expect_download = False  # the last host command answers CONNECT + data
         self.last_urc = ""
+        self.ok_now = False  # XBee3: the byte just fed ended an "OK<CR>" answer
+        self.frame_head = bytearray()  # XBee3: delimiter and length of the frame begun
+        self.frame_left = 0  # XBee3: frame data and checksum bytes still to come
+        self.frame_index = 0  # XBee3: index of the next byte in the frame data
+        self.frame_type = -1
 
     # host -> modem ---------------------------------------------------------------------
     def host_line(self, line: bytes) -> None:
@@ -132,6 +151,8 @@ class _Tracker:
     # modem -> host ---------------------------------------------------------------------
     def feed(self, byte: int) -> bool:
         """Account one byte; ``True`` when it is data-phase payload."""
+        if self.dialect == "xbee3":
+            return self._feed_xbee(byte)
         if self.remaining:
             self.remaining -= 1
             return True
@@ -163,12 +184,43 @@ class _Tracker:
         return False
 
 
+    def _feed_xbee(self, byte: int) -> bool:
+        """XBee3 API mode 1 frames (xbee3.md S6) and command-mode text (S2)."""
+        self.ok_now = False
+        if self.frame_left:
+            index = self.frame_index
+            self.frame_index += 1
+            self.frame_left -= 1
+            if index == 0:
+                self.frame_type = byte
+            return (self.frame_type == _XBEE_SOCKET_RECEIVE and index >= _XBEE_RECEIVE_HEADER
+                    and self.frame_left > 0)  # the last byte is the checksum
+        if self.frame_head:
+            self.frame_head.append(byte)
+            if len(self.frame_head) == 3:
+                self.frame_left = int.from_bytes(self.frame_head[1:], "big") + 1
+                self.frame_index = 0
+                self.frame_head.clear()
+            return False
+        if byte == _XBEE_DELIMITER:  # never in command-mode text (ASCII answers)
+            self.frame_head.append(byte)
+            self.line.clear()
+            return False
+        self.line.append(byte)
+        if len(self.line) > 512:
+            del self.line[:256]
+        if byte == 0x0D:
+            self.ok_now = bytes(self.line).lstrip(b"\r\n") == OK_LINES["xbee3"]
+            self.line.clear()
+        return False
+
+
 class FaultProxy:
     """A TCP proxy for one host connection at a time, injecting an armed :class:`Fault`.
 
     Args:
         upstream_port: the virtual modem's TCP port on 127.0.0.1.
-        dialect: ``"quectel-gsm"`` or ``"sierra"`` (how data phases and URCs look).
+        dialect: the dialect's name (how data phases, ``OK`` and URCs look).
         engine: the virtual modem, for reboot, PDP deactivation and server close.
         server_close: called for ``server_close`` when the engine has no open connection to
             close (e.g. :meth:`TcpRelay.cut`).
@@ -183,6 +235,7 @@ class FaultProxy:
         self.engine = engine
         self.server_close = server_close
         self._rng_bytes = rng_bytes or (lambda n: bytes([0x5A] * n))
+        self._ok_line = OK_LINES.get(dialect, OK_LINE)
         self.fault: Fault | None = None
         self.armed = False
         self.fired = threading.Event()
@@ -210,7 +263,10 @@ class FaultProxy:
         return f"socket://127.0.0.1:{self.port}"
 
     def arm(self, fault: Fault | None) -> None:
-        """Start counting from zero; inject ``fault`` (``None``: count only)."""
+        """Start counting from zero; inject ``fault`` (``None``, or a kind in
+        :data:`NOT_INJECTED` for the dialect: count only)."""
+        if fault is not None and fault.kind in NOT_INJECTED.get(self.dialect, ()):
+            fault = None
         with self._lock:
             self.fault = fault
             self.armed = True
@@ -381,22 +437,27 @@ class FaultProxy:
                 mask = self._rng_bytes(1)[0] or 0x5A
                 byte ^= mask
             out.append(byte)
-            if byte == 0x0A and out.endswith(OK_LINE) and not payload:
+            ok_line = self._ok_line
+            if (tracker.ok_now if self.dialect == "xbee3" else
+                    byte == 0x0A and out.endswith(OK_LINE) and not payload):
                 index = counters.oks
                 counters.oks += 1
                 if fault is not None and fault.kind in OK_KINDS and index == fault.at:
                     self._fire(f"{fault.describe()} (byte {position})")
                     if fault.kind == "lost_ok":
-                        del out[-4:]  # "OK\r\n"; the "\r\n" before it stays, an empty line
+                        # "OK\r\n"; the "\r\n" before it stays, an empty line (XBee: "OK\r")
+                        del out[-(4 if ok_line == OK_LINE else len(ok_line)):]
                     elif fault.kind == "duplicate_ok":
-                        out += OK_LINE
+                        out += ok_line
                     else:
                         urc = tracker.last_urc or DEFAULT_URCS[self.dialect]
                         out += (b"\r\n" + urc.encode("latin-1") + b"\r\n") * fault.size
                     fault = None
         keep = bytearray()
-        if fault is not None and fault.kind in OK_KINDS:
-            # hold back a possible start of "\r\nOK\r\n" until the next bytes (or 50 ms)
+        if fault is not None and fault.kind in OK_KINDS and self.dialect != "xbee3":
+            # hold back a possible start of "\r\nOK\r\n" until the next bytes (or 50 ms); not
+            # on XBee3, whose tracker would be fed the held bytes twice (and an "O" may be frame
+            # data): a module writes "OK\r" in one go, and a split one loses only what is left
             for cut in range(min(len(OK_LINE) - 1, len(out)), 0, -1):
                 if OK_LINE.startswith(bytes(out[-cut:])):
                     keep = out[-cut:]

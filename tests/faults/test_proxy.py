@@ -84,3 +84,40 @@ def test_sierra_download_runs_to_the_pattern(sierra: FaultProxy) -> None:
     sierra.arm(None)
     process(sierra, b"\r\nCONNECT\r\n\r\nOK\r\n")
     assert (sierra.counters.data_bytes, sierra.counters.oks) == (0, 1)
+
+
+@pytest.fixture
+def xbee3() -> Iterator[FaultProxy]:
+    proxy = FaultProxy(1, "xbee3", ATEngine())
+    yield proxy
+    proxy.close()
+
+
+def _xbee_frame(data: bytes) -> bytes:
+    """An API mode 1 frame (xbee3.md S6), built here rather than with the driver's codec."""
+    return b"\x7e" + len(data).to_bytes(2, "big") + data + bytes([0xFF - (sum(data) & 0xFF)])
+
+
+#: command-mode answers, then a 0xCD Socket Receive whose payload holds "OK\r" and a 0x7E
+XBEE = (b"OK\r1BB\rOK\r" + _xbee_frame(b"\xcd\x00\x00\x00" + b"HTTP/1.1 200 OK\r\n\x7e\x00")
+        + _xbee_frame(b"\x89\x05\x00"))
+
+
+def test_xbee3_counts_command_mode_oks_and_socket_receive_payload(xbee3: FaultProxy) -> None:
+    xbee3.arm(None)
+    assert process(xbee3, XBEE) == XBEE
+    assert (xbee3.counters.oks, xbee3.counters.data_bytes) == (2, len(b"HTTP/1.1 200 OK\r\n") + 2)
+
+
+def test_xbee3_lost_and_duplicated_ok_and_no_urc_storm(xbee3: FaultProxy) -> None:
+    xbee3.arm(Fault("lost_ok", 1))
+    assert process(xbee3, XBEE) == XBEE.replace(b"1BB\rOK\r", b"1BB\r", 1)
+    xbee3.arm(Fault("duplicate_ok", 0))
+    assert process(xbee3, XBEE) == b"OK\r" + XBEE
+    xbee3.arm(Fault("urc_storm", 0, size=3))  # no unsolicited line on an XBee (NOT_INJECTED)
+    assert process(xbee3, XBEE) == XBEE and not xbee3.fired.is_set()
+
+
+def test_xbee3_truncation_stays_inside_the_frame_payload(xbee3: FaultProxy) -> None:
+    xbee3.arm(Fault("truncate", 9, size=500))
+    assert process(xbee3, XBEE) == XBEE.replace(b"200 OK\r\n\x7e\x00", b"", 1)
