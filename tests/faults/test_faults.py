@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.faults.harness import Lab
-from tests.faults.proxy import KINDS
+from tests.faults.proxy import KINDS, NOT_INJECTED
 
 SEED = 1200  # issue 12
 #: about two runs per fault kind and dialect: Quectel twice, Sierra once per path
@@ -48,11 +48,26 @@ def test_fault_in_transparent_mode(lab: Lab, kind: str) -> None:
     test_fault_ends_in_exact_bytes_or_a_named_error(lab, "quectel-transparent", SEED + 4, kind)
 
 
-@pytest.mark.parametrize("target", ["quectel-gsm", "sierra-socket", "sierra-native"])
+#: what the proxy injects on the XBee3's line: no ``urc_storm`` (no unsolicited line there)
+XBEE3_KINDS = [kind for kind in KINDS if kind not in NOT_INJECTED["xbee3"]]
+
+
+@pytest.mark.parametrize("kind", XBEE3_KINDS)
+def test_fault_on_xbee3_api_frames(lab: Lab, kind: str) -> None:
+    """The XBee3's default path (API mode 1 extended sockets, command mode for ATFS HASH): a
+    lost or duplicated ``OK<CR>``, a 0xCD frame cut short or the server closing mid-body,
+    and the byte-counted faults, with the same guarantees. A 3 s stall mid-frame once failed
+    the socket as a broken frame (``FrameError``) although no byte was lost."""
+    test_fault_ends_in_exact_bytes_or_a_named_error(lab, "xbee3-socket", SEED + 1, kind)
+
+
+@pytest.mark.parametrize("target", ["quectel-gsm", "sierra-socket", "sierra-native",
+                                    "xbee3-socket"])
 def test_a_reboot_mid_transfer_is_named_as_a_reboot(lab: Lab, target: str) -> None:
     """Issue 12 item 4/5: a module restart is recognised (``RDY``, ``+KSUP``), also when it
     cuts the module's own HTTP output (its ``+KSUP`` then lands in the data phase), and
-    reported as ``ModuleRebootedError`` rather than as a timeout."""
+    reported as ``ModuleRebootedError`` rather than as a timeout; on an XBee3, which restarts
+    silently in AP 0, by asking it before a read times out."""
     outcome = lab.run(target, "reboot", SEED + 3)
     report = outcome.report()
     assert outcome.fired, report
