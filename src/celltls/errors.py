@@ -33,6 +33,7 @@ user needs to act: the command that failed, the raw response, the numeric code a
     │   └── HostnameCheckUnsupportedError  the module's TLS cannot check the host name     (4)
     ├── SocketError                a secure socket failed (closed by peer, send failure)   (56)
     ├── HTTPError                  malformed HTTP from the server                          (8)
+    │   ├── EmptyReplyError        the server closed the connection without answering      (52)
     │   ├── PartialBodyError       the body ended before HTTP framing said it would        (18)
     │   ├── BodyIntegrityError     the body does not match the server's Content-Digest     (56)
     │   └── HTTPStatusError        status >= 400 with ``--fail`` / ``raise_for_status``    (22)
@@ -321,6 +322,14 @@ class HTTPError(CellTLSError):
     """The server's HTTP response could not be parsed."""
 
     exit_code = 8
+
+
+class EmptyReplyError(HTTPError):
+    """The connection ended before any byte of the response: the server (or a proxy) closed it
+    without answering, typically a kept-alive connection it had already timed out (curl's
+    "Empty reply from server", exit code 52)."""
+
+    exit_code = 52
 
 
 class PartialBodyError(HTTPError):

@@ -40,6 +40,7 @@ import h11
 from celltls.errors import (
     BodyIntegrityError,
     CellTLSError,
+    EmptyReplyError,
     HTTPError,
     HTTPStatusError,
     PartialBodyError,
@@ -48,6 +49,8 @@ from celltls.errors import (
 )
 
 USER_AGENT = "celltls/0.1"
+#: RFC 9110 9.2.2: the methods whose intended effect is the same when a request is repeated
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 
 Body = bytes | bytearray | memoryview | Iterable[bytes] | BinaryIO | None
@@ -221,6 +224,15 @@ class PreparedRequest:
     headers: list[tuple[str, str]]
     chunks: Iterable[bytes] | None
     total: int | None
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the request may be sent again on a new connection after its connection
+        failed before any response: its method is idempotent (RFC 9110 9.2.2: GET, HEAD,
+        OPTIONS, TRACE, PUT, DELETE; RFC 9112 9.3.1 lets a client retry those) and its body,
+        if any, is bytes held in memory (an iterator or a file has been consumed)."""
+        return self.method in IDEMPOTENT_METHODS and (
+            self.chunks is None or isinstance(self.chunks, list))
 
     @property
     def closes(self) -> bool:
@@ -970,8 +982,16 @@ class HTTPConnection:
                             raise cause from partial
                         raise partial
                     if self._h11.their_state is h11.SEND_RESPONSE:
+                        got = len(self._h11.trailing_data[0])
+                        cause = self._end_cause()
                         self.close()
-                        raise HTTPError("the server closed the connection without answering")
+                        if cause is not None:  # the network or the module, not the server
+                            raise cause
+                        if got:
+                            raise HTTPError("the server closed the connection after "
+                                            f"{got} bytes of its response head")
+                        raise EmptyReplyError(
+                            "the server closed the connection without answering")
                 try:
                     self._h11.receive_data(data)
                 except (h11.ProtocolError, RuntimeError) as exc:

@@ -29,9 +29,13 @@ from celltls.errors import (
     ATTimeoutError,
     CellTLSError,
     ConnectTimeoutError,
+    EmptyReplyError,
     HostnameCheckUnsupportedError,
     InvalidURLError,
+    ModuleRebootedError,
+    NetworkLostError,
     ProfileError,
+    SocketError,
     TLSNegotiationError,
     UnsafeArgumentError,
 )
@@ -51,6 +55,11 @@ from celltls.tls import Certificate, PrivateKey, TlsProfile
 from celltls.trace import TranscriptWriter
 
 log = logging.getLogger(__name__)
+
+#: How a kept-alive connection that died while idle shows when a request is sent on it: the
+#: socket or the network failed, the module restarted, or the server closed it without an
+#: answer (:meth:`Modem.request` then sends an idempotent request once more, RFC 9112 9.3.1).
+_STALE_ERRORS = (SocketError, NetworkLostError, ModuleRebootedError, EmptyReplyError)
 
 #: a host name (letters, digits, ``-``, ``.``; ``_`` as resolvers tolerate it; an IDN in its
 #: ``xn--`` form) or an IPv4/IPv6 address as written between a URL's brackets.
@@ -574,7 +583,11 @@ class Modem:
         own client :mod:`celltls.at.quoting`'s, since its headers go through the AT port), the
         body's type and declared length, the timeout, and the profile (see
         :meth:`check_profile`). An open connection to the same host, port and profile is
-        reused (keep-alive) once the previous response has been read to its end.
+        reused (keep-alive) once the previous response has been read to its end; when a reused
+        connection turns out to have died while idle (the send fails, the module restarted,
+        or the server closes it without an answer), an idempotent request with its body in
+        memory (:attr:`~celltls.http.PreparedRequest.retryable`) is sent once more on a new
+        connection (RFC 9112 9.3.1); any other request raises that error.
 
         Args:
             method: ``GET``, ``HEAD``, ``POST``, ``PUT``, ``DELETE``...
@@ -678,19 +691,45 @@ class Modem:
                                f"{host}:{port}, over a plain TCP socket (tls={tls!r})")
         key = (host, port, profile, where)
         pooled = self._take(key)
-        if pooled is None:
-            phase("connect")
-            if transparent is None:
-                transparent = caps.transparent_preferred and prepared.closes
-            sock = self._open_chosen(host, port, profile, timeout, where,
-                                     transparent=bool(transparent) and where == "module")
-            pooled = _Pooled(key, sock, HTTPConnection(sock, host_header))
+        if pooled is not None:
+            self._pool.append(pooled)
+            try:
+                response = pooled.conn.send_request(
+                    prepared, upload_progress=upload_progress, on_phase=phase
+                )
+            except _STALE_ERRORS as exc:
+                self._discard(pooled)
+                if not prepared.retryable:
+                    raise
+                # RFC 9112 9.3.1: an idempotent request whose kept-alive connection failed
+                # before any response (the server timed it out, the module restarted) is
+                # sent once more on a new connection.
+                log.info("%s %s: the kept-alive connection failed before the response (%s); "
+                         "sending it once more on a new connection", method, shown(url), exc)
+            else:
+                phase("receive")
+                return response
+        phase("connect")
+        if transparent is None:
+            transparent = caps.transparent_preferred and prepared.closes
+        sock = self._open_chosen(host, port, profile, timeout, where,
+                                 transparent=bool(transparent) and where == "module")
+        pooled = _Pooled(key, sock, HTTPConnection(sock, host_header))
         self._pool.append(pooled)
         response = pooled.conn.send_request(
             prepared, upload_progress=upload_progress, on_phase=phase
         )
         phase("receive")
         return response
+
+    def _discard(self, pooled: _Pooled) -> None:
+        """Take a failed connection out of the pool and close it (its socket may be gone)."""
+        if pooled in self._pool:
+            self._pool.remove(pooled)
+        try:
+            pooled.conn.close()
+        except CellTLSError as exc:
+            log.info("closing a failed kept-alive connection: %s", exc)
 
     def _take(self, key: tuple[str, int, TlsProfile | None, str]) -> _Pooled | None:
         for pooled in list(self._pool):

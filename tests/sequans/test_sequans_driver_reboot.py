@@ -89,13 +89,17 @@ def test_restart_under_a_kept_alive_socket_is_named_then_the_next_request_succee
     """A kept-alive secure socket does not survive a restart (sequans.md §12 pitfall 16). When
     the request reusing it begins before +SYSSTART, the refused ``AT+SQNSSENDEXT`` (§6) is
     explained by the restart (:class:`ModuleRebootedError`), not reported as a socket
-    failure; the request after it opens a new socket on the network brought back up."""
+    failure: a POST (not idempotent) raises it; a GET is sent once more on a new socket
+    (``Modem.request``, RFC 9112 9.3.1) over the network brought back up."""
     with Modem(slow_boot.url, "sequans") as m:
         m.attach(apn="internet", timeout=10)
         assert _get(m, https, pki, "socket", 1, keep_alive=True) == deterministic_bytes(3000, 1)
         slow_boot.modem.reboot()
         with pytest.raises(ModuleRebootedError):
-            _get(m, https, pki, "socket", 2, keep_alive=True)
+            m.request("POST", https.url("/echo"), profile=_profile(pki), via="socket",
+                      timeout=10, body=b"once")
+        assert _get(m, https, pki, "socket", 2, keep_alive=True) == deterministic_bytes(3000, 2)
+        slow_boot.modem.reboot()
         assert _get(m, https, pki, "socket", 3, keep_alive=True) == deterministic_bytes(3000, 3)
 
 

@@ -50,6 +50,7 @@ from celltls.errors import (
     ConnectTimeoutError,
     CredentialError,
     DNSError,
+    EmptyReplyError,
     HostnameMismatchError,
     HTTPError,
     HTTPStatusError,
@@ -382,6 +383,8 @@ _ADVICE: tuple[tuple[type[BaseException], str], ...] = (
     (ModuleRebootedError, "check the module's power supply, then retry"),
     (NetworkError, "check the antenna, the SIM and --apn"),
     (PartialBodyError, "retry the transfer"),
+    (EmptyReplyError, "retry; if it keeps happening, check the server's logs (it closed the "
+     "connection without answering)"),
     (HTTPStatusError, "check the URL and what the server expects"),
     (HTTPError, "the server's answer is not HTTP/1.1 as celltls reads it; check the server"),
     (InvalidURLError, "write it as https://host[:port]/path"),
