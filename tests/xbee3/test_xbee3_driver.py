@@ -296,6 +296,23 @@ def test_a_restart_is_named_even_when_the_read_timeout_is_below_the_poll_interva
         assert _get(modem, xbee_https, xbee_pki) == deterministic_bytes(3000, 5)
 
 
+def test_a_restart_before_a_send_is_named_without_waiting_out_the_send_timeout(
+        xbee_sim: VirtualModemServer, xbee_https: LocalHTTPSServer, xbee_pki: PKI) -> None:
+    """Restarted in AP 0, the module takes a 0x44 frame for transparent data and never sends
+    its 0x89 (xbee3.md S4, S7): the send used to wait its whole 60 s and end in
+    ``ATTimeoutError`` (benchmarks/faults.py --target xbee3-socket --kind reboot --seed 5: the
+    POST after a reboot at the end of the GET, 66.9 s). It now asks the module while it waits."""
+    with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD) as modem:
+        sock = modem.tls_connect("127.0.0.1", xbee_https.port, _profile(xbee_pki))
+        xbee_sim.modem.reboot()
+        started = time.monotonic()
+        with pytest.raises(ModuleRebootedError):
+            sock.sendall(b"GET /bytes/100 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert time.monotonic() - started < 20.0
+        sock.close()
+        assert _get(modem, xbee_https, xbee_pki) == deterministic_bytes(3000, 5)
+
+
 def test_a_read_timeout_on_a_live_module_stays_a_timeout(
         xbee_sim: VirtualModemServer, xbee_https: LocalHTTPSServer, xbee_pki: PKI) -> None:
     """The check made before a read times out finds the module alive: the timeout is

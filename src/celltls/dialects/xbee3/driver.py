@@ -661,7 +661,8 @@ class XBee3(Dialect):
             self.leave_command_mode()
 
     def request(self, build: Callable[[int], fr.Frame], answer: type[F], *,
-                timeout: float = FRAME_TIMEOUT, key: int | None = None) -> F:
+                timeout: float = FRAME_TIMEOUT, key: int | None = None,
+                poll: float | None = None) -> F:
         """Send one API frame and wait for its answer.
 
         Args:
@@ -669,9 +670,15 @@ class XBee3(Dialect):
             answer: the answer's frame class (matched by type and frame ID).
             timeout: seconds.
             key: match the answer on this value instead of the frame ID (0xCF: socket ID).
+            poll: for a long ``timeout``: every ``poll`` seconds without the answer, ask the
+                module whether it is still there in API mode (:meth:`check_alive`): one that
+                restarted in AP 0 takes frames for transparent data and never answers
+                (xbee3.md S4).
 
         Raises:
             ATTimeoutError: no answer within ``timeout``.
+            ModuleRebootedError: (with ``poll``) the module restarted while the answer was
+                waited for.
             PortLostError: the line is gone.
         """
         self.ensure_api_mode()
@@ -682,9 +689,12 @@ class XBee3(Dialect):
         frame = build(frame_id)
         try:
             self._write(fr.encode(frame, escaped=self.api_mode == 2))
-            if not slot.event.wait(timeout):
-                raise ATTimeoutError(f"API frame 0x{frame.TYPE:02X} (no 0x{answer.TYPE:02X})",
-                                     timeout)
+            deadline = time.monotonic() + timeout
+            while not slot.event.wait(min(poll or timeout, deadline - time.monotonic())):
+                if poll is None or time.monotonic() >= deadline:
+                    raise ATTimeoutError(
+                        f"API frame 0x{frame.TYPE:02X} (no 0x{answer.TYPE:02X})", timeout)
+                self.check_alive()
         finally:
             with self._cond:
                 self._slots.pop((answer.TYPE, frame_id if key is None else key), None)
@@ -1589,7 +1599,7 @@ class XBeeSocket(SecureSocket):
             raise SocketError(f"socket {self.sid} to {self.host}:{self.port} is closed")
         for attempt in range(6):
             reply = self._driver.request(lambda fid: fr.SocketSend(fid, self.sid, 0, piece),
-                                         fr.TXStatus, timeout=60.0)
+                                         fr.TXStatus, timeout=60.0, poll=self.poll_interval)
             if reply.status == 0:
                 return
             if reply.status == 0x32 and attempt < 5:  # resource error, retry later (S7)
