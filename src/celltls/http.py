@@ -960,13 +960,25 @@ class HTTPConnection:
         cause: CellTLSError | None = end_cause(END_CAUSE_WAIT)
         return cause
 
+    def _malformed(self, exc: Exception) -> CellTLSError:
+        """The error for bytes h11 cannot parse, the connection closed: what the socket says
+        ended its stream when it can tell (a module that restarted in transparent mode prints
+        its start-up lines into it, :meth:`_end_cause`), else :class:`HTTPError`."""
+        error = HTTPError(f"malformed HTTP from the server: {exc}")
+        cause = self._end_cause()
+        self.close()
+        if cause is not None:
+            cause.__cause__ = error
+            return cause
+        return error
+
     def _next_event(self) -> h11.Event:
         while True:
             try:
                 event = self._h11.next_event()
             except (h11.ProtocolError, RuntimeError) as exc:
-                self.close()
-                raise HTTPError(f"malformed HTTP from the server: {exc}") from None
+                error = self._malformed(exc)
+                raise error from error.__cause__
             if event is h11.NEED_DATA:
                 try:
                     data = self.sock.recv(self.read_size)
@@ -995,8 +1007,8 @@ class HTTPConnection:
                 try:
                     self._h11.receive_data(data)
                 except (h11.ProtocolError, RuntimeError) as exc:
-                    self.close()
-                    raise HTTPError(f"malformed HTTP from the server: {exc}") from None
+                    error = self._malformed(exc)
+                    raise error from error.__cause__
                 continue
             if event is h11.PAUSED:
                 self.close()

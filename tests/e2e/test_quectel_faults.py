@@ -132,6 +132,49 @@ def test_reboot_mid_download_is_module_rebooted(modem: Modem, sim: VirtualModemS
     assert again.read() == deterministic_bytes(2000)
 
 
+def test_reboot_in_transparent_mode_is_module_rebooted(modem: Modem, sim: VirtualModemServer,
+                                                      https: LocalHTTPSServer,
+                                                      profile: TlsProfile) -> None:
+    """A restart while the line is in transparent mode: the start-up lines (``RDY`` ...
+    ``SMS Ready``, quectel-gsm-tcpip.md 2 "Boot") reach the host as payload, and then nothing
+    more comes. The read that times out names the restart (``ModuleRebootedError``), not a
+    timeout; the line is back in command mode and the next request works."""
+    from celltls.http import HTTPConnection
+
+    sock = modem.tls_connect("127.0.0.1", https.port, profile, transparent=True)
+    sock.timeout = 1.0
+    response = HTTPConnection(sock, f"127.0.0.1:{https.port}").request(
+        "GET", "/chunked/200000?interval=0.01")
+    chunks = response.iter_bytes()
+    next(chunks)
+    sim.modem.reboot()
+    with pytest.raises(ModuleRebootedError) as caught:
+        for _ in chunks:
+            pass
+    assert caught.value.urc in ("RDY", "Call Ready")
+    modem.attach(apn="internet")
+    again = modem.request("GET", https.url("/bytes/2000"), profile=profile)
+    assert again.read() == deterministic_bytes(2000)
+
+
+def test_a_quiet_server_in_transparent_mode_is_a_timeout(modem: Modem, https: LocalHTTPSServer,
+                                                        profile: TlsProfile) -> None:
+    """The same silence without a restart (nothing asked of the server): a read timeout,
+    and the connection is still there."""
+    from celltls.errors import ATTimeoutError
+
+    sock = modem.tls_connect("127.0.0.1", https.port, profile, transparent=True)
+    sock.timeout = 0.5
+    with pytest.raises(ATTimeoutError):
+        sock.recv(100)
+    sock.sendall(b"GET /bytes/10 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    got = b""
+    while (piece := sock.recv(4096)):
+        got += piece
+    assert got.endswith(deterministic_bytes(10))
+    sock.close()
+
+
 def test_unknown_host_is_a_dns_error(modem: Modem, profile: TlsProfile) -> None:
     with pytest.raises(DNSError, match=r"no-such-host\.invalid"):
         modem.tls_connect("no-such-host.invalid", 443, profile, timeout=30)

@@ -126,6 +126,12 @@ RETRY_SAFE = frozenset(
 #: Lines that announce a module start (TCPIP-REF 2: drivers treat RDY and Call Ready as boot URCs,
 #: S4, S6, S7, S13).
 BOOT_URCS = ("RDY", "Call Ready")
+#: The lines drivers see a module print as it starts (TCPIP-REF 2, "Boot": ``RDY``, ``Call
+#: Ready`` S6; ``+CFUN: 1`` S12; ``SMS Ready``, ``+CPIN: READY`` S13; their order is unknown):
+#: after a boot line, only these may end a transparent stream that is taken for a restart.
+_STARTUP_LINE = re.compile(r"RDY|Call Ready|SMS Ready|\+CFUN: *\d|\+CPIN: *[A-Z ]+")
+#: bytes of a transparent stream kept to look for start-up lines when a read times out
+_BOOT_TAIL = 128
 #: The line that ends transparent mode when the connection closes, as the channel reports it
 #: (a URC made of the catalog's exit marker, SSL-AN 1.2 step 6).
 TRANSPARENT_CLOSED = CATALOG.framing().raw_exit_markers[0].strip().decode("ascii")
@@ -1678,6 +1684,8 @@ class QuectelTransparentSocket(QuectelSocket):
     (``CONNECT``); ``close`` leaves data mode and sends ``AT+QSSLCLOSE`` (SSL-AN 3.4.1)."""
 
     _paused = False
+    #: the last bytes read (:meth:`_raise_if_restarted`)
+    _tail = b""
     #: host time of the last write to the line (monotonic seconds)
     _last_write = 0.0
     #: '+' bytes written since the last guard-time silence with nothing else between them
@@ -1749,10 +1757,58 @@ class QuectelTransparentSocket(QuectelSocket):
         if self._closed:
             return b""
         self._check_online()
-        data = self.driver.channel.read_raw(max_bytes, self.timeout)
+        try:
+            data = self.driver.channel.read_raw(max_bytes, self.timeout)
+        except ATTimeoutError:
+            self._raise_if_restarted()
+            raise
         if not data and self._failure is not None:
             raise self._failure
+        self._tail = (self._tail + data)[-_BOOT_TAIL:]
         return data
+
+    def _raise_if_restarted(self) -> None:
+        """After a read timed out: a module that restarted prints its start-up lines (``RDY``
+        ... ``Call Ready``, TCPIP-REF 2) in command mode, and in data mode they arrive as
+        payload; when the last bytes read end with them, the line is taken back to command
+        mode and the restart raised (``ModuleRebootedError``) instead of a read timeout.
+
+        Raises:
+            ModuleRebootedError: a start-up line ends what was read.
+        """
+        if self._restarted() and self._failure is not None:
+            raise self._failure
+
+    def _restarted(self) -> bool:
+        """Whether the last bytes read are start-up lines from a boot line (``RDY``, ``Call
+        Ready``) on (:data:`_STARTUP_LINE`), each ended by CR LF; if so the line is taken back
+        to command mode and the restart reported as the ``RDY`` URC would be."""
+        lines = [line.strip() for line in self._tail.decode("latin-1").split("\r\n")]
+        boot = next((line for line in lines if line in BOOT_URCS), None)
+        if boot is None or lines[-1] != "" or any(
+                line and not _STARTUP_LINE.fullmatch(line) for line in lines[lines.index(boot):]):
+            return False
+        self.driver.channel.abandon_data_phase()
+        self.driver._on_boot(Urc(boot))
+        return True
+
+    def end_cause(self, wait: float) -> CellTLSError | None:
+        """As :meth:`QuectelSocket.end_cause`; in transparent mode also a restart whose
+        start-up lines came as payload (the HTTP above found them malformed): what is left on
+        the line is read for up to ``wait`` seconds to see whether they end it."""
+        deadline = time.monotonic() + wait
+        while self._failure is None and not self._closed and self.driver.channel.in_data_mode:
+            remaining = deadline - time.monotonic()
+            if self._restarted() or remaining <= 0:
+                break
+            try:
+                data = self.driver.channel.read_raw(4096, remaining)
+            except (ATTimeoutError, PortError):
+                break
+            if not data:
+                break
+            self._tail = (self._tail + data)[-_BOOT_TAIL:]
+        return super().end_cause(max(0.0, deadline - time.monotonic()))
 
     def pause(self) -> None:
         """Leave data mode with the escape sequence (``+++`` -> ``OK``), keeping the
