@@ -199,6 +199,20 @@ def test_escape_returns_when_the_module_leaves_data_mode_during_the_guard_time(
     assert modem.lines == ["AT"]  # no +++ before it
 
 
+def _paced_through(modem: ScriptedModem, channel: ATChannel, data: bytes, *, piece: int,
+                   pause: float) -> bytes:
+    """Send ``data`` from the scripted module in ``piece``-byte writes ``pause`` seconds apart,
+    then read in transparent mode what the channel delivers, as many bytes as were sent."""
+    conn = _accepted(modem)
+    for start in range(0, len(data), piece):
+        conn.sendall(data[start : start + piece])
+        time.sleep(pause)
+    got = b""
+    while len(got) < len(data):
+        got += channel.read_raw(65536, timeout=5)
+    return got
+
+
 def _accepted(modem: ScriptedModem) -> socket.socket:
     """The scripted module's end of the line, once it has accepted the channel's connection."""
     for _ in range(100):
@@ -219,13 +233,8 @@ def test_raw_coalescing_loses_and_reorders_nothing_and_close_stays_prompt(
         channel.protocol.enter_raw_mode()
         _accepted(modem)
         sent = bytes(range(256)) * 8
-        for start in range(0, len(sent), 37):  # small pieces, as a USB adapter delivers them
-            modem.conn.sendall(sent[start : start + 37])
-            time.sleep(0.001)
-        got = b""
-        while len(got) < len(sent):
-            got += channel.read_raw(65536, timeout=5)
-        assert got == sent
+        # small pieces, as a USB adapter delivers them
+        assert _paced_through(modem, channel, sent, piece=37, pause=0.001) == sent
         started = time.monotonic()
     assert time.monotonic() - started < 1.0
 
@@ -252,13 +261,8 @@ def test_a_bulk_transparent_stream_is_read_in_growing_pieces_and_a_pause_starts_
         channel.protocol.enter_raw_mode()
         _accepted(modem)
         sent = _recv_block(64 * 1024)
-        for start in range(0, len(sent), 480):  # 480 bytes: 5.2 ms on the line at 921600
-            modem.conn.sendall(sent[start : start + 480])
-            time.sleep(0.004)
-        got = b""
-        while len(got) < len(sent):
-            got += channel.read_raw(65536, timeout=5)
-        assert got == sent
+        # 480 bytes: 5.2 ms on the line at 921600
+        assert _paced_through(modem, channel, sent, piece=480, pause=0.004) == sent
         assert 512 in marks and 1024 in marks and 1843 in marks, marks
         assert max(marks) == 1843, marks  # 20 ms of the line, never more
         grown = len(marks)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from celltls import Certificate, Modem, PrivateKey, TlsProfile, Verify
+from celltls.dialects.base import SecureSocket
 from celltls.dialects.spec import ParamError
 from celltls.dialects.xbee3 import catalog as cat
 from celltls.dialects.xbee3 import frames as fr
@@ -264,14 +265,21 @@ def test_a_module_restart_is_named_and_the_next_request_works(
         xbee_sim: VirtualModemServer, xbee_https: LocalHTTPSServer, xbee_pki: PKI) -> None:
     with Modem(xbee_sim.url, dialect="xbee3", guard_time=GUARD) as modem:
         sock = modem.tls_connect("127.0.0.1", xbee_https.port, _profile(xbee_pki))
-        sock.sendall(b"GET /bytes/200000 HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert sock.recv(1000)
-        xbee_sim.modem.reboot()  # back in AP 0 (never written with WR), sockets gone
-        with pytest.raises(ModuleRebootedError):
-            while sock.recv(65536):
-                pass
-        sock.close()
-        assert _get(modem, xbee_https, xbee_pki) == deterministic_bytes(3000, 5)
+        _restart_mid_read_is_named(modem, sock, xbee_sim, xbee_https, xbee_pki)
+
+
+def _restart_mid_read_is_named(modem: Modem, sock: SecureSocket, xbee_sim: VirtualModemServer,
+                               xbee_https: LocalHTTPSServer, xbee_pki: PKI) -> None:
+    """Restart the virtual module after the first bytes of a 200,000-byte answer: reading the
+    rest raises ModuleRebootedError, and a request after it works."""
+    sock.sendall(b"GET /bytes/200000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert sock.recv(1000)
+    xbee_sim.modem.reboot()  # back in AP 0 (never written with WR), sockets gone
+    with pytest.raises(ModuleRebootedError):
+        while sock.recv(65536):
+            pass
+    sock.close()
+    assert _get(modem, xbee_https, xbee_pki) == deterministic_bytes(3000, 5)
 
 
 def test_a_restart_is_named_even_when_the_read_timeout_is_below_the_poll_interval(
@@ -286,14 +294,7 @@ def test_a_restart_is_named_even_when_the_read_timeout_is_below_the_poll_interva
         assert isinstance(sock, XBeeSocket)
         sock.timeout = 1.0
         assert sock.timeout < sock.poll_interval
-        sock.sendall(b"GET /bytes/200000 HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert sock.recv(1000)
-        xbee_sim.modem.reboot()
-        with pytest.raises(ModuleRebootedError):
-            while sock.recv(65536):
-                pass
-        sock.close()
-        assert _get(modem, xbee_https, xbee_pki) == deterministic_bytes(3000, 5)
+        _restart_mid_read_is_named(modem, sock, xbee_sim, xbee_https, xbee_pki)
 
 
 def test_a_restart_before_a_send_is_named_without_waiting_out_the_send_timeout(
