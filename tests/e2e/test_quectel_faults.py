@@ -128,16 +128,32 @@ def _reboot_is_named_then_the_next_request_works(
         modem: Modem, sim: VirtualModemServer, https: LocalHTTPSServer, profile: TlsProfile,
         chunks: Iterator[bytes]) -> None:
     """Restart the virtual module after the first piece of a body: the rest of it raises
-    ModuleRebootedError naming the boot line, and a request after attach() works."""
+    ModuleRebootedError naming the boot line, and the next request works, the driver having
+    brought the network back up as the session's attach() did (the restart lost the PDP
+    context, quectel-gsm-tcpip.md 2, 3)."""
     next(chunks)
     sim.modem.reboot()
     with pytest.raises(ModuleRebootedError) as caught:
         for _ in chunks:
             pass
     assert caught.value.urc in ("RDY", "Call Ready")
-    modem.attach(apn="internet")
     again = modem.request("GET", https.url("/bytes/2000"), profile=profile)
     assert again.read() == deterministic_bytes(2000)
+
+
+def test_reboot_between_requests_the_next_one_works(modem: Modem, sim: VirtualModemServer,
+                                                    https: LocalHTTPSServer,
+                                                    profile: TlsProfile) -> None:
+    """A restart while idle (the kept-alive connection and the PDP context are gone): the next
+    request sets the module up again, attaches again and returns the exact bytes."""
+    assert modem.request("GET", https.url("/bytes/100"), profile=profile).read() == \
+        deterministic_bytes(100)
+    booted = modem.channel.expect_urc(lambda text: text.strip() == "Call Ready")
+    sim.modem.reboot()
+    booted.wait(10, "Call Ready")
+    modem.channel.forget(booted)
+    again = modem.request("GET", https.url("/bytes/3000"), profile=profile)
+    assert again.read() == deterministic_bytes(3000)
 
 
 def test_reboot_in_transparent_mode_is_module_rebooted(modem: Modem, sim: VirtualModemServer,

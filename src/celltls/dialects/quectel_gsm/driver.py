@@ -595,16 +595,34 @@ class QuectelGsm(Dialect):
             except (CellTLSError, OSError) as exc:
                 log.info("closing socket %d: %s", sock.ssid, exc)
 
-    def _after_module_events(self) -> None:
-        """Set the module up again after a boot URC (RAM settings and files are gone)."""
+    def _after_module_events(self, *, reattach: bool = True) -> None:
+        """Set the module up again after a boot URC (RAM settings and files are gone), and,
+        with ``reattach`` when this session attached, bring the network back up with the same
+        APN, credentials and timeout (:meth:`attach`): a restart loses the PDP context
+        (TCPIP-REF 2, 3), so the next request would otherwise fail for want of it.
+
+        Raises:
+            ModuleRebootedError: the network did not come back after the restart.
+        """
         if not self._reboot_urc:
             return
-        log.warning("the module restarted (%s): setting it up again", self._reboot_urc)
+        urc = self._reboot_urc
+        log.warning("the module restarted (%s): setting it up again", urc)
         self._stored.clear()
         self._plain_ready = False
         self._echo_on = self.at("+CMEE", arguments("+CMEE", n=1)).echoed
         self._echo_off()
         self._reboot_urc = ""
+        if reattach and self._attach_args is not None:
+            apn = self._attach_args[0]
+            log.warning("the module restarted (%s): bringing the network back up (APN %r) as "
+                        "this session's attach() did", urc, apn)
+            try:
+                self.attach(*self._attach_args)
+            except NetworkError as exc:
+                raise ModuleRebootedError(
+                    f"the module restarted ({urc!r}) and the network did not come back: {exc}",
+                    urc=urc) from exc
 
     # -- URCs of the module and the network ----------------------------------------------------
 
@@ -735,7 +753,7 @@ class QuectelGsm(Dialect):
         qicsgp_args, qicsgp_shown = qicsgp.build(**values), qicsgp.shown(**values)
         qifgcnt_args = arguments("+QIFGCNT", id=0)
         self._attach_args = (apn, user, password, timeout)
-        self._after_module_events()
+        self._after_module_events(reattach=False)
         try:
             stat, meaning = self.wait_registered(timeout)
         except NetworkError as exc:
