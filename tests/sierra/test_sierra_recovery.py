@@ -284,3 +284,24 @@ def test_closing_the_modem_mid_download_leaves_the_module_in_command_mode(
                                      via="native")
             assert response.read() == deterministic_bytes(3000, 9)
         assert time.monotonic() - started < 4.0
+
+
+@pytest.mark.parametrize("via", ["socket", "native"])
+def test_restart_between_requests_the_next_one_works(https: LocalHTTPSServer,
+                                                     profile: TlsProfile, via: str) -> None:
+    """A restart while idle (+KSUP: 0, S2) loses the sessions and the PDP connection: the next
+    request on the same Modem sets the module up again and brings the network back up as the
+    session's attach() did (AT+KCNXUP, S3), and returns the exact bytes."""
+    with VirtualModemServer("sierra", model="hl7800") as sim, \
+            Modem(sim.url, "sierra") as modem:
+        modem.attach(apn="internet")
+        first = modem.request("GET", https.url("/bytes/100"), profile=profile,
+                              via=via)  # type: ignore[arg-type]
+        assert first.read() == deterministic_bytes(100)
+        restarted = modem.channel.expect_urc(lambda text: text.startswith("+KSUP:"))
+        sim.modem.reboot()
+        restarted.wait(10, "+KSUP")
+        modem.channel.forget(restarted)
+        again = modem.request("GET", https.url("/bytes/3000"), profile=profile,
+                              via=via)  # type: ignore[arg-type]
+        assert again.read() == deterministic_bytes(3000)

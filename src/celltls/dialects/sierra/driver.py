@@ -207,6 +207,9 @@ class Sierra(Dialect):
         #: what went wrong outside any command (a reboot, the network lost), numbered so that
         #: a wait can tell what happened since it began.
         self._reboot_seen = False
+        self._reboot_text = ""  # the +KSUP line of the last restart
+        #: the APN, credentials and timeout of this session's last attach(), or ``None``
+        self._attach_args: tuple[str, str | None, str | None, float] | None = None
         # +KSUP is a URC even in the middle of another command's answer (sierra-hl78xx.md S2);
         # the catalog does not list it yet.
         channel.add_urc_prefixes("+KSUP:")
@@ -277,6 +280,7 @@ class Sierra(Dialect):
             "sessions are gone", urc=text)
         log.warning("module restarted: %s", text)
         self._reboot_seen = True
+        self._reboot_text = text
         self._report(error)
         with self._lock:
             sockets = list(self._sockets.values())
@@ -535,11 +539,27 @@ class Sierra(Dialect):
             log.info("AT%s=%s: %s", name, args, exc)
 
     def _before_use(self) -> None:
-        """After a restart reported while idle, set the pattern again and clean up."""
+        """After a restart reported while idle, set the pattern again and clean up; when this
+        session attached, bring the network back up with the same APN, credentials and timeout
+        (the restart lost the PDP connection: ``+KCNXUP`` again, sierra-hl78xx.md S3).
+
+        Raises:
+            ModuleRebootedError: the network did not come back after the restart.
+        """
         if self._reboot_seen:
             log.warning("the module restarted since the last request: initialising again")
+            text = self._reboot_text
             self.sync()
             self.recover()
+            if self._attach_args is not None:
+                log.warning("the module restarted (%s): bringing the network back up (APN "
+                            "%r) as this session's attach() did", text, self._attach_args[0])
+                try:
+                    self.attach(*self._attach_args)
+                except NetworkError as exc:
+                    raise ModuleRebootedError(
+                        f"the module restarted ({text}) and the network did not come back: "
+                        f"{exc}", urc=text) from exc
 
     def set_pattern(self, pattern: str) -> None:
         """``AT+KPATTERN=<pattern>`` (HL78-ATIG +KPATTERN).
@@ -579,6 +599,7 @@ class Sierra(Dialect):
         kcnxcfg = CATALOG.command("+KCNXCFG")
         cnx_args = kcnxcfg.build(**values)
         shown = f"AT+KCNXCFG={kcnxcfg.shown(**values)}"
+        self._attach_args = (apn, user, password, timeout)
         stat, meaning = self.wait_registered(timeout)
         address = self._pdp_address()
         if address:
