@@ -26,6 +26,7 @@ from celltls.errors import (
     ATProtocolError,
     ATTimeoutError,
     CellTLSError,
+    ModuleRebootedError,
     NetworkError,
     ProfileError,
 )
@@ -420,6 +421,30 @@ class Dialect(abc.ABC):
             NetworkError: not registered within ``timeout`` seconds, or the context failed.
             UnsafeArgumentError: the APN, user or password cannot be sent.
         """
+
+    def attach_again(self, why: str, apn: str, user: str | None, password: str | None,
+                     timeout: float, *, restart_urc: str | None) -> None:
+        """:meth:`attach` once more with a session's APN, credentials and timeout (seconds),
+        after a restart or a lost registration took the PDP context: a driver calls it before
+        the next request, so that the request does not fail for want of the network.
+
+        Args:
+            why: what happened, for the log and the error (``"the module restarted (RDY)"``).
+            restart_urc: the line that reported a restart, or ``None`` when there was none.
+
+        Raises:
+            ModuleRebootedError: (``restart_urc`` given) the network did not come back.
+            NetworkError: (no ``restart_urc``) the network did not come back.
+        """
+        log.warning("%s: bringing the network back up (APN %r) as this session's attach() did",
+                    why, apn)
+        try:
+            self.attach(apn, user, password, timeout)
+        except NetworkError as exc:
+            message = f"{why}, and the network did not come back: {exc}"
+            if restart_urc is not None:
+                raise ModuleRebootedError(message, urc=restart_urc) from exc
+            raise NetworkError(message) from exc
 
     #: the registration command that matters for data: ``"+CGREG"`` (GPRS, 27.007 10.1.20)
     #: or ``"+CEREG"`` (EPS, 27.007 10.1.22).

@@ -614,15 +614,8 @@ class QuectelGsm(Dialect):
         self._echo_off()
         self._reboot_urc = ""
         if reattach and self._attach_args is not None:
-            apn = self._attach_args[0]
-            log.warning("the module restarted (%s): bringing the network back up (APN %r) as "
-                        "this session's attach() did", urc, apn)
-            try:
-                self.attach(*self._attach_args)
-            except NetworkError as exc:
-                raise ModuleRebootedError(
-                    f"the module restarted ({urc!r}) and the network did not come back: {exc}",
-                    urc=urc) from exc
+            self.attach_again(f"the module restarted ({urc!r})", *self._attach_args,
+                              restart_urc=urc)
 
     # -- URCs of the module and the network ----------------------------------------------------
 

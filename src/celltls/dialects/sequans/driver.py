@@ -566,23 +566,16 @@ class Sequans(Dialect):
                                rebooted=True)
 
     def _attach_again(self, why: str, *, rebooted: bool) -> None:
-        """:meth:`attach` again with the session's APN, credentials and timeout.
+        """:meth:`~celltls.dialects.base.Dialect.attach_again` with the session's APN,
+        credentials and timeout (``AT+CFUN=1``, registration: :meth:`attach`).
 
         Raises:
             ModuleRebootedError: (``rebooted``) the network did not come back.
             NetworkError: (not ``rebooted``) the network did not come back.
         """
         assert self._attached is not None
-        apn, user, password = self._attached
-        log.warning("%s: bringing the network back up (AT+CFUN=1, registration, APN %r)",
-                    why, apn)
-        try:
-            self.attach(apn, user, password, timeout=self._attach_timeout)
-        except NetworkError as exc:
-            message = f"{why}, and the network did not come back: {exc}"
-            if rebooted:
-                raise ModuleRebootedError(message, urc=self._reboot_text) from exc
-            raise NetworkError(message) from exc
+        self.attach_again(why, *self._attached, self._attach_timeout,
+                          restart_urc=self._reboot_text if rebooted else None)
 
     def _ensure_network(self) -> None:
         """Before a request: the radio on (``AT+CFUN?`` → 1) and the module registered

@@ -552,14 +552,8 @@ class Sierra(Dialect):
             self.sync()
             self.recover()
             if self._attach_args is not None:
-                log.warning("the module restarted (%s): bringing the network back up (APN "
-                            "%r) as this session's attach() did", text, self._attach_args[0])
-                try:
-                    self.attach(*self._attach_args)
-                except NetworkError as exc:
-                    raise ModuleRebootedError(
-                        f"the module restarted ({text}) and the network did not come back: "
-                        f"{exc}", urc=text) from exc
+                self.attach_again(f"the module restarted ({text})", *self._attach_args,
+                                  restart_urc=text)
 
     def set_pattern(self, pattern: str) -> None:
         """``AT+KPATTERN=<pattern>`` (HL78-ATIG +KPATTERN).
