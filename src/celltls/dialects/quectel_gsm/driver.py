@@ -1775,8 +1775,13 @@ class QuectelTransparentSocket(QuectelSocket):
             raise
         if not data and self._failure is not None:
             raise self._failure
-        self._tail = (self._tail + data)[-_BOOT_TAIL:]
+        self._keep_tail(data)
         return data
+
+    def _keep_tail(self, data: bytes) -> None:
+        """Keep the last :data:`_BOOT_TAIL` bytes read (copying at most that many of ``data``:
+        this runs for every read of a transfer)."""
+        self._tail = (self._tail + data[-_BOOT_TAIL:])[-_BOOT_TAIL:]
 
     def _raise_if_restarted(self) -> None:
         """After a read timed out: a module that restarted prints its start-up lines (``RDY``
@@ -1818,7 +1823,7 @@ class QuectelTransparentSocket(QuectelSocket):
                 break
             if not data:
                 break
-            self._tail = (self._tail + data)[-_BOOT_TAIL:]
+            self._keep_tail(data)
         return super().end_cause(max(0.0, deadline - time.monotonic()))
 
     def pause(self) -> None:
