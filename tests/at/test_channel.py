@@ -346,8 +346,8 @@ def test_a_block_trickling_in_is_read_whole_in_few_reads(
     reads: list[int] = []
     read_some = ATChannel._read_some
 
-    def counting(self: ATChannel) -> bytes:
-        data = read_some(self)
+    def counting(self: ATChannel, wait: float = 1.0) -> bytes:
+        data = read_some(self, wait)
         if data:
             reads.append(len(data))
         return data
@@ -401,8 +401,8 @@ def test_a_late_rest_of_a_block_does_not_keep_what_came_unread(
     received: list[int] = []
     read_some = ATChannel._read_some
 
-    def counting(self: ATChannel) -> bytes:
-        data = read_some(self)
+    def counting(self: ATChannel, wait: float = 1.0) -> bytes:
+        data = read_some(self, wait)
         received.append(len(data))
         return data
 
@@ -414,3 +414,87 @@ def test_a_late_rest_of_a_block_does_not_keep_what_came_unread(
             channel.command("AT+QSSLRECV=0,1,1500", timeout=0.4,
                             response_prefixes=("+QSSLRECV:",))
         assert sum(received) == len(header) + 100, received
+
+
+def test_the_caller_reads_its_own_answer_and_the_reader_thread_reads_between_commands(
+        scripted, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17 (CPU per command): the answer to a command is read by the thread that sent it,
+    with no hand-over from the reader thread; a URC that comes when no command runs is still
+    read and dispatched, by the reader thread, and a URC that comes during a command reaches
+    its subscriber too."""
+    def script(line: str) -> list[tuple[float, bytes]]:
+        if line == "AT+CSQ":
+            return [(0, b"\r\n+CSQ: 24,99\r\n\r\nOK\r\n")]
+        if line == "AT+URC":  # a URC in the middle of the answer, another 0.2 s after it
+            return [(0, b"\r\n+QIURC: \"recv\",1\r\n\r\nOK\r\n"),
+                    (0.2, b"\r\n+QIURC: \"recv\",2\r\n")]
+        return [(0, b"\r\nOK\r\n")]
+
+    readers: list[tuple[str, int]] = []
+    read_some = ATChannel._read_some
+
+    def recording(self: ATChannel, wait: float = 1.0) -> bytes:
+        data = read_some(self, wait)
+        if data:
+            readers.append((threading.current_thread().name, len(data)))
+        return data
+
+    monkeypatch.setattr(ATChannel, "_read_some", recording)
+    modem = scripted(script)
+    got: list[tuple[str, str]] = []
+    second = threading.Event()
+
+    def on_urc(event: object) -> None:
+        text = getattr(event, "text", "")
+        got.append((threading.current_thread().name, text))
+        if text.endswith(",2"):
+            second.set()
+
+    with ATChannel(modem.url, urc_prefixes=("+QIURC:",)) as channel:
+        channel.subscribe("+QIURC:", on_urc)
+        for _ in range(3):
+            assert channel.command("AT+CSQ", timeout=2, response_prefixes=("+CSQ:",)).first(
+                "+CSQ:") == "24,99"
+        assert readers and {name for name, _ in readers} == {threading.current_thread().name}
+        assert channel.command("AT+URC", timeout=2).final is not None
+        assert second.wait(3), got  # nobody waits through the channel: read all the same
+    me = threading.current_thread().name
+    assert got == [(me, '+QIURC: "recv",1'), ("celltls-at-reader", '+QIURC: "recv",2')]
+
+
+def test_close_from_another_thread_ends_a_command_whose_caller_reads(
+        scripted) -> None:  # type: ignore[no-untyped-def]
+    """The caller of a long command reads the port itself; close() in another thread ends the
+    command with PortLostError at once, not at its timeout."""
+    modem = scripted(lambda line: [] if line == "AT+COPS=?" else [(0, b"\r\nOK\r\n")])
+    channel = ATChannel(modem.url)
+    assert channel.command("AT", timeout=2).final is not None
+    closer = threading.Timer(0.3, channel.close)
+    closer.start()
+    started = time.monotonic()
+    with pytest.raises(PortLostError):
+        channel.command("AT+COPS=?", timeout=30)
+    assert time.monotonic() - started < 10  # a hang guard: the timeout is 30 s
+    closer.join()
+
+
+def test_a_waiter_after_a_command_calls_the_reader_back(
+        scripted) -> None:  # type: ignore[no-untyped-def]
+    """A URC awaited through the channel right after a command (the reader thread is parked
+    then, :data:`celltls.at.channel._PARK_LINGER`) is read by the reader thread when
+    UrcWaiter.wait() calls it back; and read_raw() in transparent mode does the same."""
+    def script(line: str) -> list[tuple[float, bytes]]:
+        if line == "AT+QIOPEN":
+            return [(0, b"\r\nOK\r\n"), (0.05, b"\r\n+QIOPEN: 0,0\r\n")]
+        return [(0, b"\r\nOK\r\n")]
+
+    modem = scripted(script)
+    with ATChannel(modem.url, urc_prefixes=("+QIOPEN:",)) as channel:
+        waiter = channel.expect_urc(lambda text: text.startswith("+QIOPEN:"))
+        assert channel.command("AT+QIOPEN", timeout=2).final is not None
+        event = waiter.wait(3, "+QIOPEN")
+        assert getattr(event, "text", "") == "+QIOPEN: 0,0"
+        channel.enter_data_phase()
+        assert modem.conn is not None
+        modem.conn.sendall(b"raw bytes")
+        assert channel.read_raw(100, 3) == b"raw bytes"

@@ -81,6 +81,14 @@ _RUN_TIME = 0.020
 _LOW_WATER_MIN = 64
 _LOW_WATER_MAX = 16384
 _LOW_WATER_SLACK = 0.020
+#: The caller of a command reads its answer itself (:meth:`ATChannel._take_port`); the reader
+#: thread stays off the port while a command runs and for ``_PARK_LINGER`` seconds after it (the
+#: next command of a burst then needs no hand-over), and looks again every ``_PARK_POLL``
+#: seconds. A URC that comes right after a command is therefore read at most ``_PARK_POLL``
+#: seconds late unless somebody waits for it through the channel (:meth:`UrcWaiter.wait`,
+#: :meth:`ATChannel.read_raw`, :meth:`ATChannel.escape`), which calls the reader back at once.
+_PARK_LINGER = 0.002
+_PARK_POLL = 0.005
 
 
 def _is_socket_port(port: object) -> bool:
@@ -125,9 +133,12 @@ class Reply:
 class UrcWaiter:
     """Collects the URCs that match a predicate from the moment it is created."""
 
-    def __init__(self, predicate: Callable[[str], bool]) -> None:
+    def __init__(
+        self, predicate: Callable[[str], bool], wake_reader: Callable[[], None] | None = None
+    ) -> None:
         self.predicate = predicate
         self._queue: queue.Queue[Urc | DataBlock] = queue.Queue()
+        self._wake_reader = wake_reader
 
     def _offer(self, event: Urc | DataBlock) -> bool:
         text = event.text if isinstance(event, Urc) else event.header
@@ -142,6 +153,8 @@ class UrcWaiter:
         Raises:
             ATTimeoutError: none arrived within ``timeout`` seconds.
         """
+        if self._wake_reader is not None and self._queue.empty():
+            self._wake_reader()
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
@@ -235,6 +248,18 @@ class ATChannel:
         self._signal = threading.Lock()
         self._signal.acquire()
         self._events_waiting = False
+        # Who reads the port (issue 17: a hand-over between two threads costs more CPU than
+        # the whole command, benchmarks/README.md "The caller reads its own answer"). On a
+        # port the channel can select() on, the caller of a command reads the answer itself,
+        # holding ``_port_lock``; the reader thread reads the port between commands (URCs,
+        # transparent mode) and keeps off it while ``_commanding`` or until ``_park_until``.
+        self._caller_reads = self._selectable and callable(getattr(self._port, "fileno", None))
+        self._port_lock = threading.Lock()
+        self._port_owner = 0  # thread ident of the caller holding _port_lock, 0 if none
+        self._reader_selecting = False
+        self._commanding = False
+        self._park_until = 0.0
+        self._unpark = threading.Event()
         self._raw: deque[bytes] = deque()
         self._raw_cond = threading.Condition()
         self._raw_closed = False
@@ -264,6 +289,7 @@ class ATChannel:
             self._dead = PortLostError(f"port {self.name} was closed")
         self._put_events((self._dead,))
         self.mark_raw_closed()
+        self._unpark.set()
         if not self._closed:
             with contextlib.suppress(OSError):
                 os.write(self._wake_w, b"x")
@@ -312,7 +338,7 @@ class ATChannel:
     def expect_urc(self, predicate: Callable[[str], bool]) -> UrcWaiter:
         """Start collecting URCs matching ``predicate``; call before sending the command that
         provokes them, so none is missed. Stop with :meth:`forget`."""
-        waiter = UrcWaiter(predicate)
+        waiter = UrcWaiter(predicate, self._wake_reader)
         with self._lock:
             self._waiters.append(waiter)
         return waiter
@@ -401,23 +427,62 @@ class ATChannel:
         quoting.command_line(line, display)
         with self._cmd_lock:
             self._raise_if_dead()
-            if self._desync:
-                self._resync()
-            self._drain_stale()
-            with self._proto_lock:
-                data = self.protocol.send_command(request)
-                self._echo = (line.strip().upper(), display)
+            taken = self._take_port()
             try:
-                return self._run(request, data, check)
-            except ATCommandError:
-                raise
-            except BaseException:
-                # Timeout, port failure, Ctrl-C: the answer may still come; forget the command
-                # and make sure the next one starts on a quiet line.
+                if self._desync:
+                    self._resync()
+                self._drain_stale()
                 with self._proto_lock:
-                    self.protocol.abort_pending()
-                self._desync = True
-                raise
+                    data = self.protocol.send_command(request)
+                    self._echo = (line.strip().upper(), display)
+                try:
+                    return self._run(request, data, check)
+                except ATCommandError:
+                    raise
+                except BaseException:
+                    # Timeout, port failure, Ctrl-C: the answer may still come; forget the
+                    # command and make sure the next one starts on a quiet line.
+                    with self._proto_lock:
+                        self.protocol.abort_pending()
+                    self._desync = True
+                    raise
+            finally:
+                if taken:
+                    self._give_port()
+
+    def _take_port(self) -> bool:
+        """Make the calling thread the port's reader for one command (``_caller_reads``):
+        keep the reader thread off the port, waking it out of its select() if it is in one.
+        Returns whether the port was taken (``False``: the channel's reader thread answers, or
+        this thread holds the port already)."""
+        if not self._caller_reads or self._port_owner == threading.get_ident():
+            return False
+        self._commanding = True  # the reader thread starts no select() from now on ...
+        if self._reader_selecting and not self._closed:  # ... and is woken out of one
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"c")
+        self._port_lock.acquire()
+        self._port_owner = threading.get_ident()
+        return True
+
+    def _give_port(self) -> None:
+        """End :meth:`_take_port`: the reader thread reads again after ``_PARK_LINGER`` (at
+        once in transparent mode, whose bytes nobody else reads)."""
+        self._port_owner = 0
+        if self.protocol.in_raw_mode:
+            self._park_until = 0.0
+            self._unpark.set()
+        else:
+            self._park_until = time.monotonic() + _PARK_LINGER
+        self._commanding = False
+        self._port_lock.release()
+
+    def _wake_reader(self) -> None:
+        """Somebody waits for what only the reader thread would read (a URC, transparent-mode
+        bytes): let it read now rather than after its park (``_PARK_LINGER``)."""
+        self._park_until = 0.0
+        if not self._unpark.is_set():
+            self._unpark.set()
 
     def _run(self, request: Request, data: bytes, check: bool) -> Reply:
         display, timeout = request.display, request.timeout
@@ -428,12 +493,22 @@ class ATChannel:
         self._write(data)
         reply = Reply(display)
         deadline = time.monotonic() + timeout
+        reads = self._port_owner != 0
+        events = self._events
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 partial = reply.lines + reply.intermediate
                 raise ATTimeoutError(display, timeout, partial, reply=reply)
-            event = self._next_event(min(remaining, 0.5))
+            event: Event | BaseException | None
+            if reads:  # this thread reads the answer (_take_port)
+                if not events:
+                    self._raise_if_dead()
+                    self._pump_in_caller(min(remaining, 0.5))
+                    continue
+                event = events.popleft()
+            else:
+                event = self._next_event(min(remaining, 0.5))
             if event is None:
                 self._raise_if_dead()
                 continue
@@ -553,6 +628,7 @@ class ATChannel:
             self.protocol.enter_raw_mode()
         with self._raw_cond:
             self._raw_closed = False
+        self._wake_reader()
 
     def end_data_phase_at(self, pattern: bytes, expected: int = 0) -> None:
         """End the next data phase at an end-of-data pattern (:meth:`ATProtocol.end_raw_at`);
@@ -584,6 +660,8 @@ class ATChannel:
             PortError: the port failed or was closed (a lost port is not a clean end of data).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._raw:
+            self._wake_reader()
         with self._raw_cond:
             while not self._raw:
                 if self._dead is not None:
@@ -612,6 +690,7 @@ class ATChannel:
                 mode again.
         """
         with self._cmd_lock:
+            self._wake_reader()  # the answer comes through the reader thread
             self._drain_output()  # the guard time's silence begins when the line is idle
             silent_until = time.monotonic() + guard_time
             with self._raw_cond:  # the reader notifies when data mode ends
@@ -705,8 +784,9 @@ class ATChannel:
         if self._dead is not None:
             raise PortLostError(f"port {self.name} is gone: {self._dead}")
 
-    def _read_some(self) -> bytes:
-        """Wait for input (or for close()) and return what is there without waiting for more.
+    def _read_some(self, wait: float = _READER_WAIT) -> bytes:
+        """Wait for input (or for close(), or for a caller taking the port: :meth:`_take_port`)
+        up to ``wait`` seconds and return what is there without waiting for more.
 
         pyserial's ``read(n)`` with a timeout waits for all ``n`` bytes; a modem answers in
         short bursts, so the port and the wake-up pipe are waited on with one select() and the
@@ -721,7 +801,6 @@ class ATChannel:
             if self._selectable and fileno is not None:
                 fds = self._select_fds = [fileno(), self._wake_r]
         if fds is not None:
-            wait = _READER_WAIT
             if self._sock is not None and self._lowat:
                 wait = self._set_low_water(wait)
             if self.protocol.holding_raw:  # the start of an exit marker? (ATProtocol.settle_raw)
@@ -738,7 +817,9 @@ class ATChannel:
                 # then returns what is queued even below the low-water mark (the mark only
                 # delays a blocking receive and select(): socket(7) SO_RCVLOWAT); pinned by
                 # test_a_late_rest_of_a_block_does_not_keep_what_came_unread (tests/at))
-            elif ready[0] != fds[0]:
+            elif ready[0] != fds[0]:  # only the wake-up pipe: take its bytes
+                with contextlib.suppress(OSError):
+                    os.read(self._wake_r, 64)
                 return b""
             try:
                 if self._fd is not None:
@@ -809,27 +890,26 @@ class ATChannel:
                                  _LOW_WATER_MAX))
 
     def _read_loop(self) -> None:
-        while not self._stop.is_set():
+        """The reader thread: reads the port whenever no caller does (:meth:`_take_port`)."""
+        port_lock, unpark = self._port_lock, self._unpark
+        while not self._stop.is_set() and self._dead is None:
             try:
-                data = self._read_some()
-                with self._proto_lock:
-                    was_raw = self.protocol.in_raw_mode
-                    if data:
-                        events = self.protocol.receive_data(data)
-                    elif self.protocol.holding_raw:  # the line went quiet
-                        events = self.protocol.settle_raw()
-                    else:
+                if self._commanding or (
+                    self._park_until and time.monotonic() < self._park_until
+                ):
+                    unpark.wait(_PARK_POLL)  # a caller reads, or has just read: keep off
+                    unpark.clear()
+                    continue
+                if not port_lock.acquire(blocking=False):  # a caller took it just now
+                    continue
+                try:
+                    self._reader_selecting = True
+                    if self._commanding or self._stop.is_set():
                         continue
-                if events:
-                    if self.trace is not None or log.isEnabledFor(logging.DEBUG):
-                        self._trace_incoming(events, was_raw)
-                    for_command: list[Event] = []
-                    for event in events:
-                        self._dispatch(event, for_command)
-                    if for_command:
-                        self._put_events(for_command)
-                if was_raw and not self.protocol.in_raw_mode:
-                    self.mark_raw_closed()
+                    data = self._pump(_READER_WAIT)
+                finally:
+                    self._reader_selecting = False
+                    port_lock.release()
                 if (self.raw_coalescing and self._byte_time and 0 < len(data) < _TRICKLE
                         and self.protocol.mode is Mode.DATA and self._lowat <= 1):
                     # where the socket cannot wait for _TRICKLE bytes itself (_set_low_water)
@@ -837,13 +917,58 @@ class ATChannel:
                     select.select([self._wake_r], [], [],
                                   min(_TRICKLE * self._byte_time, _COALESCE_WAIT))
             except Exception as exc:  # any failure here ends the session, loudly
-                if self._stop.is_set():
-                    return
-                log.error("reader of %s stopped: %s", self.name, exc)
-                self._dead = exc
-                self._put_events((exc,))
-                self.mark_raw_closed()
+                if not self._stop.is_set():
+                    self._port_failed(exc)
                 return
+
+    def _pump(self, wait: float) -> bytes:
+        """Read what the port has (waiting up to ``wait`` seconds), parse it and deliver the
+        events: the pending command's to ``_events``, URCs to waiters and subscribers, raw
+        bytes to read_raw(). Returns the bytes read. Whoever holds ``_port_lock`` calls it.
+
+        Raises:
+            serial.SerialException, OSError: the port failed.
+        """
+        data = self._read_some(wait)
+        with self._proto_lock:
+            was_raw = self.protocol.in_raw_mode
+            if data:
+                events = self.protocol.receive_data(data)
+            elif self.protocol.holding_raw:  # the line went quiet
+                events = self.protocol.settle_raw()
+            else:
+                return data
+        if events:
+            if self.trace is not None or log.isEnabledFor(logging.DEBUG):
+                self._trace_incoming(events, was_raw)
+            for_command: list[Event] = []
+            for event in events:
+                self._dispatch(event, for_command)
+            if for_command:
+                self._put_events(for_command)
+        if was_raw and not self.protocol.in_raw_mode:
+            self.mark_raw_closed()
+        return data
+
+    def _pump_in_caller(self, wait: float) -> None:
+        """:meth:`_pump` in the thread of a command's caller (it holds the port)."""
+        try:
+            self._pump(wait)
+        except Exception as exc:
+            if self._dead is None and not self._stop.is_set():
+                self._port_failed(exc)
+            raise PortLostError(f"port {self.name} failed: {self._dead or exc}") from exc
+
+    def _port_failed(self, exc: BaseException) -> None:
+        """The port failed: the session ends, loudly (waiting callers get the error)."""
+        log.error("reader of %s stopped: %s", self.name, exc)
+        self._dead = exc
+        self._put_events((exc,))
+        self.mark_raw_closed()
+        self._unpark.set()
+        if not self._closed:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
 
     def _trace_incoming(self, events: list[Event], was_raw: bool) -> None:
         for event in events:
