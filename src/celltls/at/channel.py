@@ -83,12 +83,15 @@ _LOW_WATER_MAX = 16384
 _LOW_WATER_SLACK = 0.020
 #: The caller of a command reads its answer itself (:meth:`ATChannel._take_port`); the reader
 #: thread stays off the port while a command runs and for ``_PARK_LINGER`` seconds after it (the
-#: next command of a burst then needs no hand-over), and looks again every ``_PARK_POLL``
-#: seconds. A URC that comes right after a command is therefore read at most ``_PARK_POLL``
-#: seconds late unless somebody waits for it through the channel (:meth:`UrcWaiter.wait`,
-#: :meth:`ATChannel.read_raw`, :meth:`ATChannel.escape`), which calls the reader back at once.
+#: next command of a burst then needs no hand-over), and looks again after ``_PARK_POLL``
+#: seconds, a wait that doubles up to ``_PARK_POLL_MAX`` while commands keep coming (a long
+#: command, a bulk transfer of ``AT+QIRD`` reads: 10 wake-ups a second, not 200). A URC that
+#: comes right after a command may therefore be read that much later, unless somebody waits
+#: for it through the channel (:meth:`UrcWaiter.wait`, :meth:`ATChannel.read_raw`,
+#: :meth:`ATChannel.escape`, :meth:`ATChannel.wake_reader`), which calls the reader back at once.
 _PARK_LINGER = 0.002
 _PARK_POLL = 0.005
+_PARK_POLL_MAX = 0.100
 
 
 def _is_socket_port(port: object) -> bool:
@@ -330,7 +333,9 @@ class ATChannel:
     def subscribe(self, prefix: str, handler: Callable[[Urc | DataBlock], None]) -> None:
         """Call ``handler(event)`` in the reader thread for each URC starting with ``prefix``.
 
-        Handlers must be quick and must not send commands (they run on the reader thread).
+        Handlers must be quick and must not send commands: they run on the reader thread, or
+        on the thread of a command whose answer carries the URC. A caller that waits for a
+        state a handler sets calls :meth:`wake_reader` first.
         """
         with self._lock:
             self._subscribers.append((prefix, handler))
@@ -338,7 +343,7 @@ class ATChannel:
     def expect_urc(self, predicate: Callable[[str], bool]) -> UrcWaiter:
         """Start collecting URCs matching ``predicate``; call before sending the command that
         provokes them, so none is missed. Stop with :meth:`forget`."""
-        waiter = UrcWaiter(predicate, self._wake_reader)
+        waiter = UrcWaiter(predicate, self.wake_reader)
         with self._lock:
             self._waiters.append(waiter)
         return waiter
@@ -468,18 +473,21 @@ class ATChannel:
     def _give_port(self) -> None:
         """End :meth:`_take_port`: the reader thread reads again after ``_PARK_LINGER`` (at
         once in transparent mode, whose bytes nobody else reads)."""
+        raw = self.protocol.in_raw_mode
         self._port_owner = 0
-        if self.protocol.in_raw_mode:
-            self._park_until = 0.0
-            self._unpark.set()
-        else:
-            self._park_until = time.monotonic() + _PARK_LINGER
-        self._commanding = False
+        # released before _commanding falls: the reader never finds the lock taken while
+        # _commanding is off (it would try again at once instead of parking)
         self._port_lock.release()
+        self._park_until = 0.0 if raw else time.monotonic() + _PARK_LINGER
+        self._commanding = False
+        if raw:
+            self._unpark.set()
 
-    def _wake_reader(self) -> None:
-        """Somebody waits for what only the reader thread would read (a URC, transparent-mode
-        bytes): let it read now rather than after its park (``_PARK_LINGER``)."""
+    def wake_reader(self) -> None:
+        """Call before waiting for something only a URC would bring (a state that a
+        :meth:`subscribe` handler sets): the reader thread then reads the port at once instead
+        of after its park (up to ``_PARK_POLL_MAX`` seconds after the last command). UrcWaiter.wait,
+        read_raw and escape call it themselves. Cheap; never blocks."""
         self._park_until = 0.0
         if not self._unpark.is_set():
             self._unpark.set()
@@ -628,7 +636,7 @@ class ATChannel:
             self.protocol.enter_raw_mode()
         with self._raw_cond:
             self._raw_closed = False
-        self._wake_reader()
+        self.wake_reader()
 
     def end_data_phase_at(self, pattern: bytes, expected: int = 0) -> None:
         """End the next data phase at an end-of-data pattern (:meth:`ATProtocol.end_raw_at`);
@@ -661,7 +669,7 @@ class ATChannel:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         if not self._raw:
-            self._wake_reader()
+            self.wake_reader()
         with self._raw_cond:
             while not self._raw:
                 if self._dead is not None:
@@ -690,7 +698,7 @@ class ATChannel:
                 mode again.
         """
         with self._cmd_lock:
-            self._wake_reader()  # the answer comes through the reader thread
+            self.wake_reader()  # the answer comes through the reader thread
             self._drain_output()  # the guard time's silence begins when the line is idle
             silent_until = time.monotonic() + guard_time
             with self._raw_cond:  # the reader notifies when data mode ends
@@ -892,14 +900,17 @@ class ATChannel:
     def _read_loop(self) -> None:
         """The reader thread: reads the port whenever no caller does (:meth:`_take_port`)."""
         port_lock, unpark = self._port_lock, self._unpark
+        poll = _PARK_POLL
         while not self._stop.is_set() and self._dead is None:
             try:
                 if self._commanding or (
                     self._park_until and time.monotonic() < self._park_until
                 ):
-                    unpark.wait(_PARK_POLL)  # a caller reads, or has just read: keep off
+                    # a caller reads, or has just read: keep off
+                    poll = _PARK_POLL if unpark.wait(poll) else min(2 * poll, _PARK_POLL_MAX)
                     unpark.clear()
                     continue
+                poll = _PARK_POLL
                 if not port_lock.acquire(blocking=False):  # a caller took it just now
                     continue
                 try:

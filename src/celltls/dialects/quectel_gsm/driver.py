@@ -1661,6 +1661,7 @@ class QuectelSocket(SecureSocket):
                             f"data on secure socket {self.ssid} from {self.host}",
                             self.timeout,
                         )
+                    self.driver.channel.wake_reader()  # the URC is read at once
                     self._cond.wait(timeout=min(remaining, clock.next_poll - now, 1.0))
                     return True
         if eof:

@@ -1560,6 +1560,7 @@ class SequansSocket(SecureSocket):
             if not self._hint and now < clock.next_poll:
                 if now >= clock.deadline:
                     raise ATTimeoutError(f"data on TLS socket {self.conn_id}", self.timeout)
+                self.driver.channel.wake_reader()  # the URC is read at once
                 self._cond.wait(min(clock.deadline, clock.next_poll) - now)
                 return True
             self._hint = False

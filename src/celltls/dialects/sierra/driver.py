@@ -1412,6 +1412,7 @@ class SierraSocket(SecureSocket):
                 if now >= clock.deadline:
                     raise ATTimeoutError(f"data on TLS session {self.sid}", self.timeout)
                 if now < clock.next_poll:
+                    self.driver.channel.wake_reader()  # the URC is read at once
                     self._cond.wait(min(clock.deadline - now, clock.next_poll - now))
                     return True
                 doubt = True
