@@ -1,10 +1,11 @@
 """A synchronous AT runner over a pyserial port, with a reader thread and URC dispatch.
 
 The port is opened by pyserial URL: a device (``/dev/ttyUSB0``), a pty (``/dev/pts/5``) or a
-TCP socket (``socket://127.0.0.1:7000``). A reader thread feeds everything received to the
-sans-IO :class:`~celltls.at.protocol.ATProtocol`; URCs go to subscribers and to waiters, the
-pending command's events to the caller of :meth:`ATChannel.command`, raw (transparent-mode) bytes
-to :meth:`ATChannel.read_raw`.
+TCP socket (``socket://127.0.0.1:7000``). Everything received is fed to the sans-IO
+:class:`~celltls.at.protocol.ATProtocol`, by the thread that sent a command while it waits for
+the answer (:meth:`ATChannel._take_port`), and by a reader thread between commands; URCs go to
+subscribers and to waiters, the pending command's events to the caller of
+:meth:`ATChannel.command`, raw (transparent-mode) bytes to :meth:`ATChannel.read_raw`.
 """
 
 from __future__ import annotations
