@@ -498,3 +498,34 @@ def test_a_waiter_after_a_command_calls_the_reader_back(
         assert modem.conn is not None
         modem.conn.sendall(b"raw bytes")
         assert channel.read_raw(100, 3) == b"raw bytes"
+
+
+def test_a_ctrl_c_while_the_caller_parses_loses_nothing_and_frees_the_port(
+        scripted) -> None:  # type: ignore[no-untyped-def]
+    """A KeyboardInterrupt in the caller's thread while it dispatches its answer (here raised
+    by a URC handler, as a Ctrl-C can land there now that the caller parses): the rest of the
+    batch still reaches its waiter, the port is given back, and the next command, from this
+    thread or another, works (review of d73ea8d)."""
+    def script(line: str) -> list[tuple[float, bytes]]:
+        if line == "AT+TWO":
+            return [(0, b"\r\n+QIURC: a\r\n+QIURC: b\r\n\r\nOK\r\n")]
+        return [(0, b"\r\nOK\r\n")]
+
+    modem = scripted(script)
+    with ATChannel(modem.url, urc_prefixes=("+QIURC:",)) as channel:
+        def interrupt(event: object) -> None:
+            if getattr(event, "text", "") == "+QIURC: a":
+                raise KeyboardInterrupt
+
+        channel.subscribe("+QIURC: a", interrupt)
+        waiter = channel.expect_urc(lambda text: text == "+QIURC: b")
+        assert channel.command("AT", timeout=2).final is not None
+        with pytest.raises(KeyboardInterrupt):
+            channel.command("AT+TWO", timeout=2)
+        assert getattr(waiter.wait(2, "+QIURC: b"), "text", "") == "+QIURC: b"
+        assert channel.command("AT", timeout=2).final is not None
+        done: list[object] = []
+        other = threading.Thread(target=lambda: done.append(channel.command("AT", timeout=2)))
+        other.start()
+        other.join(5)
+        assert done and not other.is_alive()

@@ -258,8 +258,11 @@ class ATChannel:
         # holding ``_port_lock``; the reader thread reads the port between commands (URCs,
         # transparent mode) and keeps off it while ``_commanding`` or until ``_park_until``.
         self._caller_reads = self._selectable and callable(getattr(self._port, "fileno", None))
-        self._port_lock = threading.Lock()
+        # an RLock for _is_owned(): a Ctrl-C between its acquire and the next line must not
+        # leave it held (_give_port)
+        self._port_lock = threading.RLock()
         self._port_owner = 0  # thread ident of the caller holding _port_lock, 0 if none
+        self._reader_wanted = False  # wake_reader() came while a command held the port
         self._reader_selecting = False
         self._commanding = False
         self._park_until = 0.0
@@ -301,13 +304,20 @@ class ATChannel:
         if self._reader is not threading.current_thread():
             self._reader.join(timeout=2)
             joined = not self._reader.is_alive()
-        with contextlib.suppress(Exception):
-            self._close_port()
-        if joined and not self._closed:
-            self._closed = True
-            for fd in (self._wake_r, self._wake_w):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+        # a command's caller that reads the port (_take_port) has been woken too: let it
+        # leave the port before its descriptors are closed (their numbers may be reused)
+        quiet = self._port_lock.acquire(timeout=2)
+        try:
+            with contextlib.suppress(Exception):
+                self._close_port()
+            if joined and quiet and not self._closed:
+                self._closed = True
+                for fd in (self._wake_r, self._wake_w):
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+        finally:
+            if quiet:
+                self._port_lock.release()
 
     def _close_port(self) -> None:
         port = self._port
@@ -433,8 +443,10 @@ class ATChannel:
         quoting.command_line(line, display)
         with self._cmd_lock:
             self._raise_if_dead()
-            taken = self._take_port()
+            nested = self._port_owner == threading.get_ident()
             try:
+                if not nested:
+                    self._take_port(request.timeout)
                 if self._desync:
                     self._resync()
                 self._drain_stale()
@@ -453,36 +465,47 @@ class ATChannel:
                     self._desync = True
                     raise
             finally:
-                if taken:
+                if not nested:
                     self._give_port()
 
-    def _take_port(self) -> bool:
+    def _take_port(self, timeout: float) -> None:
         """Make the calling thread the port's reader for one command (``_caller_reads``):
         keep the reader thread off the port, waking it out of its select() if it is in one.
-        Returns whether the port was taken (``False``: the channel's reader thread answers, or
-        this thread holds the port already)."""
-        if not self._caller_reads or self._port_owner == threading.get_ident():
-            return False
+
+        Raises:
+            ATTimeoutError: the reader thread kept the port for ``timeout`` seconds (a URC
+                handler that does not return).
+        """
+        if not self._caller_reads:
+            return
         self._commanding = True  # the reader thread starts no select() from now on ...
         if self._reader_selecting and not self._closed:  # ... and is woken out of one
             with contextlib.suppress(OSError):
                 os.write(self._wake_w, b"c")
-        self._port_lock.acquire()
+        if not self._port_lock.acquire(timeout=max(timeout, 1.0)):
+            raise ATTimeoutError("the AT port (the reader thread did not let go of it: a URC "
+                                 "handler that does not return?)", timeout)
         self._port_owner = threading.get_ident()
-        return True
 
     def _give_port(self) -> None:
-        """End :meth:`_take_port`: the reader thread reads again after ``_PARK_LINGER`` (at
-        once in transparent mode, whose bytes nobody else reads)."""
-        raw = self.protocol.in_raw_mode
+        """End :meth:`_take_port` (also after a Ctrl-C anywhere in it): the reader thread
+        reads again after ``_PARK_LINGER``, at once in transparent mode (whose bytes nobody
+        else reads) or when somebody asked for it meanwhile (:meth:`wake_reader`)."""
+        if not self._caller_reads:
+            return
         self._port_owner = 0
-        # released before _commanding falls: the reader never finds the lock taken while
-        # _commanding is off (it would try again at once instead of parking)
-        self._port_lock.release()
-        self._park_until = 0.0 if raw else time.monotonic() + _PARK_LINGER
-        self._commanding = False
-        if raw:
-            self._unpark.set()
+        try:
+            if self._port_lock._is_owned():  # type: ignore[attr-defined]
+                # released before _commanding falls: the reader never finds the lock taken
+                # while _commanding is off (it would try again at once instead of parking)
+                self._port_lock.release()
+        finally:
+            now = self.protocol.in_raw_mode or self._reader_wanted
+            self._park_until = 0.0 if now else time.monotonic() + _PARK_LINGER
+            self._commanding = False
+            if now:
+                self._reader_wanted = False
+                self._unpark.set()
 
     def wake_reader(self) -> None:
         """Call before waiting for something only a URC would bring (a state that a
@@ -490,6 +513,8 @@ class ATChannel:
         of after its park (up to ``_PARK_POLL_MAX`` seconds after the last command). UrcWaiter.wait,
         read_raw and escape call it themselves. Cheap; never blocks."""
         self._park_until = 0.0
+        if self._commanding:  # the command's end lets the reader go at once
+            self._reader_wanted = True
         if not self._unpark.is_set():
             self._unpark.set()
 
@@ -916,6 +941,7 @@ class ATChannel:
                     continue
                 try:
                     self._reader_selecting = True
+                    self._reader_wanted = False
                     if self._commanding or self._stop.is_set():
                         continue
                     data = self._pump(_READER_WAIT)
@@ -954,10 +980,20 @@ class ATChannel:
             if self.trace is not None or log.isEnabledFor(logging.DEBUG):
                 self._trace_incoming(events, was_raw)
             for_command: list[Event] = []
-            for event in events:
-                self._dispatch(event, for_command)
-            if for_command:
-                self._put_events(for_command)
+            rest = iter(events)
+            try:
+                for event in rest:
+                    self._dispatch(event, for_command)
+            except BaseException:
+                # a Ctrl-C in the caller's thread (or a failure): the rest of the batch still
+                # reaches its waiters, subscribers and read_raw()
+                for event in rest:
+                    with contextlib.suppress(Exception):
+                        self._dispatch(event, for_command)
+                raise
+            finally:
+                if for_command:
+                    self._put_events(for_command)
         if was_raw and not self.protocol.in_raw_mode:
             self.mark_raw_closed()
         return data
