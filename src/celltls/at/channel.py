@@ -527,7 +527,7 @@ class ATChannel:
         self._write(data)
         reply = Reply(display)
         deadline = time.monotonic() + timeout
-        reads = self._port_owner != 0
+        reads = self._port_owner == threading.get_ident()  # this thread took the port
         events = self._events
         while True:
             remaining = deadline - time.monotonic()
