@@ -142,6 +142,9 @@ class SecureSocket(abc.ABC):
         #: bytes read from the module over the socket's life.
         self.received = 0
         self._cond = threading.Condition()
+        #: asks the AT channel's reader thread to read at once (ATChannel.wake_reader), set
+        #: by a dialect whose URC handlers notify ``_cond``; ``None``: nothing to wake
+        self._wake_reader: Callable[[], None] | None = None
         self._buffer: deque[bytes] = deque()
         self._failure: CellTLSError | None = None
         self._closed = False
@@ -211,8 +214,18 @@ class SecureSocket(abc.ABC):
                 short).
         """
         with self._cond:
+            if self._failure is None and self._wake_reader is not None:
+                self._wake_reader()
             self._cond.wait_for(lambda: self._failure is not None, timeout=wait)
             return self._failure
+
+    def _wait_for_news(self, timeout: float) -> None:
+        """Wait (``_cond`` held) up to ``timeout`` seconds for a URC handler's notification,
+        the channel's reader thread asked to read at once (it may be parked after a command:
+        ATChannel.wake_reader)."""
+        if self._wake_reader is not None:
+            self._wake_reader()
+        self._cond.wait(timeout)
 
     def _close_once(self, close_in_module: Callable[[], None]) -> None:
         """Mark the socket closed and run ``close_in_module``, unless already closed."""

@@ -1430,6 +1430,7 @@ class QuectelSocket(SecureSocket):
     def __init__(self, driver: QuectelGsm, ssid: int, host: str, port: int) -> None:
         super().__init__(host, port, max_send=driver.capabilities.max_send)
         self.driver = driver
+        self._wake_reader = driver.channel.wake_reader
         self.ssid = ssid
         self._data_pending = True  # read once at start: data may have come before the URC hook
         self._peer_closed = False
@@ -1661,8 +1662,7 @@ class QuectelSocket(SecureSocket):
                             f"data on secure socket {self.ssid} from {self.host}",
                             self.timeout,
                         )
-                    self.driver.channel.wake_reader()  # the URC is read at once
-                    self._cond.wait(timeout=min(remaining, clock.next_poll - now, 1.0))
+                    self._wait_for_news(min(remaining, clock.next_poll - now, 1.0))
                     return True
         if eof:
             self._end_of_stream()

@@ -1493,6 +1493,7 @@ class SequansSocket(SecureSocket):
     def __init__(self, driver: Sequans, conn_id: int, host: str, port: int) -> None:
         super().__init__(host, port, max_send=driver.capabilities.max_send)
         self.driver = driver
+        self._wake_reader = driver.channel.wake_reader
         self.conn_id = conn_id
         self._hint = False  # +SQNSRING since the last read began, or the last read was full
         self._peer_closed = False
@@ -1560,8 +1561,7 @@ class SequansSocket(SecureSocket):
             if not self._hint and now < clock.next_poll:
                 if now >= clock.deadline:
                     raise ATTimeoutError(f"data on TLS socket {self.conn_id}", self.timeout)
-                self.driver.channel.wake_reader()  # the URC is read at once
-                self._cond.wait(min(clock.deadline, clock.next_poll) - now)
+                self._wait_for_news(min(clock.deadline, clock.next_poll) - now)
                 return True
             self._hint = False
             peer_closed = self._peer_closed

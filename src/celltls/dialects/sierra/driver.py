@@ -1318,6 +1318,7 @@ class SierraSocket(SecureSocket):
     def __init__(self, driver: Sierra, sid: int, host: str, port: int) -> None:
         super().__init__(host, port, max_send=driver.capabilities.max_send)
         self.driver = driver
+        self._wake_reader = driver.channel.wake_reader
         self.sid = sid
         self._available = 0  # bytes the module holds, as far as known
         self._doubt = False  # the count must be checked with AT+KTCPSTAT before use
@@ -1412,8 +1413,7 @@ class SierraSocket(SecureSocket):
                 if now >= clock.deadline:
                     raise ATTimeoutError(f"data on TLS session {self.sid}", self.timeout)
                 if now < clock.next_poll:
-                    self.driver.channel.wake_reader()  # the URC is read at once
-                    self._cond.wait(min(clock.deadline - now, clock.next_poll - now))
+                    self._wait_for_news(min(clock.deadline - now, clock.next_poll - now))
                     return True
                 doubt = True
         if doubt:
